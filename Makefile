@@ -1,0 +1,52 @@
+# Porchlight: `make demo` installs and runs the hub on the bundled demo config;
+# `make test` installs and runs every test. Both work on a fresh Debian machine as root.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# System packages the hub and its tests use. Installed with apt only where missing.
+APT_PACKAGES := mosquitto
+FACE_RECOGNITION := face_recognition==1.3.0
+
+.PHONY: demo test install system-deps typecheck bench clean
+
+demo: install
+	$(BIN)/porchlight run --config config/demo.yaml --simulate
+
+test: install
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+install: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "Porchlight needs these Debian packages:$$missing. Run: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	  echo "Installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# dlib-bin is a prebuilt wheel of dlib; face_recognition is installed without its declared
+# "dlib" dependency so pip never compiles dlib from source (13+ minutes).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps $(FACE_RECOGNITION)
+	touch $(STAMP)
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/sensor_latency.py
+	$(BIN)/python bench/log_verify.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .hypothesis demo-data

@@ -1,0 +1,355 @@
+"""The configuration model: one pydantic tree, misspelt keys are errors, never silent defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from hub.errors import ConfigError
+
+EXAMPLE_FILE = "config/porchlight.example.yaml"
+
+ArmMode = Literal["disarmed", "home", "night", "away"]
+SensorKind = Literal["door", "window", "motion", "panic", "tamper"]
+MqttFormat = Literal["zigbee2mqtt", "tasmota", "homeassistant", "plain"]
+PinFactoryName = Literal["auto", "mock", "lgpio", "rpigpio", "pigpio", "native"]
+# A config id is used as event source, MQTT topic segment and evidence file-name part.
+SensorId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,39}$")]
+Topic = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^#+\x00]+$")]
+# GPIO0 and GPIO1 are reserved for HAT EEPROMs; BCM numbers above 27 are not on the header.
+Pin = Annotated[int, Field(ge=2, le=27)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutputConfig(_Model):
+    """A GPIO output: siren relay, buzzer or status LED."""
+
+    pin: Pin
+    active_high: bool = True
+
+
+class GpioConfig(_Model):
+    """Which pin library gpiozero uses, and the hub's own outputs."""
+
+    pin_factory: PinFactoryName = "auto"
+    siren: OutputConfig | None = None
+    buzzer: OutputConfig | None = None
+    led: OutputConfig | None = None
+
+
+class MqttConfig(_Model):
+    """The MQTT broker the hub listens to (sensors) and publishes its state on."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "porchlight-hub"
+    keepalive_seconds: int = Field(30, ge=5, le=3600)
+    reconnect_min_seconds: int = Field(1, ge=1, le=60)
+    reconnect_max_seconds: int = Field(60, ge=1, le=3600)
+    topic_prefix: Topic = "porchlight"
+    publish_events: bool = True
+    discovery: bool = True
+    discovery_prefix: Topic = "homeassistant"
+
+
+class MqttBinding(_Model):
+    """How one sensor reports over MQTT."""
+
+    topic: Topic
+    format: MqttFormat
+    availability_topic: Topic | None = None
+    extra_topics: list[Topic] = []
+    switch: str = "Switch1"
+    on_means: Literal["open", "closed"] = "open"
+    open_payload: str = "open"
+    closed_payload: str = "closed"
+    heartbeat_seconds: int | None = Field(None, ge=10, le=7 * 24 * 3600)
+
+    def default_availability_topic(self) -> str | None:
+        """The availability topic in use: the configured one, or the format's usual one."""
+        if self.availability_topic:
+            return self.availability_topic
+        if self.format == "zigbee2mqtt":
+            return f"{self.topic}/availability"
+        if self.format == "tasmota":
+            parts = self.topic.split("/")
+            if len(parts) == 3 and parts[0] == "tele":
+                return f"tele/{parts[1]}/LWT"
+        return None
+
+    def all_topics(self) -> list[str]:
+        """Every topic this sensor's messages may arrive on."""
+        topics = [self.topic, *self.extra_topics]
+        if self.format == "tasmota":
+            parts = self.topic.split("/")
+            if len(parts) == 3 and parts[0] == "tele":
+                topics.append(f"stat/{parts[1]}/RESULT")
+        availability = self.default_availability_topic()
+        if availability:
+            topics.append(availability)
+        return list(dict.fromkeys(topics))
+
+
+class GpioBinding(_Model):
+    """How one sensor is wired to the Pi's GPIO header (BCM numbering, switch to ground)."""
+
+    pin: Pin
+    normally: Literal["closed", "open"] = "closed"
+    pull_up: bool = True
+    debounce_ms: int = Field(50, ge=0, le=5000)
+
+
+class SensorConfig(_Model):
+    """A door/window contact, PIR, panic button or enclosure tamper switch."""
+
+    kind: SensorKind
+    label: str | None = None
+    mqtt: MqttBinding | None = None
+    gpio: GpioBinding | None = None
+    alert_modes: list[ArmMode] | None = None
+    entry_delay: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_binding(self) -> "SensorConfig":
+        if (self.mqtt is None) == (self.gpio is None):
+            raise ValueError("give exactly one of 'mqtt' or 'gpio'")
+        return self
+
+    def modes_that_alert(self) -> list[ArmMode]:
+        """The arm modes in which this sensor raises an alarm."""
+        if self.alert_modes is not None:
+            return list(self.alert_modes)
+        if self.kind in ("panic", "tamper"):
+            return ["disarmed", "home", "night", "away"]
+        if self.kind == "motion":
+            return ["away"]
+        return ["home", "night", "away"]
+
+    def uses_entry_delay(self) -> bool:
+        """Whether opening this sensor starts the entry delay instead of alarming at once."""
+        if self.entry_delay is not None:
+            return self.entry_delay
+        return self.kind == "door"
+
+
+class ArmingConfig(_Model):
+    """Entry and exit delays."""
+
+    entry_delay_seconds: int = Field(30, ge=0, le=600)
+    exit_delay_seconds: int = Field(60, ge=0, le=600)
+
+
+class LogConfig(_Model):
+    """When the incident log signs a checkpoint of its chain head."""
+
+    checkpoint_every_rows: int = Field(100, ge=1, le=1_000_000)
+    checkpoint_every_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+
+
+class Config(_Model):
+    """The whole hub configuration."""
+
+    data_dir: Path = Path("./data")
+    device_name: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "porchlight"
+    gpio: GpioConfig = GpioConfig()
+    mqtt: MqttConfig = MqttConfig()
+    sensors: dict[SensorId, SensorConfig] = {}
+    arming: ArmingConfig = ArmingConfig()
+    log: LogConfig = LogConfig()
+
+
+def resolve_secret(value: str | None) -> str | None:
+    """Read a secret given as ``env:NAME``, ``file:/path`` or (discouraged) plain text."""
+    if value is None:
+        return None
+    if value.startswith("env:"):
+        name = value[4:]
+        if name not in os.environ:
+            raise ConfigError([f"secret env:{name}: environment variable {name} is not set"])
+        return os.environ[name]
+    if value.startswith("file:"):
+        path = Path(value[5:])
+        try:
+            return path.read_text().strip()
+        except OSError as err:
+            raise ConfigError([f"secret file:{path}: cannot read it ({err.strerror})"]) from err
+    return value
+
+
+_SECRET_KEYS = {"password"}
+
+
+def _describe(err: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return f"unknown key; check its spelling against {EXAMPLE_FILE}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx['le']}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    if kind == "string_pattern_mismatch":
+        return "must be lower-case letters, digits and _ (at most 40), starting with a letter or digit" \
+            if "a-z0-9" in str(ctx.get("pattern", "")) else "must not contain MQTT wildcards (# or +)"
+    if kind in ("model_type", "dict_type"):
+        return "must be a mapping of keys to values"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return str(err["msg"])
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def format_validation_errors(error: ValidationError) -> list[str]:
+    """One ``key.path: message (found value)`` line per problem, secrets never echoed."""
+    lines = []
+    for err in error.errors():
+        loc = tuple(err["loc"])
+        line = f"{_path(loc)}: {_describe(err)}"
+        if err["type"] != "missing":
+            found = err.get("input")
+            if loc and str(loc[-1]) in _SECRET_KEYS:
+                found = "<hidden>"
+            if not isinstance(found, (dict, list)):
+                line += f" (found {found!r})"
+        lines.append(line)
+    return lines
+
+
+def _gpio_pins(config: Config) -> Iterator[tuple[str, int]]:
+    for sensor_id, sensor in config.sensors.items():
+        if sensor.gpio is not None:
+            yield f"sensors.{sensor_id}.gpio.pin", sensor.gpio.pin
+    for name in ("siren", "buzzer", "led"):
+        output = getattr(config.gpio, name)
+        if output is not None:
+            yield f"gpio.{name}.pin", output.pin
+
+
+def semantic_problems(config: Config) -> list[str]:
+    """Problems no single field shows: a pin or topic used twice, MQTT needed but disabled."""
+    problems: list[str] = []
+    pins: dict[int, str] = {}
+    for path, pin in _gpio_pins(config):
+        if pin in pins:
+            problems.append(f"{path}: GPIO{pin} is already used by {pins[pin]}")
+        else:
+            pins[pin] = path
+    topics: dict[str, str] = {}
+    for sensor_id, sensor in config.sensors.items():
+        if sensor.mqtt is None:
+            continue
+        if not config.mqtt.enabled:
+            problems.append(
+                f"sensors.{sensor_id}.mqtt: this sensor needs MQTT but mqtt.enabled is false"
+            )
+        for topic in sensor.mqtt.all_topics():
+            if topic in topics and topics[topic] != sensor_id:
+                problems.append(
+                    f"sensors.{sensor_id}.mqtt.topic: topic {topic!r} is already used by "
+                    f"sensors.{topics[topic]}"
+                )
+            topics.setdefault(topic, sensor_id)
+    if config.mqtt.reconnect_min_seconds > config.mqtt.reconnect_max_seconds:
+        problems.append(
+            "mqtt.reconnect_min_seconds: must not exceed mqtt.reconnect_max_seconds "
+            f"(found {config.mqtt.reconnect_min_seconds} > {config.mqtt.reconnect_max_seconds})"
+        )
+    return problems
+
+
+def parse_config(data: Any, base_dir: Path | None = None) -> Config:
+    """Validate already-loaded YAML data; raise ConfigError listing every problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"(top level): must be a mapping of keys to values (found {type(data).__name__})"])
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_errors(err)) from err
+    problems = semantic_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    if base_dir is not None and not config.data_dir.is_absolute():
+        config = config.model_copy(update={"data_dir": (base_dir / config.data_dir).resolve()})
+    return config
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a YAML config file; relative data_dir is relative to the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ConfigError([f"{path}: no such file; copy {EXAMPLE_FILE} to start one"]) from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError([f"{path}: cannot read it ({err})"]) from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError([f"{path}: {where}invalid YAML: {problem}"]) from err
+    return parse_config(data, base_dir=path.parent.resolve())
+
+
+def summary(config: Config) -> str:
+    """A one-paragraph description of a valid config, for check-config."""
+    gpio = sum(1 for s in config.sensors.values() if s.gpio is not None)
+    mqtt = len(config.sensors) - gpio
+    return (
+        f"config OK: {len(config.sensors)} sensors ({gpio} GPIO, {mqtt} MQTT), "
+        f"pin factory {config.gpio.pin_factory}, "
+        f"broker {config.mqtt.host}:{config.mqtt.port}" + ("" if config.mqtt.enabled else " (disabled)")
+        + f", data in {config.data_dir}"
+    )
+
+
+def field_paths(model: type[BaseModel] = Config, prefix: str = "") -> Iterator[str]:
+    """Every key path of the model tree; dict entries appear as ``<id>``."""
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        yield path
+        for sub in _nested_models(info.annotation):
+            yield from field_paths(sub, path + ".")
+        if _is_dict_of_models(info.annotation):
+            for sub in _nested_models(_dict_value(info.annotation)):
+                yield from field_paths(sub, path + ".<id>.")
+
+
+def _nested_models(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    args = getattr(annotation, "__args__", ())
+    if getattr(annotation, "__origin__", None) is dict:
+        return []
+    return [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+
+
+def _is_dict_of_models(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is dict
+
+
+def _dict_value(annotation: Any) -> Any:
+    return annotation.__args__[1]

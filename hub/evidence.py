@@ -1,0 +1,129 @@
+"""Write-once, content-addressed evidence files: stored under their SHA-256, never changed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from hub.errors import EvidenceError
+
+logger = logging.getLogger(__name__)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_sha256(value: str) -> bool:
+    """Whether ``value`` is a lower-case SHA-256 hex digest (and so safe in a path)."""
+    return bool(_SHA256.match(value))
+
+
+class EvidenceStore:
+    """Files kept by content hash under ``root/ab/abcdef...``; read-only once written."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        """Where the file with this digest lives; refuses anything but a digest."""
+        if not is_sha256(sha256):
+            raise EvidenceError(f"not a SHA-256 digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store bytes; return their SHA-256. Storing the same bytes twice is a no-op."""
+        digest = hashlib.sha256(data).hexdigest()
+        return self._commit(digest, lambda handle: handle.write(data))
+
+    def put_file(self, source: Path) -> str:
+        """Copy a file in, hashing while copying; return its SHA-256."""
+        digest = hashlib.sha256()
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False) as out, source.open("rb") as src:
+            try:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            except BaseException:
+                os.unlink(out.name)
+                raise
+        return self._link(digest.hexdigest(), Path(out.name))
+
+    def _commit(self, digest: str, write: Callable[[BinaryIO], object]) -> str:
+        final = self.path_for(digest)
+        if final.exists():
+            return digest
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False) as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        return self._link(digest, Path(out.name))
+
+    def _link(self, digest: str, tmp: Path) -> str:
+        final = self.path_for(digest)
+        final.parent.mkdir(exist_ok=True)
+        os.chmod(tmp, 0o444)
+        try:
+            # link() fails rather than overwrite: an existing original is never replaced.
+            os.link(tmp, final)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        _fsync_dir(final.parent)
+        return digest
+
+    def exists(self, sha256: str) -> bool:
+        """Whether a file with this digest is stored."""
+        return self.path_for(sha256).exists()
+
+    def check(self, sha256: str) -> str | None:
+        """None when the stored file still hashes to its name, else what is wrong."""
+        path = self.path_for(sha256)
+        if not path.exists():
+            return "missing from the evidence store"
+        actual = sha256_file(path)
+        if actual != sha256:
+            return f"altered (the file now hashes to {actual[:16]}…)"
+        return None
+
+    def read(self, sha256: str) -> bytes:
+        """The file's bytes, re-verified against its digest on every read."""
+        data = self.path_for(sha256).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise EvidenceError(f"evidence {sha256} was altered on disk; it no longer matches its hash")
+        return data
+
+    def remove(self, sha256: str) -> None:
+        """Delete a stored file (retention); the caller logs a tombstone first."""
+        path = self.path_for(sha256)
+        path.chmod(0o644)
+        path.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,345 @@
+"""The incident log: an append-only, hash-chained SQLite table that refuses edits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from hub.chain import (
+    CHECKPOINT_KIND,
+    GENESIS,
+    TOMBSTONE_KIND,
+    Checkpoint,
+    RawRow,
+    VerifyResult,
+    canonical_json,
+    checkpoint_message,
+    entry_hash,
+    verify_rows,
+)
+from hub.errors import LogError
+from hub.events import Event, LoggedEvent, Severity, utc_now
+from hub.evidence import EvidenceStore
+from hub.keys import DeviceKey
+from hub.timeinfo import TimeSource
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at TEXT NOT NULL,
+    content TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_kind ON log(kind, seq);
+CREATE INDEX IF NOT EXISTS log_source ON log(source, seq);
+CREATE INDEX IF NOT EXISTS log_at ON log(at);
+CREATE TRIGGER IF NOT EXISTS log_no_update BEFORE UPDATE ON log
+BEGIN SELECT RAISE(ABORT, 'the incident log is append-only: rows cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS log_no_delete BEFORE DELETE ON log
+BEGIN SELECT RAISE(ABORT, 'the incident log is append-only: rows cannot be deleted'); END;
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL REFERENCES log(seq),
+    created_at TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+DB_NAME = "porchlight.db"
+
+
+@dataclass(frozen=True)
+class AlertRequest:
+    """An alert to put in the outbox in the same transaction as the event that causes it."""
+
+    priority: Severity
+    reason: str
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An alert waiting in (or delivered from) the durable outbox."""
+
+    id: int
+    seq: int
+    created_at: str
+    priority: str
+    reason: str
+    status: str
+    attempts: int
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database with the settings every connection must share."""
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed row survives power loss, not only a crash (an evidence log needs that).
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class IncidentLog:
+    """Appends events durably, chains them, signs checkpoints; reads and verifies them."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        key: DeviceKey | None = None,
+        time_source: TimeSource | None = None,
+        checkpoint_every_rows: int = 100,
+    ) -> None:
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.evidence = EvidenceStore(data_dir / "evidence")
+        self.key = key or DeviceKey(data_dir / "keys")
+        self._time = time_source or TimeSource(utc_now)
+        self.checkpoint_every_rows = checkpoint_every_rows
+        self._lock = threading.RLock()
+        try:
+            self._conn = connect(data_dir / DB_NAME)
+            self._conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as err:
+            raise LogError(f"{data_dir / DB_NAME}: cannot open the incident log ({err})") from err
+        self._last_checkpoint_seq = self._scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM log WHERE kind = ?", CHECKPOINT_KIND
+        )
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    def _scalar(self, sql: str, *args: Any) -> Any:
+        with self._lock:
+            row = self._conn.execute(sql, args).fetchone()
+        return row[0] if row else None
+
+    # --- writing -------------------------------------------------------------------------
+
+    def append(self, event: Event, alerts: Sequence[AlertRequest] = ()) -> int:
+        """Commit one event (and any alerts it causes) durably; return its sequence number."""
+        return self.append_many([(event, alerts)])[0]
+
+    def append_many(self, items: Sequence[tuple[Event, Sequence[AlertRequest]]]) -> list[int]:
+        """Commit several events in one transaction, in order; return their sequence numbers."""
+        for event, _ in items:
+            for sha in event.evidence:
+                if not self.evidence.exists(sha):
+                    raise LogError(
+                        f"event {event.kind} from {event.source} cites evidence {sha}, "
+                        "which is not in the evidence store; store the file first"
+                    )
+        with self._lock:
+            seqs = self._append_locked(items)
+            if seqs[-1] - self._last_checkpoint_seq >= self.checkpoint_every_rows:
+                self._checkpoint_locked()
+        return seqs
+
+    def _append_locked(self, items: Sequence[tuple[Event, Sequence[AlertRequest]]]) -> list[int]:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            last = conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+            seqs = []
+            for event, alerts in items:
+                seq += 1
+                content = self._content(seq, event)
+                digest = entry_hash(prev, content)
+                conn.execute(
+                    "INSERT INTO log (seq, kind, source, at, content, prev_hash, hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (seq, event.kind, event.source, _iso(event.at), content, prev, digest),
+                )
+                for alert in alerts:
+                    conn.execute(
+                        "INSERT INTO outbox (seq, created_at, priority, reason) VALUES (?, ?, ?, ?)",
+                        (seq, _iso(utc_now()), alert.priority.value, alert.reason),
+                    )
+                prev = digest
+                seqs.append(seq)
+            conn.execute("COMMIT")
+        except BaseException as err:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(err, sqlite3.Error):
+                raise LogError(f"could not write to the incident log: {err}") from err
+            raise
+        return seqs
+
+    def _content(self, seq: int, event: Event) -> str:
+        stamp = self._time.stamp()
+        try:
+            return canonical_json(
+                {
+                    "v": 1,
+                    "seq": seq,
+                    "kind": event.kind,
+                    "source": event.source,
+                    "severity": event.severity.value,
+                    "detail": dict(event.detail),
+                    "evidence": list(event.evidence),
+                    "at": _iso(event.at),
+                    "recorded_at": _iso(stamp.recorded_at),
+                    "tz_offset": stamp.tz_offset,
+                    "monotonic_ns": stamp.monotonic_ns,
+                    "boot_id": stamp.boot_id,
+                    "clock_synced": stamp.clock_synced,
+                }
+            )
+        except (TypeError, ValueError) as err:
+            raise LogError(f"event {event.kind} from {event.source} has detail that is not JSON: {err}") from err
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign the current chain head, record the checkpoint as a row, and return it."""
+        with self._lock:
+            return self._checkpoint_locked()
+
+    def _checkpoint_locked(self) -> Checkpoint:
+        head = self._conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+        head_seq, head_hash = (head[0], head[1]) if head else (0, GENESIS)
+        at = _iso(utc_now())
+        signature = self.key.sign(checkpoint_message(head_seq, head_hash, at))
+        point = Checkpoint(head_seq, head_hash, at, self.key.public_b64, signature)
+        detail = {k: v for k, v in point.to_json().items() if k != "format"}
+        # The checkpoint row itself must be seq head_seq + 1 for the chain rule to hold; the
+        # lock is held, and a concurrent writer in another process fails the check below.
+        seqs = self._append_locked([(Event(CHECKPOINT_KIND, "hub", detail=detail), ())])
+        if seqs[0] != head_seq + 1:
+            raise LogError("another process wrote to the log while a checkpoint was being signed; retry")
+        self._last_checkpoint_seq = seqs[0]
+        return point
+
+    def tombstone(self, sha256: str, reason: str, source: str = "retention") -> int:
+        """Record that an evidence file is being removed, then remove it."""
+        path = self.evidence.path_for(sha256)
+        size = path.stat().st_size if path.exists() else None
+        seq = self.append(
+            Event(TOMBSTONE_KIND, source, detail={"sha256": sha256, "size": size, "reason": reason})
+        )
+        if path.exists():
+            self.evidence.remove(sha256)
+        return seq
+
+    # --- reading -------------------------------------------------------------------------
+
+    def raw_rows(self, after_seq: int = 0) -> Iterator[RawRow]:
+        """Every stored row in sequence order, as stored (for verification and export)."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "SELECT seq, kind, source, at, content, prev_hash, hash FROM log WHERE seq > ? ORDER BY seq",
+                (after_seq,),
+            )
+            rows = cursor.fetchall()
+        for row in rows:
+            yield RawRow(*row)
+
+    def events(
+        self,
+        *,
+        since: datetime | None = None,
+        kind: str | None = None,
+        source: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[LoggedEvent]:
+        """Rows as LoggedEvents, filtered; ``kind`` may end in ``.*`` for a family."""
+        clauses, args = [], []
+        if since is not None:
+            clauses.append("at >= ?")
+            args.append(_iso(since))
+        if kind is not None:
+            if kind.endswith(".*"):
+                clauses.append("kind LIKE ?")
+                args.append(kind[:-1] + "%")
+            else:
+                clauses.append("kind = ?")
+                args.append(kind)
+        if source is not None:
+            clauses.append("source = ?")
+            args.append(source)
+        sql = "SELECT content, hash FROM log"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY seq" + (" DESC" if newest_first else "")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            rows = self._conn.execute(sql, args).fetchall()
+        return [_logged(content, digest) for content, digest in rows]
+
+    def head(self) -> tuple[int, str]:
+        """The last row's sequence number and hash."""
+        with self._lock:
+            row = self._conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def verify(self, checkpoint: Checkpoint | None = None) -> VerifyResult:
+        """Verify the whole chain, every evidence file, and optionally an exported checkpoint."""
+        return verify_rows(self.raw_rows(), self.evidence, self.key.public_b64, checkpoint)
+
+    # --- outbox and small state ----------------------------------------------------------
+
+    def outbox(self, status: str | None = None) -> list[OutboxRow]:
+        """Alerts in the outbox, oldest first."""
+        sql = "SELECT id, seq, created_at, priority, reason, status, attempts FROM outbox"
+        args: tuple[Any, ...] = ()
+        if status is not None:
+            sql += " WHERE status = ?"
+            args = (status,)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        return [OutboxRow(*row) for row in rows]
+
+    def get_state(self, key: str) -> str | None:
+        """A small piece of persisted hub state (arm mode, pending delays)."""
+        return self._scalar("SELECT value FROM state WHERE key = ?", key)  # type: ignore[no-any-return]
+
+    def set_state(self, key: str, value: str) -> None:
+        """Persist a small piece of hub state, durably."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+def _logged(content: str, digest: str) -> LoggedEvent:
+    data = json.loads(content)
+    return LoggedEvent(
+        seq=data["seq"],
+        kind=data["kind"],
+        source=data["source"],
+        severity=Severity(data["severity"]),
+        detail=data["detail"],
+        evidence=tuple(data["evidence"]),
+        at=datetime.fromisoformat(data["at"]),
+        recorded_at=datetime.fromisoformat(data["recorded_at"]),
+        hash=digest,
+    )
