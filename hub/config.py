@@ -149,6 +149,7 @@ class ArmingConfig(_Model):
 
     entry_delay_seconds: int = Field(30, ge=0, le=600)
     exit_delay_seconds: int = Field(60, ge=0, le=600)
+    entry_delay_modes: list[ArmMode] = ["away"]
 
 
 class LogConfig(_Model):

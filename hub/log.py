@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -56,6 +57,14 @@ CREATE TABLE IF NOT EXISTS outbox (
     reason TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS commands (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    taken_at TEXT
 );
 CREATE TABLE IF NOT EXISTS state (
     key TEXT PRIMARY KEY,
@@ -233,7 +242,16 @@ class IncidentLog:
         if seqs[0] != head_seq + 1:
             raise LogError("another process wrote to the log while a checkpoint was being signed; retry")
         self._last_checkpoint_seq = seqs[0]
+        self._export_latest(point)
         return point
+
+    def _export_latest(self, point: Checkpoint) -> None:
+        """Keep the newest checkpoint as a file, ready for backups and the daily message."""
+        folder = self.data_dir / "checkpoints"
+        folder.mkdir(exist_ok=True)
+        tmp = folder / "latest.json.tmp"
+        tmp.write_text(canonical_json(point.to_json()) + "\n")
+        os.replace(tmp, folder / "latest.json")
 
     def tombstone(self, sha256: str, reason: str, source: str = "retention") -> int:
         """Record that an evidence file is being removed, then remove it."""
@@ -315,6 +333,31 @@ class IncidentLog:
         with self._lock:
             rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
         return [OutboxRow(*row) for row in rows]
+
+    def submit_command(self, kind: str, source: str, detail: dict[str, Any]) -> int:
+        """Queue a command (arm, disarm...) for the running hub; return its id."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "INSERT INTO commands (created_at, kind, source, detail) VALUES (?, ?, ?, ?)",
+                (_iso(utc_now()), kind, source, canonical_json(detail)),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def pending_commands(self) -> list[tuple[int, Event]]:
+        """Commands not yet taken by the hub, oldest first, as events."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, created_at, kind, source, detail FROM commands WHERE taken_at IS NULL ORDER BY id"
+            ).fetchall()
+        return [
+            (cid, Event(kind, source, Severity.NOTICE, json.loads(detail), at=datetime.fromisoformat(created)))
+            for cid, created, kind, source, detail in rows
+        ]
+
+    def take_command(self, command_id: int) -> None:
+        """Mark a command as taken (its event is committed)."""
+        with self._lock:
+            self._conn.execute("UPDATE commands SET taken_at = ? WHERE id = ?", (_iso(utc_now()), command_id))
 
     def get_state(self, key: str) -> str | None:
         """A small piece of persisted hub state (arm mode, pending delays)."""

@@ -1,0 +1,82 @@
+"""Publishes the hub's state and events on MQTT and announces sensors to Home Assistant."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Callable, Mapping
+
+from hub.config import Config, SensorConfig
+from hub.events import Event
+from hub.mqtt import MqttLink
+from hub.sensors import active_kind
+
+logger = logging.getLogger(__name__)
+
+_DEVICE_CLASS = {"door": "door", "window": "window", "motion": "motion", "panic": "safety",
+                 "tamper": "tamper"}
+
+
+def discovery_messages(config: Config) -> list[tuple[str, str]]:
+    """(topic, retained JSON payload) for Home Assistant MQTT discovery of every sensor."""
+    prefix = config.mqtt.topic_prefix
+    device = {"identifiers": [config.device_name], "name": config.device_name,
+              "manufacturer": "Porchlight"}
+    messages = []
+    for sid, sensor in config.sensors.items():
+        unique = f"{config.device_name}_{sid}"
+        payload = {
+            "name": sensor.label or sid.replace("_", " ").capitalize(),
+            "unique_id": unique,
+            "object_id": unique,
+            "state_topic": f"{prefix}/sensor/{sid}/state",
+            "availability_topic": f"{prefix}/status",
+            "payload_on": "ON",
+            "payload_off": "OFF",
+            "device_class": _DEVICE_CLASS[sensor.kind],
+            "device": device,
+        }
+        topic = f"{config.mqtt.discovery_prefix}/binary_sensor/{unique}/config"
+        messages.append((topic, json.dumps(payload, sort_keys=True)))
+    return messages
+
+
+def state_message(prefix: str, sensors: Mapping[str, SensorConfig], event: Event) -> tuple[str, str] | None:
+    """The retained ON/OFF state message an event implies for its sensor, if any."""
+    sensor = sensors.get(event.source)
+    if sensor is None:
+        return None
+    if event.kind == active_kind(sensor.kind, True):
+        return f"{prefix}/sensor/{event.source}/state", "ON"
+    if event.kind == active_kind(sensor.kind, False):
+        return f"{prefix}/sensor/{event.source}/state", "OFF"
+    return None
+
+
+class Announcer:
+    """Pipeline listener: mirrors committed events onto MQTT (never the event detail)."""
+
+    def __init__(self, link: MqttLink, config: Config, arm_mode: Callable[[], str]) -> None:
+        self.link = link
+        self.config = config
+        self.arm_mode = arm_mode
+        self.prefix = config.mqtt.topic_prefix
+
+    def on_connect(self) -> None:
+        """Announce sensors and the current arm mode after each (re)connection."""
+        if self.config.mqtt.discovery:
+            for topic, payload in discovery_messages(self.config):
+                self.link.publish(topic, payload, retain=True)
+        self.link.publish(f"{self.prefix}/arm_mode", self.arm_mode(), retain=True)
+
+    def __call__(self, seq: int, event: Event) -> None:
+        """Publish one committed event (kind, source, time only: details stay on the device)."""
+        state = state_message(self.prefix, self.config.sensors, event)
+        if state is not None:
+            self.link.publish(state[0], state[1], retain=True)
+        if event.kind == "arm.set":
+            self.link.publish(f"{self.prefix}/arm_mode", str(event.detail.get("mode")), retain=True)
+        if self.config.mqtt.publish_events:
+            payload = {"seq": seq, "kind": event.kind, "source": event.source,
+                       "severity": event.severity.value, "at": event.at.isoformat()}
+            self.link.publish(f"{self.prefix}/event", json.dumps(payload, sort_keys=True))

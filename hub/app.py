@@ -1,0 +1,187 @@
+"""The composition root: builds the hub from config and starts it in an order you can read."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from hub.announce import Announcer
+from hub.arming import ArmStore
+from hub.bus import Bus
+from hub.clock import Clock, SystemClock
+from hub.config import Config
+from hub.events import Event, Severity
+from hub.lifecycle import RunMarker
+from hub.log import IncidentLog
+from hub.mqtt import MqttLink
+from hub.pipeline import Pipeline
+from hub.rules import Rules
+from hub.sensors import MqttInterpreter, SensorTracker, active_kind
+from hub.sources.gpio import GpioSource, make_pin_factory
+from hub.sources.mqtt import MqttSensorSource
+from hub.timeinfo import JumpDetector
+
+logger = logging.getLogger(__name__)
+
+_CONFIGURED: Any = object()
+_HOUSEKEEPING_SECONDS = 0.5
+_MARKER_TOUCH_SECONDS = 60.0
+_VERIFY_EVERY_SECONDS = 24 * 3600.0
+
+
+class Hub:
+    """The running hub. ``start()`` then ``stop()``; nothing happens at construction."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None, pin_factory: Any = _CONFIGURED) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self._pin_factory_arg = pin_factory
+        self.pin_factory: Any = None
+        self.bus = Bus()
+        self.log: IncidentLog | None = None
+        self.pipeline: Pipeline | None = None
+        self.gpio: GpioSource | None = None
+        self.mqtt: MqttLink | None = None
+        self.tracker: SensorTracker | None = None
+        self.marker = RunMarker(config.data_dir / "run" / "hub.running")
+        self._stop = threading.Event()
+        self._housekeeping: threading.Thread | None = None
+        self._inflight: set[int] = set()
+
+    # --- start and stop, as a checklist ---------------------------------------------------
+
+    def start(self) -> None:
+        """Open the log, verify it, start the pipeline, then the sensors."""
+        self.log = IncidentLog(self.config.data_dir,
+                               checkpoint_every_rows=self.config.log.checkpoint_every_rows)
+        self.bus.publish(self.marker.begin(self.clock.now()))
+        self._verify_log()
+        rules = Rules(self.config.sensors, self.config.arming)
+        self.pipeline = Pipeline(self.bus, self.log, rules, self.clock, ArmStore(self.log))
+        self.pipeline.add_listener(_log_to_console)
+        self.pipeline.start()
+        self.tracker = SensorTracker(self.config.sensors, self._last_known_states())
+        self.pin_factory = (make_pin_factory(self.config.gpio.pin_factory)
+                            if self._pin_factory_arg is _CONFIGURED else self._pin_factory_arg)
+        self.gpio = GpioSource(self.config.sensors, self.tracker, self.bus, self.clock, self.pin_factory)
+        self.gpio.start()
+        if self.config.mqtt.enabled:
+            self.mqtt = MqttLink(self.config.mqtt)
+            MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock)
+            pipeline = self.pipeline
+            announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state.mode)
+            self.mqtt.on_connect(announcer.on_connect)
+            self.pipeline.add_listener(announcer)
+            self.mqtt.start()
+        self._stop.clear()
+        self._housekeeping = threading.Thread(target=self._housekeep, name="housekeeping", daemon=True)
+        self._housekeeping.start()
+        logger.info("Porchlight hub started: %d sensors, data in %s",
+                    len(self.config.sensors), self.config.data_dir)
+
+    def stop(self) -> None:
+        """Stop in reverse order; the log gets ``hub.stopped`` and the run marker is removed."""
+        self._stop.set()
+        if self._housekeeping is not None:
+            self._housekeeping.join(5)
+        if self.mqtt is not None:
+            self.mqtt.stop()
+        if self.gpio is not None:
+            self.gpio.stop()
+        if self.pipeline is not None:
+            self.bus.publish(Event("hub.stopped", "hub", Severity.INFO, at=self.clock.now()))
+            self.pipeline.stop()
+        if self.pin_factory is not None and self._pin_factory_arg is _CONFIGURED:
+            self.pin_factory.close()
+        self.marker.end()
+        if self.log is not None:
+            self.log.close()
+        logger.info("Porchlight hub stopped")
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def submit(self, event: Event) -> None:
+        """Put an event on the bus (commands from the dashboard, the simulator, tests)."""
+        self.bus.publish(event)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until the bus is empty and the pipeline has caught up (tests and the demo)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.bus) == 0:
+                time.sleep(0.15)  # the pipeline may still be processing the last batch
+                if len(self.bus) == 0:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def _verify_log(self) -> None:
+        assert self.log is not None
+        result = self.log.verify()
+        if result.ok:
+            self.bus.publish(Event("log.verified", "hub", Severity.INFO,
+                                   detail={"rows": result.rows, "evidence_files": result.evidence_files},
+                                   at=self.clock.now()))
+        else:
+            logger.critical("incident log verification failed: %s", result.message())
+            self.bus.publish(Event("log.chain_broken", "hub", Severity.CRITICAL,
+                                   detail={"first_bad_seq": result.first_bad_seq, "reason": result.reason},
+                                   at=self.clock.now()))
+
+    def _last_known_states(self) -> dict[str, bool]:
+        """Each sensor's last logged open/closed state, so a redelivered message is no new event."""
+        assert self.log is not None
+        known: dict[str, bool] = {}
+        for sid, sensor in self.config.sensors.items():
+            family = active_kind(sensor.kind, True)
+            if family is None or sensor.kind == "panic":
+                continue
+            latest = self.log.events(source=sid, kind=family.split(".")[0] + ".*", newest_first=True, limit=1)
+            if latest:
+                known[sid] = latest[0].kind == family
+        return known
+
+    def _housekeep(self) -> None:
+        assert self.log is not None and self.tracker is not None
+        jumps = JumpDetector()
+        last_touch = last_verify = last_checkpoint = time.monotonic()
+        checkpoint_seconds = self.config.log.checkpoint_every_minutes * 60
+        while not self._stop.wait(_HOUSEKEEPING_SECONDS):
+            mono = time.monotonic()
+            try:
+                for event in self.tracker.silent(self.clock.monotonic(), self.clock.now()):
+                    self.bus.publish(event)
+                for command_id, event in self.log.pending_commands():
+                    if command_id in self._inflight:
+                        continue
+                    self._inflight.add(command_id)
+                    self.bus.publish(event, on_committed=lambda seq, cid=command_id: self._take(cid))
+                jump = jumps.check(time.time(), mono)
+                if jump is not None:
+                    self.bus.publish(Event("clock.jump", "hub", Severity.WARNING,
+                                           detail={"seconds": round(jump, 3)}, at=self.clock.now()))
+                if mono - last_touch >= _MARKER_TOUCH_SECONDS:
+                    self.marker.touch()
+                    last_touch = mono
+                if mono - last_checkpoint >= checkpoint_seconds:
+                    self.log.checkpoint()
+                    last_checkpoint = mono
+                if mono - last_verify >= _VERIFY_EVERY_SECONDS:
+                    self._verify_log()
+                    last_verify = mono
+            except Exception:
+                logger.exception("housekeeping failed; continuing")
+
+    def _take(self, command_id: int) -> None:
+        # Marked taken only once committed: a crash in between re-runs it, and arming twice is harmless.
+        assert self.log is not None
+        self.log.take_command(command_id)
+        self._inflight.discard(command_id)
+
+
+def _log_to_console(seq: int, event: Event) -> None:
+    level = logging.WARNING if event.severity in (Severity.WARNING, Severity.CRITICAL) else logging.INFO
+    logger.log(level, "#%d %s from %s %s", seq, event.kind, event.source,
+               "" if event.kind == "incident.report" else dict(event.detail))

@@ -1,0 +1,324 @@
+"""The ``porchlight`` command: run the hub, check config, and read or add to the incident log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from pydantic import ValidationError
+
+from hub import __version__
+from hub.arming import MODES
+from hub.chain import Checkpoint
+from hub.config import Config, field_paths, load_config, parse_config, summary
+from hub.errors import ConfigError, PorchlightError
+from hub.events import Event, Severity
+from hub.incident import CATEGORIES, Attachment, IncidentReport, Vehicle, Witness
+from hub.log import IncidentLog
+
+SYSTEM_CONFIG = Path("/etc/porchlight/porchlight.yaml")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    """The config from --config (or $PORCHLIGHT_CONFIG, or /etc), with --data applied."""
+    path = args.config or os.environ.get("PORCHLIGHT_CONFIG")
+    if path is None and args.data is None and SYSTEM_CONFIG.exists():
+        path = str(SYSTEM_CONFIG)
+    if path is not None:
+        config = load_config(Path(path))
+    elif args.data is not None:
+        config = parse_config({})
+    else:
+        raise ConfigError(["give --config FILE, or --data DIR to use the defaults with that data directory"])
+    if args.data is not None:
+        config = config.model_copy(update={"data_dir": Path(args.data).resolve()})
+    return config
+
+
+def _open_log(args: argparse.Namespace) -> IncidentLog:
+    config = _config(args)
+    return IncidentLog(config.data_dir, checkpoint_every_rows=config.log.checkpoint_every_rows)
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time such as 2026-11-23T21:30") from err
+    return at if at.tzinfo else at.astimezone()  # a time without zone is local time
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a config file; print every problem, or a summary."""
+    try:
+        config = load_config(Path(args.file))
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem)
+        return 1
+    print(summary(config))
+    for warning in _config_warnings(config):
+        print(f"warning: {warning}")
+    return 0
+
+
+def _config_warnings(config: Config) -> list[str]:
+    warnings = []
+    mqtt = config.mqtt
+    if mqtt.enabled and mqtt.host not in ("127.0.0.1", "localhost", "::1") and not (mqtt.username and mqtt.tls):
+        warnings.append(
+            f"mqtt: the broker {mqtt.host} is not on this machine and the link has no username and TLS; "
+            "anyone on your network may read the hub's state (set mqtt.username, mqtt.password, mqtt.tls)"
+        )
+    if mqtt.password and not mqtt.password.startswith(("env:", "file:")):
+        warnings.append("mqtt.password: written in plain text; use env:NAME or file:/path instead")
+    return warnings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the hub until SIGTERM or Ctrl-C."""
+    from hub.app import Hub
+
+    config = _config(args)
+    hub = Hub(config)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    hub.start()
+    simulator = None
+    if args.simulate:
+        from hub.simulate import Simulator
+
+        simulator = Simulator(hub)
+        simulator.start()
+    try:
+        stop.wait()
+    finally:
+        if simulator is not None:
+            simulator.stop()
+        hub.stop()
+    return 0
+
+
+def cmd_log_add(args: argparse.Namespace) -> int:
+    """Add a manual incident entry; print its sequence number."""
+    log = _open_log(args)
+    try:
+        attachments = []
+        for name in args.attach or []:
+            path = Path(name)
+            if not path.is_file():
+                print(f"--attach {name}: no such file", file=sys.stderr)
+                return 1
+            sha = log.evidence.put_file(path)
+            attachments.append(Attachment(sha256=sha, name=path.name, size=path.stat().st_size))
+        vehicle = None
+        if any((args.plate, args.vehicle)):
+            vehicle = Vehicle(plate=args.plate, model=args.vehicle)
+        try:
+            report = IncidentReport(
+                description=args.text, location=args.location, category=args.category,
+                tags=args.tag or [], started_at=args.started, ended_at=args.ended,
+                witnesses=[Witness(name=w) for w in args.witness or []], vehicle=vehicle,
+                police_report_number=args.police_report, officer_name=args.officer,
+                protective_order_ref=args.order, attachments=attachments,
+            )
+        except ValidationError as err:
+            for problem in err.errors():
+                print(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}", file=sys.stderr)
+            return 1
+        seq = log.append(report.to_event(datetime.now(timezone.utc)))
+        print(seq)
+        return 0
+    finally:
+        log.close()
+
+
+def cmd_log_correct(args: argparse.Namespace) -> int:
+    """Add a correction that points at an earlier row (the original is never changed)."""
+    log = _open_log(args)
+    try:
+        head, _ = log.head()
+        if not 1 <= args.seq <= head:
+            print(f"seq {args.seq}: no such row (the log has rows 1 to {head})", file=sys.stderr)
+            return 1
+        seq = log.append(Event("log.correction", "owner", Severity.NOTICE,
+                               detail={"corrects": args.seq, "text": args.text}))
+        print(seq)
+        return 0
+    finally:
+        log.close()
+
+
+def cmd_log_list(args: argparse.Namespace) -> int:
+    """Print rows, as text or one JSON object per line."""
+    log = _open_log(args)
+    try:
+        events = log.events(since=args.since, kind=args.kind, source=args.source, limit=args.limit)
+    finally:
+        log.close()
+    for event in events:
+        if args.json:
+            print(json.dumps(event.to_json(), ensure_ascii=False, sort_keys=True))
+        else:
+            local = event.at.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+            evidence = f"  [{len(event.evidence)} evidence]" if event.evidence else ""
+            text = event.detail.get("description") or event.detail.get("reason") or ""
+            print(f"{event.seq:>7}  {local}  {event.kind:<22} {event.source:<16} {text}{evidence}")
+    return 0
+
+
+def cmd_log_verify(args: argparse.Namespace) -> int:
+    """Verify the chain, evidence and (optionally) an exported checkpoint; exit 1 on any problem."""
+    checkpoint = None
+    if args.checkpoint:
+        try:
+            checkpoint = Checkpoint.from_json(json.loads(Path(args.checkpoint).read_text()))
+        except (OSError, ValueError) as err:
+            print(f"--checkpoint {args.checkpoint}: cannot use it ({err})")
+            return 1
+    log = _open_log(args)
+    try:
+        result = log.verify(checkpoint)
+        print(result.message())
+        if not args.read_only:
+            # Every verification run is itself on the record (chain of custody).
+            detail = {"ok": result.ok, "rows": result.rows, "first_bad_seq": result.first_bad_seq,
+                      "reason": result.reason, "checkpoint": checkpoint.head_seq if checkpoint else None}
+            kind = "log.verified" if result.ok else "log.chain_broken"
+            log.append(Event(kind, "cli", Severity.INFO if result.ok else Severity.CRITICAL, detail=detail))
+    finally:
+        log.close()
+    return 0 if result.ok else 1
+
+
+def cmd_log_checkpoint(args: argparse.Namespace) -> int:
+    """Sign the chain head now and write the checkpoint to a file to keep off the device."""
+    log = _open_log(args)
+    try:
+        point = log.checkpoint()
+    finally:
+        log.close()
+    out = Path(args.out)
+    out.write_text(json.dumps(point.to_json(), indent=2, sort_keys=True) + "\n")
+    print(f"checkpoint of seq {point.head_seq} written to {out}; keep a copy off this device")
+    return 0
+
+
+def cmd_arm(args: argparse.Namespace) -> int:
+    """Queue an arm-mode change for the running hub."""
+    log = _open_log(args)
+    try:
+        log.submit_command("arm.set", "cli", {"mode": args.mode})
+    finally:
+        log.close()
+    print(f"arm mode {args.mode} requested; the running hub applies it within a second")
+    return 0
+
+
+def cmd_config_keys(args: argparse.Namespace) -> int:
+    """Print every config key path (used to keep the example file complete)."""
+    for path in field_paths():
+        print(path)
+    return 0
+
+
+# --- argument parsing ---------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="config file (default: $PORCHLIGHT_CONFIG or /etc)")
+    common.add_argument("--data", metavar="DIR", help="data directory (overrides data_dir)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    parser = argparse.ArgumentParser(prog="porchlight", description="Porchlight home-security hub")
+    parser.add_argument("--version", action="version", version=f"porchlight {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", parents=[common], help="run the hub until stopped")
+    run.add_argument("--simulate", action="store_true", help="simulate doors opening (demo, mock pins)")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("file")
+    check.add_argument("-v", "--verbose", action="store_true")
+    check.set_defaults(func=cmd_check_config)
+
+    keys = sub.add_parser("config-keys", help="list every config key")
+    keys.add_argument("-v", "--verbose", action="store_true")
+    keys.set_defaults(func=cmd_config_keys)
+
+    arm = sub.add_parser("arm", parents=[common], help="set the arm mode")
+    arm.add_argument("mode", choices=MODES)
+    arm.set_defaults(func=cmd_arm)
+
+    log = sub.add_parser("log", help="the incident log").add_subparsers(dest="log_command", required=True)
+    add = log.add_parser("add", parents=[common], help="add a manual incident entry")
+    add.add_argument("--text", required=True, help="what happened, in your words")
+    add.add_argument("--category", choices=CATEGORIES)
+    add.add_argument("--location")
+    add.add_argument("--tag", action="append", help="e.g. drive-by, loitering (repeatable)")
+    add.add_argument("--started", type=_parse_time, help="when it started (ISO time; default now)")
+    add.add_argument("--ended", type=_parse_time)
+    add.add_argument("--witness", action="append", help="a witness's name (repeatable)")
+    add.add_argument("--plate", help="vehicle plate")
+    add.add_argument("--vehicle", help="vehicle make and model")
+    add.add_argument("--police-report", help="police report number")
+    add.add_argument("--officer", help="officer name and badge")
+    add.add_argument("--order", help="protective-order reference")
+    add.add_argument("--attach", action="append", metavar="FILE", help="attach a file (repeatable)")
+    add.set_defaults(func=cmd_log_add)
+
+    correct = log.add_parser("correct", parents=[common], help="add a correction to an earlier row")
+    correct.add_argument("seq", type=int)
+    correct.add_argument("--text", required=True)
+    correct.set_defaults(func=cmd_log_correct)
+
+    lst = log.add_parser("list", parents=[common], help="list log rows")
+    lst.add_argument("--json", action="store_true", help="one JSON object per line")
+    lst.add_argument("--since", type=_parse_time, help="only rows at or after this ISO time")
+    lst.add_argument("--kind", help="only this kind (door.opened) or family (door.*)")
+    lst.add_argument("--source", help="only this source id")
+    lst.add_argument("--limit", type=int)
+    lst.set_defaults(func=cmd_log_list)
+
+    verify = log.add_parser("verify", parents=[common], help="verify the chain and evidence")
+    verify.add_argument("--checkpoint", metavar="FILE", help="a checkpoint exported earlier")
+    verify.add_argument("--read-only", action="store_true", help="do not record this run in the log")
+    verify.set_defaults(func=cmd_log_verify)
+
+    point = log.add_parser("checkpoint", parents=[common], help="sign and export the chain head")
+    point.add_argument("--out", required=True, metavar="FILE")
+    point.set_defaults(func=cmd_log_checkpoint)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``porchlight`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args))
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except PorchlightError as err:
+        print(f"porchlight: {err}", file=sys.stderr)
+        return 1

@@ -1,0 +1,49 @@
+"""Notices a start after an unclean shutdown (power cut, crash, kill) and how long the hub was down."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from hub.events import Event, Severity
+
+
+class RunMarker:
+    """A file present while the hub runs, touched every minute; found at start means power loss."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def begin(self, now: datetime) -> Event:
+        """Create the marker; return ``hub.started`` or ``hub.power_restored`` for the log."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        event: Event
+        if self.path.exists():
+            last_alive = datetime.fromtimestamp(self.path.stat().st_mtime, timezone.utc)
+            event = Event(
+                "hub.power_restored", "hub", Severity.WARNING,
+                detail={
+                    "last_alive": last_alive.isoformat(),
+                    "down_seconds_at_most": round((now - last_alive).total_seconds()),
+                    "note": "the hub did not shut down cleanly (power cut, crash or kill)",
+                },
+                at=now,
+            )
+        else:
+            event = Event("hub.started", "hub", Severity.INFO, at=now)
+        self.touch()
+        return event
+
+    def touch(self) -> None:
+        """Record that the hub is alive now (mtime is the last-alive time after a power cut)."""
+        self.path.touch()
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def end(self) -> None:
+        """Remove the marker on a clean stop."""
+        self.path.unlink(missing_ok=True)

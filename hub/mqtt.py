@@ -1,0 +1,142 @@
+"""The hub's one MQTT connection: persistent session, QoS 1, manual acks, reconnect with backoff."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from hub.config import MqttConfig, resolve_secret
+
+logger = logging.getLogger(__name__)
+
+# (topic, payload, ack) -> None. The handler must call ack() once the message is safely committed.
+MessageHandler = Callable[[str, bytes, Callable[[], None]], None]
+ConnectHook = Callable[[], None]
+
+
+class MqttLink:
+    """Wraps paho-mqtt. Handlers run on paho's network thread and must only translate and enqueue."""
+
+    def __init__(self, config: MqttConfig) -> None:
+        self.config = config
+        self._handlers: dict[str, MessageHandler] = {}
+        self._on_connect_hooks: list[ConnectHook] = []
+        self._connected = threading.Event()
+        # Message ids are per connection: an ack after a reconnect could hit another message.
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._client = self._make_client()
+
+    @property
+    def status_topic(self) -> str:
+        """Where the hub publishes online/offline (retained; offline is the last will)."""
+        return f"{self.config.topic_prefix}/status"
+
+    def _make_client(self):  # type: ignore[no-untyped-def]
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.config.client_id,
+            clean_session=False,  # persistent session: the broker keeps our QoS 1 messages
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if self.config.username:
+            client.username_pw_set(self.config.username, resolve_secret(self.config.password))
+        if self.config.tls:
+            client.tls_set(ca_certs=str(self.config.ca_file) if self.config.ca_file else None)
+        client.reconnect_delay_set(self.config.reconnect_min_seconds, self.config.reconnect_max_seconds)
+        client.will_set(self.status_topic, "offline", qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_message = self._on_message
+        return client
+
+    def subscribe(self, topic: str, handler: MessageHandler) -> None:
+        """Route messages on ``topic`` (exact, no wildcards) to ``handler``; call before start()."""
+        self._handlers[topic] = handler
+
+    def on_connect(self, hook: ConnectHook) -> None:
+        """Run ``hook`` after every (re)connection, e.g. to publish discovery messages."""
+        self._on_connect_hooks.append(hook)
+
+    def start(self) -> None:
+        """Connect in the background; keeps retrying with backoff while the broker is away."""
+        self._client.connect_async(self.config.host, self.config.port, self.config.keepalive_seconds)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Say goodbye (status offline) and disconnect."""
+        if self._connected.is_set():
+            self._client.publish(self.status_topic, "offline", qos=1, retain=True)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Block until connected, at most ``timeout`` seconds."""
+        return self._connected.wait(timeout)
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the broker connection is up."""
+        return self._connected.is_set()
+
+    def publish(self, topic: str, payload: str | bytes, *, retain: bool = False, qos: int = 1) -> None:
+        """Publish (paho queues it while disconnected)."""
+        self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
+        if reason_code.is_failure:
+            logger.error("MQTT broker %s:%s refused the connection: %s",
+                         self.config.host, self.config.port, reason_code)
+            return
+        with self._lock:
+            self._generation += 1
+        logger.info("connected to MQTT broker %s:%s (session present: %s)",
+                    self.config.host, self.config.port, flags.session_present)
+        if self._handlers:
+            client.subscribe([(topic, 1) for topic in self._handlers])
+        client.publish(self.status_topic, "online", qos=1, retain=True)
+        self._connected.set()
+        for hook in self._on_connect_hooks:
+            try:
+                hook()
+            except Exception:
+                logger.exception("MQTT on-connect hook %r failed", hook)
+
+    def _on_connect_fail(self, client, userdata):  # type: ignore[no-untyped-def]
+        logger.warning("cannot reach the MQTT broker at %s:%s; retrying with backoff (up to %d s)",
+                       self.config.host, self.config.port, self.config.reconnect_max_seconds)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
+        self._connected.clear()
+        if reason_code != 0:
+            logger.warning("lost MQTT broker %s:%s (%s); reconnecting with backoff",
+                           self.config.host, self.config.port, reason_code)
+
+    def _on_message(self, client, userdata, message):  # type: ignore[no-untyped-def]
+        handler = self._handlers.get(message.topic)
+        ack = self._acker(message.mid, message.qos)
+        if handler is None:
+            ack()
+            return
+        try:
+            handler(message.topic, message.payload, ack)
+        except Exception:
+            # Never let a handler bug kill paho's thread; leave the message unacked so the
+            # broker redelivers it after the next reconnect.
+            logger.exception("handling MQTT message on %s failed", message.topic)
+
+    def _acker(self, mid: int, qos: int) -> Callable[[], None]:
+        generation = self._generation
+
+        def ack() -> None:
+            if qos == 0 or generation != self._generation:
+                return
+            self._client.ack(mid, qos)
+
+        return ack

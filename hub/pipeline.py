@@ -1,0 +1,152 @@
+"""The one consumer: log every event first, then update arm state, decide, and fill the outbox."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Sequence, TypeVar
+
+from hub.arming import ArmState, ArmStore
+from hub.bus import Bus, Envelope
+from hub.clock import Clock
+from hub.errors import LogError
+from hub.events import Event, Severity
+from hub.log import AlertRequest, IncidentLog
+from hub.rules import Action, RaiseAlarm, RecordEntryDelay, Rules, SetState
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[int, Event], None]
+_RETRY_SECONDS = 1.0
+_T = TypeVar("_T")
+
+
+class Pipeline:
+    """Runs on its own thread; the only place where events become rows and rows become alerts."""
+
+    def __init__(self, bus: Bus, log: IncidentLog, rules: Rules, clock: Clock, arm: ArmStore) -> None:
+        self.bus = bus
+        self.log = log
+        self.rules = rules
+        self.clock = clock
+        self.arm_store = arm
+        self.state = arm.load()
+        self._listeners: list[Listener] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._state_lock = threading.Lock()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(seq, event)`` after each event is committed (on the pipeline thread)."""
+        self._listeners.append(listener)
+
+    @property
+    def arm_state(self) -> ArmState:
+        """The current arm state."""
+        with self._state_lock:
+            return self.state
+
+    def start(self) -> None:
+        """Start the consumer thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Finish what is queued (within ``timeout``), then stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            batch = self.bus.take(timeout=0.1)
+            if batch:
+                self._commit_with_retry(batch)
+            elif self._stop.is_set():
+                return
+            self.tick()
+
+    def _commit_with_retry(self, batch: Sequence[Envelope]) -> None:
+        seqs = self._retry(lambda: self.log.append_many([(e.event, ()) for e in batch]))
+        if seqs is not None:
+            self._after_commit(batch, seqs)
+
+    def _retry(self, write: Callable[[], _T]) -> _T | None:
+        """Run a log write until it succeeds; None only when stopping with the disk still failing."""
+        while True:
+            try:
+                return write()
+            except LogError:
+                # Nothing was acknowledged: sources keep their messages until the disk recovers.
+                logger.exception("could not write to the incident log; retrying in %.0f s", _RETRY_SECONDS)
+                if self._stop.wait(_RETRY_SECONDS):
+                    return None
+
+    def process(self, batch: Sequence[Envelope]) -> list[int]:
+        """Commit a batch, acknowledge it, then apply rules to each event in order."""
+        seqs = self.log.append_many([(envelope.event, ()) for envelope in batch])
+        self._after_commit(batch, seqs)
+        return seqs
+
+    def _after_commit(self, batch: Sequence[Envelope], seqs: Sequence[int]) -> None:
+        for envelope, seq in zip(batch, seqs):
+            if envelope.on_committed is not None:
+                try:
+                    envelope.on_committed(seq)
+                except Exception:
+                    logger.exception("acknowledging %s (seq %d) failed", envelope.event.kind, seq)
+        for envelope, seq in zip(batch, seqs):
+            self._notify(seq, envelope.event)
+            try:
+                actions = self.rules.decide(envelope.event, seq, self.arm_state, self.clock.now())
+            except Exception:
+                # A rule bug must not stop the log: the event is already committed.
+                logger.exception("rules failed on %s (seq %d)", envelope.event.kind, seq)
+                continue
+            self._apply(actions)
+
+    def tick(self) -> None:
+        """Let time-based rules run (entry delay expiry, exit delay end)."""
+        try:
+            actions = self.rules.tick(self.arm_state, self.clock.now())
+        except Exception:
+            logger.exception("rules.tick failed")
+            return
+        self._apply(actions)
+
+    def _apply(self, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if isinstance(action, SetState):
+                with self._state_lock:
+                    self.state = action.state
+                self.arm_store.save(action.state)
+            elif isinstance(action, RecordEntryDelay):
+                self._append(Event(
+                    "arm.entry_delay", "hub", Severity.WARNING,
+                    detail={"until": action.until.isoformat(), "cause_seq": action.cause_seq,
+                            "sensor": action.source},
+                    at=self.clock.now(),
+                ))
+            elif isinstance(action, RaiseAlarm):
+                self._append(
+                    Event(
+                        "alarm.triggered", action.source, action.priority,
+                        detail={"reason": action.reason, "cause_seq": action.cause_seq},
+                        at=self.clock.now(),
+                    ),
+                    [AlertRequest(action.priority, action.reason)],
+                )
+
+    def _append(self, event: Event, alerts: Sequence[AlertRequest] = ()) -> None:
+        seq = self._retry(lambda: self.log.append(event, alerts))
+        if seq is not None:
+            self._notify(seq, event)
+
+    def _notify(self, seq: int, event: Event) -> None:
+        for listener in self._listeners:
+            try:
+                listener(seq, event)
+            except Exception:
+                logger.exception("listener %r failed on seq %d", listener, seq)

@@ -1,0 +1,133 @@
+"""Pure alarm rules: given an event, the arm state and the time, decide what happens next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Mapping
+
+from hub.arming import MODES, ArmState
+from hub.config import ArmingConfig, SensorConfig
+from hub.events import Event, Severity
+
+# Kinds that mean "this sensor was triggered" (as opposed to restored or merely reporting).
+TRIGGER_KINDS = {"door.opened", "window.opened", "motion.detected", "tamper.opened"}
+# Kinds that alert whatever the arm mode: she needs to know even while disarmed.
+ALWAYS_ALERT = {
+    "panic": Severity.CRITICAL,
+    "sensor.tamper": Severity.WARNING,
+    "sensor.offline": Severity.WARNING,
+    "sensor.battery_low": Severity.NOTICE,
+    "hub.power_restored": Severity.WARNING,
+    "log.chain_broken": Severity.CRITICAL,
+}
+
+
+@dataclass(frozen=True)
+class SetState:
+    """Replace the arm state (mode change, delay started or finished)."""
+
+    state: ArmState
+
+
+@dataclass(frozen=True)
+class RecordEntryDelay:
+    """Log that the entry delay started: she has until ``until`` to disarm."""
+
+    until: datetime
+    cause_seq: int
+    source: str
+
+
+@dataclass(frozen=True)
+class RaiseAlarm:
+    """Log an alarm and put an alert in the outbox."""
+
+    priority: Severity
+    reason: str
+    cause_seq: int
+    source: str
+
+
+Action = SetState | RecordEntryDelay | RaiseAlarm
+
+
+class Rules:
+    """The alarm policy of one configuration; every method is a pure function of its inputs."""
+
+    def __init__(self, sensors: Mapping[str, SensorConfig], arming: ArmingConfig) -> None:
+        self.sensors = sensors
+        self.arming = arming
+
+    def decide(self, event: Event, seq: int, state: ArmState, now: datetime) -> list[Action]:
+        """What follows from a committed event."""
+        if event.kind == "arm.set":
+            return self._arm(event, state, now)
+        if event.kind in ALWAYS_ALERT:
+            return [RaiseAlarm(ALWAYS_ALERT[event.kind], _reason(event, self.sensors), seq, event.source)]
+        if event.kind not in TRIGGER_KINDS:
+            return []
+        sensor = self.sensors.get(event.source)
+        if sensor is None or state.mode not in sensor.modes_that_alert():
+            return []
+        if state.exit_until is not None and now < state.exit_until:
+            return []
+        if state.entry_until is not None:
+            return []  # already counting down; the first opening is the cause
+        delay = self.arming.entry_delay_seconds
+        if sensor.uses_entry_delay() and state.mode in self.arming.entry_delay_modes and delay > 0:
+            until = now + timedelta(seconds=delay)
+            new = ArmState(state.mode, state.exit_until, until, seq, event.source)
+            return [SetState(new), RecordEntryDelay(until, seq, event.source)]
+        return [RaiseAlarm(Severity.CRITICAL, _reason(event, self.sensors), seq, event.source)]
+
+    def tick(self, state: ArmState, now: datetime) -> list[Action]:
+        """What follows from time passing: an entry delay running out, an exit delay ending."""
+        actions: list[Action] = []
+        if state.entry_until is not None and now >= state.entry_until:
+            label = _label(state.entry_source or "", self.sensors)
+            actions.append(SetState(ArmState(state.mode, state.exit_until)))
+            actions.append(RaiseAlarm(
+                Severity.CRITICAL,
+                f"{label} opened while armed ({state.mode}) and nobody disarmed within "
+                f"{self.arming.entry_delay_seconds} s",
+                state.entry_cause_seq or 0,
+                state.entry_source or "hub",
+            ))
+        elif state.exit_until is not None and now >= state.exit_until:
+            actions.append(SetState(ArmState(state.mode, None, state.entry_until,
+                                             state.entry_cause_seq, state.entry_source)))
+        return actions
+
+    def _arm(self, event: Event, state: ArmState, now: datetime) -> list[Action]:
+        mode = str(event.detail.get("mode"))
+        if mode not in MODES:
+            return []
+        exit_until = None
+        if mode != "disarmed" and self.arming.exit_delay_seconds > 0:
+            exit_until = now + timedelta(seconds=self.arming.exit_delay_seconds)
+        return [SetState(state.with_mode(mode, exit_until))]
+
+
+def _label(source: str, sensors: Mapping[str, SensorConfig]) -> str:
+    sensor = sensors.get(source)
+    if sensor is not None and sensor.label:
+        return sensor.label
+    return source.replace("_", " ").capitalize() if source else "A sensor"
+
+
+def _reason(event: Event, sensors: Mapping[str, SensorConfig]) -> str:
+    label = _label(event.source, sensors)
+    words = {
+        "panic": "Panic button pressed",
+        "sensor.tamper": f"{label}: tamper switch opened (cover removed)",
+        "sensor.offline": f"{label} stopped reporting",
+        "sensor.battery_low": f"{label}: battery low",
+        "hub.power_restored": "The hub restarted after losing power or crashing",
+        "log.chain_broken": "The incident log failed verification",
+        "door.opened": f"{label} opened",
+        "window.opened": f"{label} opened",
+        "motion.detected": f"Motion at {label}",
+        "tamper.opened": f"{label}: enclosure opened",
+    }
+    return words.get(event.kind, f"{event.kind} from {label}")

@@ -1,0 +1,71 @@
+"""The demo's pretend household: arms the hub, opens the back door, lets the entry delay run out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from hub.app import Hub
+from hub.events import Event, Severity
+from hub.sources.gpio import is_mock
+
+logger = logging.getLogger(__name__)
+
+
+class Simulator:
+    """Drives mock GPIO pins and commands on a loop; only works with the mock pin factory."""
+
+    def __init__(self, hub: Hub, period: float = 60.0) -> None:
+        self.hub = hub
+        self.period = period
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the scripted loop."""
+        if not is_mock(self.hub.pin_factory):
+            logger.warning("--simulate needs gpio.pin_factory: mock; not simulating")
+            return
+        self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+
+    def _door_pin(self) -> int | None:
+        for sensor in self.hub.config.sensors.values():
+            if sensor.kind == "door" and sensor.gpio is not None and sensor.gpio.normally == "closed":
+                return sensor.gpio.pin
+        return None
+
+    def _arm(self, mode: str) -> None:
+        self.hub.submit(Event("arm.set", "simulator", Severity.NOTICE, detail={"mode": mode},
+                              at=self.hub.clock.now()))
+
+    def _run(self) -> None:
+        pin_number = self._door_pin()
+        if pin_number is None:
+            logger.warning("the demo config has no normally-closed GPIO door to simulate")
+            return
+        pin = self.hub.pin_factory.pin(pin_number)
+        exit_delay = self.hub.config.arming.exit_delay_seconds
+        entry_delay = self.hub.config.arming.entry_delay_seconds
+        while not self._stop.is_set():
+            logger.info("simulator: arming away (exit delay %d s)", exit_delay)
+            self._arm("away")
+            if self._stop.wait(exit_delay + 2):
+                return
+            logger.info("simulator: the back door opens (GPIO%d goes high)", pin_number)
+            pin.drive_high()
+            if self._stop.wait(3):
+                return
+            pin.drive_low()
+            logger.info("simulator: the back door closes; nobody disarms within %d s", entry_delay)
+            if self._stop.wait(entry_delay + 2):
+                return
+            self._arm("disarmed")
+            if self._stop.wait(self.period):
+                return
