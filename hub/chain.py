@@ -201,7 +201,8 @@ def verify_rows(
             if what is not None:
                 problems.append((seq, f"evidence {sha} is {what}"))
         result.evidence_files = len(checked)
-    if checkpoint is not None and chain_failure is None:
+    reached_head = chain_failure is None or chain_failure[0] > (checkpoint.head_seq if checkpoint else 0)
+    if checkpoint is not None and reached_head:
         problems.extend(_checkpoint_problems(checkpoint, checkpoint_hash, result.last_seq, device_key))
     if problems:
         problems.sort(key=lambda item: item[0])

@@ -1,0 +1,201 @@
+"""Fixtures named for what they provide: a real broker, mock pins, a temporary incident log."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import yaml
+
+from hub.log import IncidentLog
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SHARED_DATA = SHARED / "data"
+PORCHLIGHT = [sys.executable, "-m", "hub"]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll until predicate() is truthy; fail the test naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Broker:
+    """A real mosquitto on 127.0.0.1, with persistence so a restart keeps sessions and queues."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {workdir}/\n"
+            "autosave_interval 1\n"
+            "max_queued_messages 100000\n"
+            f"log_dest file {workdir}/mosquitto.log\n"
+        )
+
+    def start(self) -> None:
+        """Start mosquitto and wait until it accepts connections."""
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.process = subprocess.Popen([binary, "-c", str(self.conf)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def accepting() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return True
+            except OSError:
+                return False
+
+        wait_for(accepting, 10, f"mosquitto on port {self.port}")
+
+    def stop(self) -> None:
+        """Stop mosquitto gracefully (it saves its persistence file)."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    def restart(self, down_seconds: float = 0.5) -> None:
+        """Stop, stay down a while, start again on the same port."""
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A running mosquitto broker on a free port of 127.0.0.1."""
+    workdir = tmp_path / "broker"
+    workdir.mkdir()
+    server = Broker(workdir)
+    server.start()
+    yield server
+    server.stop()
+
+
+class Publisher:
+    """A paho client that publishes like Zigbee2MQTT: QoS 1, retrying until the broker acks."""
+
+    def __init__(self, port: int) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{port}")
+        self.client.reconnect_delay_set(1, 1)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def publish(self, topic: str, payload: str | bytes, timeout: float = 30.0) -> None:
+        """Publish with QoS 1 and wait for the broker's ack, re-sending across broker restarts."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.client.is_connected():
+                time.sleep(0.05)
+                continue
+            info = self.client.publish(topic, payload, qos=1)
+            try:
+                info.wait_for_publish(timeout=2)
+            except RuntimeError:
+                time.sleep(0.1)
+                continue
+            if info.is_published():
+                return
+        raise AssertionError(f"the broker never acknowledged a message on {topic}")
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def publisher(broker: Broker) -> Iterator[Publisher]:
+    """A QoS 1 publisher connected to the test broker."""
+    client = Publisher(broker.port)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def mock_factory() -> Iterator[Any]:
+    """gpiozero's MockFactory: real gpiozero code, simulated pins."""
+    from gpiozero.pins.mock import MockFactory
+
+    factory = MockFactory()
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty data directory."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def incident_log(data_dir: Path) -> Iterator[IncidentLog]:
+    """An incident log in a temporary directory."""
+    log = IncidentLog(data_dir, checkpoint_every_rows=1000)
+    yield log
+    log.close()
+
+
+def write_config(path: Path, data: dict[str, Any]) -> Path:
+    """Write a YAML config file and return its path."""
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def run_cli(*args: str, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the porchlight command in a subprocess."""
+    result = subprocess.run([*PORCHLIGHT, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    if check and result.returncode != 0:
+        raise AssertionError(f"porchlight {' '.join(args)} failed: {result.stdout}{result.stderr}")
+    return result
+
+
+def log_json(data: Path, *args: str) -> list[dict[str, Any]]:
+    """Rows of ``porchlight log list --json``."""
+    out = run_cli("log", "list", "--json", "--data", str(data), *args, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def shared_mqtt_samples() -> list[dict[str, Any]]:
+    """The shared MQTT payload fixtures."""
+    path = SHARED_DATA / "mqtt" / "door-sensors.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def threads_cleanup() -> Iterator[None]:
+    """Fail if a test leaves non-daemon threads running."""
+    before = set(threading.enumerate())
+    yield
+    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    assert not leftover, f"threads left running: {leftover}"
