@@ -1,0 +1,166 @@
+"""GPIO sensors on gpiozero's MockFactory, followed through the whole hub to log rows and the outbox."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from hub.app import Hub
+from hub.config import parse_config
+from hub.events import Event
+from hub.log import IncidentLog
+from hub.sources.gpio import circuit_to_active
+from hub.config import GpioBinding
+from tests.conftest import wait_for
+
+
+def _config(data_dir: Path, **arming: Any) -> Any:
+    return parse_config({
+        "data_dir": str(data_dir),
+        "gpio": {"pin_factory": "mock"},
+        "mqtt": {"enabled": False},
+        "sensors": {
+            "back_door": {"kind": "door", "label": "Back door", "gpio": {"pin": 17, "normally": "closed",
+                                                                         "debounce_ms": 20}},
+            "panic_button": {"kind": "panic", "gpio": {"pin": 27, "normally": "open", "debounce_ms": 20}},
+            "lid": {"kind": "tamper", "gpio": {"pin": 5, "normally": "closed", "debounce_ms": 0}},
+        },
+        "arming": {"entry_delay_seconds": 1, "exit_delay_seconds": 0, **arming},
+    })
+
+
+@pytest.fixture
+def hub(data_dir: Path, mock_factory: Any) -> Iterator[Hub]:
+    """A running hub on mock pins, MQTT off."""
+    running = Hub(_config(data_dir), pin_factory=mock_factory)
+    running.start()
+    yield running
+    running.stop()
+
+
+def _kinds(hub: Hub) -> list[str]:
+    assert hub.log is not None
+    return [e.kind for e in hub.log.events()]
+
+
+def _arm(hub: Hub, mode: str) -> None:
+    hub.submit(Event("arm.set", "test", detail={"mode": mode}))
+    wait_for(lambda: hub.pipeline is not None and hub.pipeline.arm_state.mode == mode, 5, f"mode {mode}")
+
+
+@pytest.mark.parametrize("normally,closed_circuit,active", [
+    ("closed", True, False), ("closed", False, True), ("open", True, True), ("open", False, False)])
+def test_reed_switch_polarity(normally: str, closed_circuit: bool, active: bool) -> None:
+    assert circuit_to_active(GpioBinding(pin=17, normally=normally), closed_circuit) is active  # type: ignore[arg-type]
+
+
+def test_start_records_the_current_state(hub: Hub) -> None:
+    wait_for(lambda: "door.closed" in _kinds(hub), 5, "initial door state")
+    assert _kinds(hub)[:2] == ["hub.started", "log.verified"]
+
+
+def test_door_opening_while_away_gives_event_entry_delay_and_outbox_row(hub: Hub, mock_factory: Any) -> None:
+    _arm(hub, "away")
+    mock_factory.pin(17).drive_high()  # NC switch opens: the door opens
+    wait_for(lambda: "arm.entry_delay" in _kinds(hub), 5, "the entry delay")
+    assert hub.log is not None
+    opened = hub.log.events(kind="door.opened")
+    assert len(opened) == 1 and opened[0].source == "back_door"
+    delay = hub.log.events(kind="arm.entry_delay")[0]
+    assert delay.detail["cause_seq"] == opened[0].seq
+    assert hub.log.outbox() == []  # nobody is told during the entry delay
+    wait_for(lambda: hub.log.outbox(), 5, "the outbox row")  # type: ignore[union-attr]
+    [alert] = hub.log.outbox()
+    alarm = hub.log.events(kind="alarm.triggered")[0]
+    assert alert.seq == alarm.seq and alert.priority == "critical"
+    assert alert.reason == "Back door opened while armed (away) and nobody disarmed within 1 s"
+    assert alarm.detail["cause_seq"] == opened[0].seq
+
+
+def test_door_opening_while_disarmed_gives_only_the_event(hub: Hub, mock_factory: Any) -> None:
+    wait_for(lambda: "door.closed" in _kinds(hub), 5, "initial state")
+    mock_factory.pin(17).drive_high()
+    wait_for(lambda: "door.opened" in _kinds(hub), 5, "door.opened")
+    time.sleep(1.5)  # longer than the entry delay would have been
+    assert hub.log is not None
+    assert hub.log.outbox() == []
+    assert [k for k in _kinds(hub) if k.startswith(("arm.", "alarm."))] == []
+
+
+def test_disarming_in_time_prevents_the_alarm(hub: Hub, mock_factory: Any) -> None:
+    _arm(hub, "away")
+    mock_factory.pin(17).drive_high()
+    wait_for(lambda: "arm.entry_delay" in _kinds(hub), 5, "the entry delay")
+    _arm(hub, "disarmed")
+    time.sleep(1.5)
+    assert hub.log is not None and hub.log.outbox() == []
+
+
+def test_contact_chatter_is_debounced(hub: Hub, mock_factory: Any) -> None:
+    wait_for(lambda: "door.closed" in _kinds(hub), 5, "initial state")
+    pin = mock_factory.pin(17)
+    for _ in range(5):
+        pin.drive_high()
+        pin.drive_low()
+    pin.drive_high()
+    wait_for(lambda: "door.opened" in _kinds(hub), 5, "door.opened")
+    time.sleep(0.3)
+    assert _kinds(hub).count("door.opened") == 1
+    assert _kinds(hub).count("door.closed") == 1  # only the initial state
+
+
+def test_panic_button_alarms_even_when_disarmed(hub: Hub, mock_factory: Any) -> None:
+    mock_factory.pin(27).drive_low()  # pressed: NO button closes to ground
+    wait_for(lambda: hub.log is not None and hub.log.outbox(), 5, "the panic alert")
+    assert hub.log is not None
+    [alert] = hub.log.outbox()
+    assert (alert.priority, alert.reason) == ("critical", "Panic button pressed")
+
+
+def test_enclosure_tamper_alarms(hub: Hub, mock_factory: Any) -> None:
+    mock_factory.pin(5).drive_high()
+    wait_for(lambda: "tamper.opened" in _kinds(hub), 5, "tamper.opened")
+    wait_for(lambda: hub.log is not None and hub.log.outbox(), 5, "the tamper alert")
+
+
+def test_arm_mode_and_pending_entry_delay_survive_a_restart(data_dir: Path, mock_factory: Any) -> None:
+    first = Hub(_config(data_dir, entry_delay_seconds=2), pin_factory=mock_factory)
+    first.start()
+    _arm(first, "away")
+    mock_factory.pin(17).drive_high()
+    wait_for(lambda: "arm.entry_delay" in _kinds(first), 5, "the entry delay")
+    first.stop()  # he pulls the plug during the entry delay
+    from gpiozero.pins.mock import MockFactory
+
+    factory = MockFactory()
+    second = Hub(_config(data_dir, entry_delay_seconds=2), pin_factory=factory)
+    second.start()
+    try:
+        assert second.pipeline is not None and second.pipeline.arm_state.mode == "away"
+        wait_for(lambda: second.log is not None and second.log.outbox(), 6, "the alarm after restart")
+    finally:
+        second.stop()
+        factory.close()
+
+
+def test_cli_arm_command_reaches_the_running_hub(hub: Hub, data_dir: Path) -> None:
+    log = IncidentLog(data_dir)
+    log.submit_command("arm.set", "cli", {"mode": "night"})
+    log.close()
+    wait_for(lambda: hub.pipeline is not None and hub.pipeline.arm_state.mode == "night", 5, "night mode")
+    assert hub.log is not None
+    [row] = hub.log.events(kind="arm.set")
+    assert row.source == "cli" and row.detail == {"mode": "night"}
+    wait_for(lambda: hub.log.pending_commands() == [], 5, "the command marked taken")  # type: ignore[union-attr]
+
+
+def test_duplicate_pin_never_reaches_gpiozero(data_dir: Path) -> None:
+    from hub.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        parse_config({"sensors": {"a": {"kind": "door", "gpio": {"pin": 17}},
+                                  "b": {"kind": "door", "gpio": {"pin": 17}}}})
+    assert err.value.problems == ["sensors.b.gpio.pin: GPIO17 is already used by sensors.a.gpio.pin"]
