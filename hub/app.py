@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from hub.announce import Announcer
 from hub.arming import ArmStore
@@ -157,7 +157,7 @@ class Hub:
                     if command_id in self._inflight:
                         continue
                     self._inflight.add(command_id)
-                    self.bus.publish(event, on_committed=lambda seq, cid=command_id: self._take(cid))
+                    self.bus.publish(event, on_committed=self._taker(command_id))
                 jump = jumps.check(time.time(), mono)
                 if jump is not None:
                     self.bus.publish(Event("clock.jump", "hub", Severity.WARNING,
@@ -173,6 +173,9 @@ class Hub:
                     last_verify = mono
             except Exception:
                 logger.exception("housekeeping failed; continuing")
+
+    def _taker(self, command_id: int) -> Callable[[int], None]:
+        return lambda seq: self._take(command_id)
 
     def _take(self, command_id: int) -> None:
         # Marked taken only once committed: a crash in between re-runs it, and arming twice is harmless.

@@ -8,7 +8,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import IO, Callable
 
 from hub.errors import EvidenceError
 
@@ -67,7 +67,7 @@ class EvidenceStore:
                 raise
         return self._link(digest.hexdigest(), Path(out.name))
 
-    def _commit(self, digest: str, write: Callable[[BinaryIO], object]) -> str:
+    def _commit(self, digest: str, write: Callable[[IO[bytes]], object]) -> str:
         final = self.path_for(digest)
         if final.exists():
             return digest

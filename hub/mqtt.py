@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from hub.config import MqttConfig, resolve_secret
 
@@ -33,7 +33,7 @@ class MqttLink:
         """Where the hub publishes online/offline (retained; offline is the last will)."""
         return f"{self.config.topic_prefix}/status"
 
-    def _make_client(self):  # type: ignore[no-untyped-def]
+    def _make_client(self) -> Any:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 

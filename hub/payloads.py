@@ -68,7 +68,11 @@ def _json_type(value: Any) -> str:
         return "number"
     if value is None:
         return "null"
-    return {list: "list", str: "string"}.get(type(value), type(value).__name__)
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    return type(value).__name__
 
 
 def _availability(text: str) -> bool:
