@@ -11,7 +11,9 @@ FACE_RECOGNITION := face_recognition==1.3.0
 
 .PHONY: demo test install system-deps typecheck bench clean
 
+# The demo runs its own broker on a private port for as long as the hub runs.
 demo: install
+	@mosquitto -c config/demo-mosquitto.conf & broker=$$!; trap "kill $$broker 2>/dev/null" EXIT; \
 	$(BIN)/porchlight run --config config/demo.yaml --simulate
 
 test: install

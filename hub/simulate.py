@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from typing import Any
 
 from hub.app import Hub
 from hub.events import Event, Severity
@@ -20,6 +22,7 @@ class Simulator:
         self.period = period
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._client: Any = None
 
     def start(self) -> None:
         """Start the scripted loop."""
@@ -34,6 +37,9 @@ class Simulator:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2)
+        if self._client is not None:
+            self._client.disconnect()
+            self._client.loop_stop()
 
     def _door_pin(self) -> int | None:
         for sensor in self.hub.config.sensors.values():
@@ -45,12 +51,39 @@ class Simulator:
         self.hub.submit(Event("arm.set", "simulator", Severity.NOTICE, detail={"mode": mode},
                               at=self.hub.clock.now()))
 
+    def _zigbee_door(self) -> tuple[str, Any] | None:
+        """A paho client publishing like Zigbee2MQTT for the first Zigbee door, if there is one."""
+        if not self.hub.config.mqtt.enabled:
+            return None
+        for sensor in self.hub.config.sensors.values():
+            if sensor.kind == "door" and sensor.mqtt is not None and sensor.mqtt.format == "zigbee2mqtt":
+                import paho.mqtt.client as mqtt
+                from paho.mqtt.enums import CallbackAPIVersion
+
+                client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="porchlight-simulator")
+                client.connect_async(self.hub.config.mqtt.host, self.hub.config.mqtt.port)
+                client.loop_start()
+                self._client = client
+                return sensor.mqtt.topic, client
+        return None
+
+    def _visit_by_mqtt(self, zigbee: tuple[str, Any] | None) -> None:
+        if zigbee is None:
+            return
+        topic, client = zigbee
+        logger.info("simulator: the front door opens and closes (Zigbee2MQTT message on %s)", topic)
+        for contact in (False, True):
+            client.publish(topic, json.dumps({"battery": 87, "contact": contact, "linkquality": 120}), qos=1)
+            if self._stop.wait(2):
+                return
+
     def _run(self) -> None:
         pin_number = self._door_pin()
         if pin_number is None:
             logger.warning("the demo config has no normally-closed GPIO door to simulate")
             return
         pin = self.hub.pin_factory.pin(pin_number)
+        zigbee = self._zigbee_door()
         exit_delay = self.hub.config.arming.exit_delay_seconds
         entry_delay = self.hub.config.arming.entry_delay_seconds
         while not self._stop.is_set():
@@ -67,5 +100,8 @@ class Simulator:
             if self._stop.wait(entry_delay + 2):
                 return
             self._arm("disarmed")
+            if self._stop.wait(3):
+                return
+            self._visit_by_mqtt(zigbee)
             if self._stop.wait(self.period):
                 return
