@@ -11,7 +11,8 @@ import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -43,9 +44,14 @@ def _config(args: argparse.Namespace) -> Config:
     return config
 
 
-def _open_log(args: argparse.Namespace) -> IncidentLog:
+@contextmanager
+def _open_log(args: argparse.Namespace) -> Iterator[IncidentLog]:
     config = _config(args)
-    return IncidentLog(config.data_dir, checkpoint_every_rows=config.log.checkpoint_every_rows)
+    log = IncidentLog(config.data_dir, checkpoint_every_rows=config.log.checkpoint_every_rows)
+    try:
+        yield log
+    finally:
+        log.close()
 
 
 def _parse_time(value: str) -> datetime:
@@ -112,8 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_log_add(args: argparse.Namespace) -> int:
     """Add a manual incident entry; print its sequence number."""
-    log = _open_log(args)
-    try:
+    with _open_log(args) as log:
         attachments = []
         for name in args.attach or []:
             path = Path(name)
@@ -122,9 +127,7 @@ def cmd_log_add(args: argparse.Namespace) -> int:
                 return 1
             sha = log.evidence.put_file(path)
             attachments.append(Attachment(sha256=sha, name=path.name, size=path.stat().st_size))
-        vehicle = None
-        if any((args.plate, args.vehicle)):
-            vehicle = Vehicle(plate=args.plate, model=args.vehicle)
+        vehicle = Vehicle(plate=args.plate, model=args.vehicle) if (args.plate or args.vehicle) else None
         try:
             report = IncidentReport(
                 description=args.text, location=args.location, category=args.category,
@@ -137,36 +140,26 @@ def cmd_log_add(args: argparse.Namespace) -> int:
             for problem in err.errors():
                 print(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}", file=sys.stderr)
             return 1
-        seq = log.append(report.to_event(datetime.now(timezone.utc)))
-        print(seq)
-        return 0
-    finally:
-        log.close()
+        print(log.append(report.to_event(datetime.now(timezone.utc))))
+    return 0
 
 
 def cmd_log_correct(args: argparse.Namespace) -> int:
     """Add a correction that points at an earlier row (the original is never changed)."""
-    log = _open_log(args)
-    try:
+    with _open_log(args) as log:
         head, _ = log.head()
         if not 1 <= args.seq <= head:
             print(f"seq {args.seq}: no such row (the log has rows 1 to {head})", file=sys.stderr)
             return 1
-        seq = log.append(Event("log.correction", "owner", Severity.NOTICE,
-                               detail={"corrects": args.seq, "text": args.text}))
-        print(seq)
-        return 0
-    finally:
-        log.close()
+        print(log.append(Event("log.correction", "owner", Severity.NOTICE,
+                               detail={"corrects": args.seq, "text": args.text})))
+    return 0
 
 
 def cmd_log_list(args: argparse.Namespace) -> int:
     """Print rows, as text or one JSON object per line."""
-    log = _open_log(args)
-    try:
+    with _open_log(args) as log:
         events = log.events(since=args.since, kind=args.kind, source=args.source, limit=args.limit)
-    finally:
-        log.close()
     for event in events:
         if args.json:
             print(json.dumps(event.to_json(), ensure_ascii=False, sort_keys=True))
@@ -187,8 +180,7 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as err:
             print(f"--checkpoint {args.checkpoint}: cannot use it ({err})")
             return 1
-    log = _open_log(args)
-    try:
+    with _open_log(args) as log:
         result = log.verify(checkpoint)
         print(result.message())
         if not args.read_only:
@@ -197,18 +189,13 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
                       "reason": result.reason, "checkpoint": checkpoint.head_seq if checkpoint else None}
             kind = "log.verified" if result.ok else "log.chain_broken"
             log.append(Event(kind, "cli", Severity.INFO if result.ok else Severity.CRITICAL, detail=detail))
-    finally:
-        log.close()
     return 0 if result.ok else 1
 
 
 def cmd_log_checkpoint(args: argparse.Namespace) -> int:
     """Sign the chain head now and write the checkpoint to a file to keep off the device."""
-    log = _open_log(args)
-    try:
+    with _open_log(args) as log:
         point = log.checkpoint()
-    finally:
-        log.close()
     out = Path(args.out)
     out.write_text(json.dumps(point.to_json(), indent=2, sort_keys=True) + "\n")
     print(f"checkpoint of seq {point.head_seq} written to {out}; keep a copy off this device")
@@ -217,11 +204,8 @@ def cmd_log_checkpoint(args: argparse.Namespace) -> int:
 
 def cmd_arm(args: argparse.Namespace) -> int:
     """Queue an arm-mode change for the running hub."""
-    log = _open_log(args)
-    try:
+    with _open_log(args) as log:
         log.submit_command("arm.set", "cli", {"mode": args.mode})
-    finally:
-        log.close()
     print(f"arm mode {args.mode} requested; the running hub applies it within a second")
     return 0
 

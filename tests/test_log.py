@@ -119,12 +119,30 @@ def test_verify_run_is_itself_logged(incident_log: IncidentLog, data_dir: Path) 
     assert last["kind"] == "log.verified" and last["detail"]["ok"] is True and last["detail"]["rows"] == 2
 
 
-def test_edited_row_is_found_even_with_triggers_dropped(incident_log: IncidentLog, data_dir: Path) -> None:
+TAMPERING = {
+    "edited row": (["""UPDATE log SET content = replace(content, '"i":4', '"i":40') WHERE seq = 5"""],
+                   "log BROKEN at seq 5: entry hash does not match its content (the row was edited)"),
+    "edited kind column": (["UPDATE log SET kind = 'door.closed' WHERE seq = 2"],
+                           "log BROKEN at seq 2: kind, source or time columns disagree with the hashed "
+                           "content (the row was edited)"),
+    "deleted row": (["DELETE FROM log WHERE seq = 4"],
+                    "log BROKEN at seq 4: missing: the log jumps from seq 3 to seq 5 (rows were deleted)"),
+    "reordered rows": (["UPDATE log SET seq = -1 WHERE seq = 3", "UPDATE log SET seq = 3 WHERE seq = 4",
+                        "UPDATE log SET seq = 4 WHERE seq = -1"],
+                       "log BROKEN at seq 3: holds the content of seq 4 (rows were reordered or renumbered)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERING))
+def test_tampering_is_found_even_with_triggers_dropped(
+        case: str, incident_log: IncidentLog, data_dir: Path) -> None:
+    statements, message = TAMPERING[case]
     _fill(incident_log, 10)
     conn = _db(data_dir)
     _drop_triggers(conn)
-    conn.execute("""UPDATE log SET content = replace(content, '"i":4', '"i":40') WHERE seq = 5""")
-    assert _verify(data_dir) == (1, "log BROKEN at seq 5: entry hash does not match its content (the row was edited)")
+    for sql in statements:
+        conn.execute(sql)
+    assert _verify(data_dir) == (1, message)
 
 
 def test_edited_and_rehashed_row_breaks_the_next_link(incident_log: IncidentLog, data_dir: Path) -> None:
@@ -136,35 +154,6 @@ def test_edited_and_rehashed_row_breaks_the_next_link(incident_log: IncidentLog,
     conn.execute("UPDATE log SET content = ?, hash = ? WHERE seq = 5", (forged, entry_hash(prev, forged)))
     assert _verify(data_dir) == (1, "log BROKEN at seq 6: previous-hash link to seq 5 is broken (seq 5 was "
                                     "edited and re-hashed, or rows were removed or reordered)")
-
-
-def test_edited_kind_column_is_found(incident_log: IncidentLog, data_dir: Path) -> None:
-    _fill(incident_log, 4)
-    conn = _db(data_dir)
-    _drop_triggers(conn)
-    conn.execute("UPDATE log SET kind = 'door.closed' WHERE seq = 2")
-    assert _verify(data_dir) == (1, "log BROKEN at seq 2: kind, source or time columns disagree with the "
-                                    "hashed content (the row was edited)")
-
-
-def test_deleted_row_is_found(incident_log: IncidentLog, data_dir: Path) -> None:
-    _fill(incident_log, 10)
-    conn = _db(data_dir)
-    _drop_triggers(conn)
-    conn.execute("DELETE FROM log WHERE seq = 4")
-    assert _verify(data_dir) == (1, "log BROKEN at seq 4: missing: the log jumps from seq 3 to seq 5 "
-                                    "(rows were deleted)")
-
-
-def test_reordered_rows_are_found(incident_log: IncidentLog, data_dir: Path) -> None:
-    _fill(incident_log, 10)
-    conn = _db(data_dir)
-    _drop_triggers(conn)
-    conn.execute("UPDATE log SET seq = -1 WHERE seq = 3")
-    conn.execute("UPDATE log SET seq = 3 WHERE seq = 4")
-    conn.execute("UPDATE log SET seq = 4 WHERE seq = -1")
-    assert _verify(data_dir) == (1, "log BROKEN at seq 3: holds the content of seq 4 (rows were reordered "
-                                    "or renumbered)")
 
 
 def test_altered_evidence_is_found(incident_log: IncidentLog, data_dir: Path) -> None:
