@@ -49,6 +49,7 @@ class Hub:
         self._stop = threading.Event()
         self._housekeeping: threading.Thread | None = None
         self._inflight: set[int] = set()
+        self.cameras: list[Any] = []
 
     # --- start and stop, as a checklist ---------------------------------------------------
 
@@ -67,6 +68,7 @@ class Hub:
                             if self._pin_factory_arg is _CONFIGURED else self._pin_factory_arg)
         self.gpio = GpioSource(self.config.sensors, self.tracker, self.bus, self.clock, self.pin_factory)
         self.gpio.start()
+        self._start_cameras()
         if self.config.mqtt.enabled:
             self.mqtt = MqttLink(self.config.mqtt)
             MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock)
@@ -90,6 +92,8 @@ class Hub:
             self.mqtt.stop()
         if self.gpio is not None:
             self.gpio.stop()
+        for camera in self.cameras:
+            camera.stop()
         if self.pipeline is not None:
             self.bus.publish(Event("hub.stopped", "hub", Severity.INFO, at=self.clock.now()))
             self.pipeline.stop()
@@ -116,6 +120,22 @@ class Hub:
                     return True
             time.sleep(0.02)
         return False
+
+    def _start_cameras(self) -> None:
+        """One worker per camera; vision (cv2, face_recognition) is imported only when cameras exist."""
+        if not self.config.cameras:
+            return
+        from hub.vision.camera import CameraPipeline, CameraWorker
+        from hub.vision.faces import FaceLibrary
+
+        assert self.log is not None
+        library = FaceLibrary(self.config.data_dir / "people", self.config.recognition.tolerance)
+        for camera_id, camera in self.config.cameras.items():
+            pipeline = CameraPipeline(camera_id, camera, self.config.recognition, library, self.log.evidence,
+                                      self.clock.now, self.config.data_dir / "clips")
+            worker = CameraWorker(camera_id, camera, pipeline, self.bus, self.clock)
+            worker.start()
+            self.cameras.append(worker)
 
     def _verify_log(self) -> None:
         assert self.log is not None

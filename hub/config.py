@@ -159,6 +159,56 @@ class LogConfig(_Model):
     checkpoint_every_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
 
 
+Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
+Polygon = Annotated[list[Point], Field(min_length=3)]
+
+
+class MotionConfig(_Model):
+    """Motion detection: the gate in front of every costly analysis."""
+
+    analysis_width: int = Field(320, ge=80, le=1920)
+    threshold: int = Field(25, ge=1, le=255)
+    min_area: float = Field(0.002, gt=0, le=1)
+
+
+class TamperConfig(_Model):
+    """When a covered, blurred or turned camera counts as sabotage."""
+
+    enabled: bool = True
+    dark_level: int = Field(25, ge=0, le=255)
+    blur_ratio: float = Field(0.2, gt=0, lt=1)
+    moved_similarity: float = Field(0.5, gt=0, lt=1)
+    seconds: float = Field(2.0, ge=0, le=60)
+
+
+class CameraConfig(_Model):
+    """One camera: where its frames come from and what to look for in them."""
+
+    source: Annotated[str, StringConstraints(min_length=1)]
+    label: str | None = None
+    fps: float = Field(5.0, gt=0, le=30)
+    loop: bool = False
+    faces: bool = True
+    vehicles: bool = False
+    zones: list[Polygon] = []
+    masks: list[Polygon] = []
+    pre_seconds: float = Field(3.0, ge=0, le=30)
+    post_seconds: float = Field(5.0, ge=0, le=120)
+    motion: MotionConfig = MotionConfig()
+    tamper: TamperConfig = TamperConfig()
+
+
+class RecognitionConfig(_Model):
+    """Face matching policy."""
+
+    tolerance: float = Field(0.55, gt=0, le=1)
+    frames_required: int = Field(3, ge=1, le=30)
+    window_seconds: float = Field(10.0, gt=0, le=120)
+    cooldown_seconds: float = Field(120.0, ge=0, le=3600)
+    max_detections_per_second: float = Field(2.0, gt=0, le=30)
+    upsample_below_px: int = Field(480, ge=0, le=4000)
+
+
 class Config(_Model):
     """The whole hub configuration."""
 
@@ -169,6 +219,8 @@ class Config(_Model):
     sensors: dict[SensorId, SensorConfig] = {}
     arming: ArmingConfig = ArmingConfig()
     log: LogConfig = LogConfig()
+    cameras: dict[SensorId, CameraConfig] = {}
+    recognition: RecognitionConfig = RecognitionConfig()
 
 
 def resolve_secret(value: str | None) -> str | None:
@@ -271,6 +323,9 @@ def semantic_problems(config: Config) -> list[str]:
                     f"sensors.{topics[topic]}"
                 )
             topics.setdefault(topic, sensor_id)
+    for camera_id in config.cameras:
+        if camera_id in config.sensors:
+            problems.append(f"cameras.{camera_id}: the id {camera_id!r} is already used by sensors.{camera_id}")
     if config.mqtt.reconnect_min_seconds > config.mqtt.reconnect_max_seconds:
         problems.append(
             "mqtt.reconnect_min_seconds: must not exceed mqtt.reconnect_max_seconds "

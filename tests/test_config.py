@@ -161,8 +161,8 @@ def _yaml_paths(data: object, prefix: str = "") -> set[str]:
     if isinstance(data, dict):
         for key, value in data.items():
             path = f"{prefix}{key}"
-            if prefix == "sensors.":
-                path = "sensors.<id>"
+            if prefix in ("sensors.", "cameras."):
+                path = prefix + "<id>"
             paths.add(path)
             paths |= _yaml_paths(value, path + ".")
     return paths

@@ -1,0 +1,204 @@
+"""One camera's analysis: masks, sabotage, motion, faces, evidence; live (a worker) or from a file."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from hub.bus import Bus
+from hub.clock import Clock
+from hub.config import CameraConfig, RecognitionConfig
+from hub.events import Event, Severity
+from hub.evidence import EvidenceStore
+from hub.vision.faces import Agreement, FaceFinder, FaceLibrary, model_version
+from hub.vision.frames import Frame, Grabber, make_source
+from hub.vision.motion import MotionDetector, apply_privacy_masks
+from hub.vision.recorder import ClipWriter, PreBuffer, snapshot
+from hub.vision.tamper import TamperDetector
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Recording:
+    writer: ClipWriter
+    until: float
+    incidents: list[str]
+    started: float
+
+
+@dataclass
+class Stats:
+    """What the pipeline did: frames seen, analysed for motion, and searched for faces."""
+
+    frames_analysed: int = 0
+    frames_with_motion: int = 0
+    face_searches: int = 0
+
+
+class CameraPipeline:
+    """Turns frames into events. ``t`` is seconds on any steady clock (live: monotonic; scan: video time)."""
+
+    def __init__(self, camera_id: str, config: CameraConfig, recognition: RecognitionConfig,
+                 library: FaceLibrary | None, evidence: EvidenceStore | None, now: Callable[[], datetime],
+                 clip_dir: Path) -> None:
+        self.camera_id = camera_id
+        self.config = config
+        self.label = config.label or camera_id.replace("_", " ").capitalize()
+        self.evidence = evidence
+        self.now = now
+        self.clip_dir = clip_dir
+        self.motion = MotionDetector(config.motion, config.zones)
+        self.tamper = TamperDetector(config.tamper)
+        self.finder = FaceFinder(library, recognition.upsample_below_px) if library and config.faces else None
+        self.agreement = Agreement(recognition.frames_required, recognition.window_seconds,
+                                   recognition.cooldown_seconds)
+        self.tolerance = recognition.tolerance
+        self.min_search_gap = 1.0 / recognition.max_detections_per_second
+        self.prebuffer = PreBuffer(config.pre_seconds)
+        self.stats = Stats()
+        self._last_search = -1e9
+        self._recording: _Recording | None = None
+        self._model = model_version() if self.finder else ""
+
+    def process(self, frame: Frame, t: float) -> list[Event]:
+        """Analyse one frame; return the events it raises (snapshots already in the evidence store)."""
+        self.stats.frames_analysed += 1
+        frame = apply_privacy_masks(frame, self.config.masks)
+        grey = self.motion.small(frame)
+        events: list[Event] = []
+        change = self.tamper.check(grey, t)
+        if change is not None:
+            kind = "camera.tamper" if change.active else "camera.tamper_cleared"
+            severity = Severity.CRITICAL if change.active else Severity.INFO
+            events.append(self._event(kind, severity, {"reason": change.reason, **change.measures}, t,
+                                      frame if change.active else None))
+        regions = self.motion.detect(frame, grey) if self.tamper.active is None else []
+        if regions:
+            self.stats.frames_with_motion += 1
+        if regions and self.finder is not None and t - self._last_search >= self.min_search_gap:
+            self._last_search = t
+            self.stats.face_searches += 1
+            for hit in self.finder.find(frame, regions):
+                if hit.match is None or hit.role != "concern" or hit.distance is None:
+                    continue
+                agreed = self.agreement.observe(hit.match, hit.distance, t)
+                if agreed is None:
+                    continue
+                frames, best = agreed
+                incident = uuid.uuid4().hex
+                events.append(self._event("face.match", Severity.CRITICAL, {
+                    "person": hit.match, "distance": round(best, 4), "tolerance": self.tolerance,
+                    "frames": frames, "model": self._model, "box": list(hit.box), "incident": incident,
+                    "encoding": [round(x, 6) for x in hit.encoding],
+                }, t, frame, [hit.box]))
+                self._record(frame, t, incident)
+        events.extend(self._continue_recording(frame, t))
+        self.prebuffer.add(frame, t)
+        return events
+
+    def _event(self, kind: str, severity: Severity, detail: dict[str, object], t: float,
+               frame: Frame | None, boxes: list[tuple[int, int, int, int]] | None = None) -> Event:
+        at = self.now()
+        evidence: tuple[str, ...] = ()
+        if frame is not None and self.evidence is not None:
+            evidence = (self.evidence.put_bytes(snapshot(frame, self.label, at, boxes or [])),)
+        return Event(kind, self.camera_id, severity, {**detail, "video_time": round(t, 3)}, evidence, at)
+
+    def _record(self, frame: Frame, t: float, incident: str) -> None:
+        if self._recording is not None:
+            self._recording.until = t + self.config.post_seconds
+            self._recording.incidents.append(incident)
+            return
+        height, width = frame.shape[:2]
+        writer = ClipWriter(self.clip_dir, self.config.fps, (width, height))
+        for old in self.prebuffer.frames():
+            writer.add(old)
+        self._recording = _Recording(writer, t + self.config.post_seconds, [incident], t)
+
+    def _continue_recording(self, frame: Frame, t: float) -> list[Event]:
+        recording = self._recording
+        if recording is None:
+            return []
+        recording.writer.add(frame)
+        if t < recording.until:
+            return []
+        return self.flush()
+
+    def flush(self) -> list[Event]:
+        """Finish a clip in progress and return its ``camera.clip`` event."""
+        recording, self._recording = self._recording, None
+        if recording is None:
+            return []
+        path = recording.writer.close()
+        try:
+            if self.evidence is None:
+                return []
+            sha = self.evidence.put_file(path)
+        finally:
+            path.unlink(missing_ok=True)
+        return [Event("camera.clip", self.camera_id, Severity.NOTICE, {
+            "incidents": recording.incidents, "frames": recording.writer.frames,
+            "pre_seconds": self.config.pre_seconds, "post_seconds": self.config.post_seconds,
+            "format": "fragmented MP4, H.264",
+        }, (sha,), self.now())]
+
+
+class CameraWorker:
+    """A live camera: the grabber thread plus an analysis thread at the configured rate."""
+
+    def __init__(self, camera_id: str, config: CameraConfig, pipeline: CameraPipeline, bus: Bus,
+                 clock: Clock) -> None:
+        self.camera_id = camera_id
+        self.config = config
+        self.pipeline = pipeline
+        self.bus = bus
+        self.clock = clock
+        self.grabber = Grabber(make_source(config.source, loop=config.loop), self._status)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _status(self, online: bool, why: str) -> None:
+        kind = "camera.online" if online else "camera.offline"
+        severity = Severity.INFO if online else Severity.WARNING
+        self.bus.publish(Event(kind, self.camera_id, severity, {"reason": why}, at=self.clock.now()))
+
+    def start(self) -> None:
+        """Start grabbing and analysing."""
+        self.grabber.start()
+        self._thread = threading.Thread(target=self._run, name=f"camera-{self.camera_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop, finishing any clip in progress."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(15)
+        self.grabber.stop()
+        for event in self.pipeline.flush():
+            self.bus.publish(event)
+
+    def _run(self) -> None:
+        period = 1.0 / self.config.fps
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            delay = next_at - time.monotonic()
+            if delay > 0 and self._stop.wait(delay):
+                return
+            next_at = max(next_at + period, time.monotonic())
+            grabbed = self.grabber.newest(timeout=period * 2)
+            if grabbed is None:
+                continue
+            try:
+                events = self.pipeline.process(grabbed.image, grabbed.at)
+            except Exception:
+                logger.exception("camera %s: analysing a frame failed; carrying on", self.camera_id)
+                continue
+            for event in events:
+                self.bus.publish(event)

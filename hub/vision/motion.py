@@ -1,0 +1,102 @@
+"""Privacy masks, zones and motion detection on a downscaled frame: the gate for costly work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from hub.config import MotionConfig
+from hub.vision.frames import Frame
+
+Polygon = Sequence[tuple[float, float]]
+
+
+def polygon_mask(shape: tuple[int, int], polygons: Sequence[Polygon]) -> np.ndarray:
+    """A uint8 mask (255 inside any polygon) for normalised (0..1) polygon points."""
+    height, width = shape
+    mask = np.zeros((height, width), np.uint8)
+    for poly in polygons:
+        points = np.array([[round(x * (width - 1)), round(y * (height - 1))] for x, y in poly], np.int32)
+        cv2.fillPoly(mask, [points], 255)
+    return mask
+
+
+def apply_privacy_masks(frame: Frame, masks: Sequence[Polygon]) -> Frame:
+    """Black out masked areas (neighbours' windows) before anything analyses or stores the frame."""
+    if not masks:
+        return frame
+    inside = polygon_mask(frame.shape[:2], masks)
+    out = frame.copy()
+    out[inside > 0] = 0
+    return out
+
+
+@dataclass(frozen=True)
+class Region:
+    """A moving area in full-frame pixel coordinates."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        """Width in pixels."""
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        """Height in pixels."""
+        return self.bottom - self.top
+
+    def expanded(self, factor: float, width: int, height: int) -> "Region":
+        """The region grown by ``factor`` of its size on every side, clipped to the frame."""
+        dx, dy = int(self.width * factor), int(self.height * factor)
+        return Region(max(0, self.left - dx), max(0, self.top - dy),
+                      min(width, self.right + dx), min(height, self.bottom + dy))
+
+
+class MotionDetector:
+    """Background subtraction on a small grey frame; returns the moving regions inside the zones."""
+
+    def __init__(self, config: MotionConfig, zones: Sequence[Polygon] = ()) -> None:
+        self.config = config
+        self.zones = list(zones)
+        self._subtractor = cv2.createBackgroundSubtractorMOG2(history=200, varThreshold=config.threshold,
+                                                              detectShadows=False)
+        self._zone_mask: np.ndarray | None = None
+        self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+
+    def small(self, frame: Frame) -> np.ndarray:
+        """The blurred grey analysis frame."""
+        height, width = frame.shape[:2]
+        scale = self.config.analysis_width / width
+        grey = cv2.cvtColor(cv2.resize(frame, (self.config.analysis_width, max(1, round(height * scale))),
+                                       interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        return cv2.GaussianBlur(grey, (5, 5), 0)
+
+    def detect(self, frame: Frame, small: np.ndarray | None = None) -> list[Region]:
+        """Moving regions (full-frame coordinates), largest first."""
+        grey = self.small(frame) if small is None else small
+        foreground = self._subtractor.apply(grey)
+        if self.zones:
+            if self._zone_mask is None or self._zone_mask.shape != grey.shape:
+                self._zone_mask = polygon_mask(grey.shape[:2], self.zones)
+            foreground = cv2.bitwise_and(foreground, self._zone_mask)
+        foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, self._kernel)
+        foreground = cv2.dilate(foreground, self._kernel, iterations=2)
+        contours, _ = cv2.findContours(foreground, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        min_pixels = self.config.min_area * grey.shape[0] * grey.shape[1]
+        scale = frame.shape[1] / grey.shape[1]
+        regions = []
+        for contour in contours:
+            if cv2.contourArea(contour) < min_pixels:
+                continue
+            x, y, w, h = cv2.boundingRect(contour)
+            regions.append(Region(int(x * scale), int(y * scale), int((x + w) * scale), int((y + h) * scale)))
+        regions.sort(key=lambda r: r.width * r.height, reverse=True)
+        return regions

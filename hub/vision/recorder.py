@@ -1,0 +1,95 @@
+"""Evidence from cameras: a compressed pre-event buffer, snapshots with a time overlay, MP4 clips."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import deque
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Sequence
+
+import av
+import cv2
+import numpy as np
+
+from hub.vision.frames import Frame
+
+JPEG_QUALITY = 85
+
+
+def encode_jpeg(frame: Frame, quality: int = JPEG_QUALITY) -> bytes:
+    """A frame as JPEG bytes."""
+    ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("could not encode the frame as JPEG")
+    return bytes(data.tobytes())
+
+
+def snapshot(frame: Frame, camera: str, at: datetime, boxes: Sequence[tuple[int, int, int, int]] = ()) -> bytes:
+    """A JPEG with the camera name and the time (UTC and local) burnt in, and face boxes drawn."""
+    image = frame.copy()
+    for top, right, bottom, left in boxes:
+        cv2.rectangle(image, (left, top), (right, bottom), (0, 0, 255), 2)
+    local = at.astimezone()
+    text = f"{camera}  {at.strftime('%Y-%m-%d %H:%M:%S')} UTC  ({local.strftime('%H:%M:%S %z')} local)"
+    scale = max(0.4, image.shape[1] / 1400)
+    (width, height), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    cv2.rectangle(image, (0, 0), (width + 12, height + 12), (0, 0, 0), -1)
+    cv2.putText(image, text, (6, height + 6), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return encode_jpeg(image)
+
+
+class PreBuffer:
+    """The last ``seconds`` of analysed frames, JPEG-compressed in memory."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._frames: deque[tuple[float, bytes]] = deque()
+
+    def add(self, frame: Frame, t: float) -> None:
+        """Keep a frame; forget frames older than the window."""
+        if self.seconds <= 0:
+            return
+        self._frames.append((t, encode_jpeg(frame, 75)))
+        while self._frames and t - self._frames[0][0] > self.seconds:
+            self._frames.popleft()
+
+    def frames(self) -> list[Frame]:
+        """The buffered frames, oldest first, decoded."""
+        return [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for _, data in self._frames]
+
+
+class ClipWriter:
+    """Writes frames to a fragmented MP4 (H.264) as they come: a power cut leaves a playable file."""
+
+    def __init__(self, folder: Path, fps: float, size: tuple[int, int]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".mp4", delete=False)
+        handle.close()
+        self.path = Path(handle.name)
+        width, height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p needs even sizes
+        self.size = (width, height)
+        self._container: Any = av.open(str(self.path), "w", format="mp4",
+                                       options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
+        rate = Fraction(round(fps * 1000), 1000)
+        self._stream: Any = self._container.add_stream("libx264", rate=rate)
+        self._stream.width, self._stream.height = width, height
+        self._stream.pix_fmt = "yuv420p"
+        # A keyframe every second makes every fragment short, so little is lost in a power cut.
+        self._stream.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(max(1, round(fps)))}
+        self.frames = 0
+
+    def add(self, frame: Frame) -> None:
+        """Append one BGR frame."""
+        image = frame[: self.size[1], : self.size[0]]
+        for packet in self._stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")):
+            self._container.mux(packet)
+        self.frames += 1
+
+    def close(self) -> Path:
+        """Flush and close; return the file's path."""
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+        return self.path
