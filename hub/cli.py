@@ -247,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     arm.add_argument("mode", choices=MODES)
     arm.set_defaults(func=cmd_arm)
 
+    from hub.cli_vision import add_parsers  # registers enroll, match, scan, review (vision loads lazily)
+
+    add_parsers(sub, common)
+
     log = sub.add_parser("log", help="the incident log").add_subparsers(dest="log_command", required=True)
     add = log.add_parser("add", parents=[common], help="add a manual incident entry")
     add.add_argument("--text", required=True, help="what happened, in your words")

@@ -34,9 +34,11 @@ REJECTION_RADIUS = 0.35
 
 def model_version() -> str:
     """What produced a match, recorded with every match."""
-    import dlib  # type: ignore[import-untyped]
+    from importlib.metadata import version
 
-    return (f"face_recognition {face_recognition.__version__} (dlib {dlib.__version__}; "
+    import dlib
+
+    return (f"face_recognition {version('face_recognition')} (dlib {dlib.__version__}; "
             "HOG detector; 128-d ResNet encoder)")
 
 
@@ -188,7 +190,8 @@ class FaceFinder:
             crop = np.ascontiguousarray(frame_bgr[area.top:area.bottom, area.left:area.right, ::-1])
             if crop.shape[0] < 20 or crop.shape[1] < 20:
                 continue
-            upsample = 1 if max(crop.shape[:2]) < self.upsample_below_px else 0
+            # A person-shaped region narrower than this holds a face too small for HOG at 1x.
+            upsample = 1 if min(crop.shape[:2]) < self.upsample_below_px else 0
             boxes = face_recognition.face_locations(crop, number_of_times_to_upsample=upsample)
             if not boxes:
                 continue

@@ -12,6 +12,7 @@ from hub.config import MotionConfig
 from hub.vision.frames import Frame
 
 Polygon = Sequence[tuple[float, float]]
+_WARMUP_FRAMES = 3
 
 
 def polygon_mask(shape: tuple[int, int], polygons: Sequence[Polygon]) -> np.ndarray:
@@ -70,19 +71,24 @@ class MotionDetector:
                                                               detectShadows=False)
         self._zone_mask: np.ndarray | None = None
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        self._frames = 0
 
     def small(self, frame: Frame) -> np.ndarray:
         """The blurred grey analysis frame."""
         height, width = frame.shape[:2]
         scale = self.config.analysis_width / width
+        # Linear rather than area resampling: 8x cheaper, and the blur below removes the aliasing.
         grey = cv2.cvtColor(cv2.resize(frame, (self.config.analysis_width, max(1, round(height * scale))),
-                                       interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+                                       interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2GRAY)
         return cv2.GaussianBlur(grey, (5, 5), 0)
 
     def detect(self, frame: Frame, small: np.ndarray | None = None) -> list[Region]:
         """Moving regions (full-frame coordinates), largest first."""
         grey = self.small(frame) if small is None else small
         foreground = self._subtractor.apply(grey)
+        self._frames += 1
+        if self._frames <= _WARMUP_FRAMES:
+            return []  # the background model has not seen the scene yet: everything looks new
         if self.zones:
             if self._zone_mask is None or self._zone_mask.shape != grey.shape:
                 self._zone_mask = polygon_mask(grey.shape[:2], self.zones)

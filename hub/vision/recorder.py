@@ -57,7 +57,8 @@ class PreBuffer:
 
     def frames(self) -> list[Frame]:
         """The buffered frames, oldest first, decoded."""
-        return [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for _, data in self._frames]
+        decoded = (cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for _, data in self._frames)
+        return [frame for frame in decoded if frame is not None]
 
 
 class ClipWriter:

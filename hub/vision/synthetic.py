@@ -50,7 +50,7 @@ def walk_in_video(photo: Path, out: Path, *, seconds: float = 8.0, fps: float = 
     scale = head_height / head.shape[0]
     head = cv2.resize(head, (max(1, int(head.shape[1] * scale)), head_height), interpolation=cv2.INTER_AREA)
     hh, hw = head.shape[:2]
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
     frames = int(seconds * fps)
     walk = 1.5  # seconds to walk from the edge to the door
     stay = max(0.0, seconds - enter_at - 2 * walk - 0.5)

@@ -1,0 +1,196 @@
+"""CLI commands for recognition: enrol people, test matching on images, scan a video file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hub.config import CameraConfig, Config
+from hub.events import Event, Severity
+from hub.log import IncidentLog
+
+
+def enroll_person(config: Config, log: IncidentLog, name: str, photos: list[Path], trusted: bool) -> int:
+    """Enrol photos of a person; print each photo's outcome; exit 1 if any was refused."""
+    from hub.vision.faces import FaceLibrary, Role
+
+    library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
+    role: Role = "trusted" if trusted else "concern"
+    results = library.enroll(name, photos, role=role)
+    stored = []
+    for photo, result in zip(photos, results):
+        print(("accepted: " if result.accepted else "rejected: ") + result.message)
+        if result.accepted:
+            stored.append({"name": photo.name, "sha256": log.evidence.put_file(photo)})
+    if stored:
+        log.append(Event("person.enrolled", "owner", Severity.NOTICE,
+                         detail={"person": name, "role": role, "photos": stored},
+                         evidence=tuple(p["sha256"] for p in stored)))
+    accepted = sum(r.accepted for r in results)
+    print(f"{name}: {accepted} of {len(results)} photos enrolled ({role})")
+    return 0 if accepted == len(results) else 1
+
+
+def match_images(config: Config, images: list[Path], as_json: bool) -> int:
+    """Print the faces (and later plates and vehicles) found in each image, and whom they match."""
+    from hub.errors import InputRejected
+    from hub.vision.faces import FaceFinder, FaceLibrary, load_rgb
+
+    library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
+    finder = FaceFinder(library, config.recognition.upsample_below_px)
+    status = 0
+    for image in images:
+        try:
+            rgb = load_rgb(image)
+        except InputRejected as err:
+            print(json.dumps({"image": str(image), "error": str(err)}) if as_json else f"{image}: {err}")
+            status = 1
+            continue
+        hits = finder.find(rgb[:, :, ::-1].copy())
+        faces = [{"box": list(h.box), "match": h.match,
+                  "distance": round(h.distance, 4) if h.distance is not None else None} for h in hits]
+        if as_json:
+            print(json.dumps({"image": str(image), "faces": faces, "plates": [], "vehicles": []}))
+            continue
+        print(f"{image}: {len(faces)} face(s)")
+        for face in faces:
+            who = f"{face['match']} (distance {face['distance']})" if face["match"] else "nobody enrolled"
+            print(f"  face at {face['box']}: {who}")
+    return status
+
+
+def scan_video(config: Config, video: Path, as_json: bool, fps: float | None) -> int:
+    """Run the camera pipeline over a file as if live; print events with video times and a summary."""
+    import cv2
+
+    from hub.vision.camera import CameraPipeline
+    from hub.vision.faces import FaceLibrary
+
+    capture = cv2.VideoCapture(str(video))
+    if not capture.isOpened():
+        print(f"{video}: cannot open it as a video")
+        return 1
+    video_fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    camera = CameraConfig(source=str(video), fps=fps or 5.0)
+    library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
+    with tempfile.TemporaryDirectory() as clips:
+        pipeline = CameraPipeline("scan", camera, config.recognition, library, None,
+                                  lambda: datetime.now(timezone.utc), Path(clips))
+        frames_read, next_t = 0, 0.0
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        events: list[Event] = []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            t = frames_read / video_fps
+            frames_read += 1
+            if t + 1e-9 < next_t:
+                continue  # a live camera would have dropped this frame: analysis takes the newest
+            next_t += 1.0 / camera.fps
+            for event in pipeline.process(frame, t):
+                _print_event(event, as_json)
+                events.append(event)
+        for event in pipeline.flush():
+            _print_event(event, as_json)
+        wall, cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
+    capture.release()
+    summary = {"frames_read": frames_read, "frames_analysed": pipeline.stats.frames_analysed,
+               "fps": round(frames_read / wall, 2) if wall else 0.0, "cpu_seconds": round(cpu, 3),
+               "face_searches": pipeline.stats.face_searches, "video_seconds": round(frames_read / video_fps, 2)}
+    if as_json:
+        print(json.dumps({"summary": summary}))
+    else:
+        print(f"read {frames_read} frames ({summary['video_seconds']} s of video), analysed "
+              f"{summary['frames_analysed']}, {summary['fps']} frames/s, {summary['cpu_seconds']} CPU s")
+    return 0
+
+
+def _print_event(event: Event, as_json: bool) -> None:
+    detail = {k: v for k, v in event.detail.items() if k != "encoding"}
+    video_time = detail.pop("video_time", None)
+    if as_json:
+        print(json.dumps({"kind": event.kind, "video_time": video_time, "detail": detail}))
+    else:
+        print(f"{video_time:8.2f} s  {event.kind}  {detail}")
+
+
+def review_match(log: IncidentLog, config: Config, seq: int, verdict: str, note: str | None) -> int:
+    """Confirm or reject a face match; a rejection teaches the matcher not to repeat it."""
+    from hub.vision.faces import FaceLibrary
+
+    matches = [e for e in log.events(kind="face.match") if e.seq == seq]
+    if not matches:
+        print(f"seq {seq}: not a face.match row")
+        return 1
+    person = str(matches[0].detail["person"])
+    if verdict == "reject":
+        library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
+        library.reject(person, list(matches[0].detail.get("encoding") or []))
+    kind = "face.rejected" if verdict == "reject" else "face.confirmed"
+    log.append(Event(kind, "owner", Severity.NOTICE, detail={"match_seq": seq, "person": person, "note": note}))
+    print(f"match at seq {seq}: {kind.split('.')[1]}")
+    return 0
+
+
+def cmd_enroll_person(args: argparse.Namespace) -> int:
+    """porchlight enroll person NAME PHOTO..."""
+    from hub.cli import _config, _open_log
+
+    with _open_log(args) as log:
+        return enroll_person(_config(args), log, args.name, args.photos, args.trusted)
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    """porchlight match IMAGE..."""
+    from hub.cli import _config
+
+    return match_images(_config(args), args.images, args.json)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """porchlight scan VIDEO"""
+    from hub.cli import _config
+
+    return scan_video(_config(args), args.video, args.json, args.fps)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """porchlight review SEQ confirm|reject"""
+    from hub.cli import _config, _open_log
+
+    with _open_log(args) as log:
+        return review_match(log, _config(args), args.seq, args.verdict, args.note)
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register enroll, match, scan and review on the main parser."""
+    enroll = sub.add_parser("enroll", help="enrol the person (or vehicle) of concern").add_subparsers(
+        dest="enroll_command", required=True)
+    person = enroll.add_parser("person", parents=[common], help="enrol a person from photos")
+    person.add_argument("name")
+    person.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    person.add_argument("--trusted", action="store_true", help="a household member: never alarms")
+    person.set_defaults(func=cmd_enroll_person)
+
+    match = sub.add_parser("match", parents=[common], help="find faces and matches in images")
+    match.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    match.add_argument("--json", action="store_true")
+    match.set_defaults(func=cmd_match)
+
+    scan = sub.add_parser("scan", parents=[common], help="run the camera pipeline on a video file")
+    scan.add_argument("video", type=Path)
+    scan.add_argument("--json", action="store_true")
+    scan.add_argument("--fps", type=float, help="analysis rate (default 5)")
+    scan.set_defaults(func=cmd_scan)
+
+    review = sub.add_parser("review", parents=[common], help="confirm or reject a face match")
+    review.add_argument("seq", type=int)
+    review.add_argument("verdict", choices=["confirm", "reject"])
+    review.add_argument("--note")
+    review.set_defaults(func=cmd_review)
