@@ -1,0 +1,81 @@
+"""Enrolment and matching on the real photos in shared/data/faces (see its MANIFEST)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+
+from hub.vision.faces import FaceFinder, FaceLibrary
+from hub.vision.synthetic import scene
+from tests.conftest import SHARED_DATA
+
+FACES = SHARED_DATA / "faces"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> FaceLibrary:
+    """Barack Obama enrolled from two photos."""
+    lib = FaceLibrary(tmp_path_factory.mktemp("people"))
+    results = lib.enroll("Barack Obama", [FACES / "obama.jpg", FACES / "obama2.jpg"])
+    assert all(r.accepted for r in results)
+    return lib
+
+
+@pytest.mark.parametrize("photo", ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "32bit.png"])
+def test_single_face_photos_are_accepted(photo: str, tmp_path: Path) -> None:
+    [result] = FaceLibrary(tmp_path).enroll("Someone", [FACES / photo])
+    assert result.accepted and result.message == f"{photo}: face found and enrolled"
+
+
+def test_two_faces_are_refused(tmp_path: Path) -> None:
+    [result] = FaceLibrary(tmp_path).enroll("Someone", [FACES / "two_people.jpg"])
+    assert not result.accepted
+    assert result.message == ("two_people.jpg: 2 faces found; use a photo with only this person in it, "
+                              "or crop it to one face")
+
+
+def test_no_face_is_refused(tmp_path: Path) -> None:
+    porch = tmp_path / "porch.jpg"
+    cv2.imwrite(str(porch), scene(640, 480))
+    [result] = FaceLibrary(tmp_path / "people").enroll("Someone", [porch])
+    assert result.message == ("porch.jpg: no face found; use a photo where the face is clearly visible and "
+                              "facing the camera")
+    assert not (tmp_path / "people" / "someone.json").exists()
+
+
+def test_not_an_image_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "photo.jpg"
+    fake.write_bytes(b"<html>not a photo</html>")
+    [result] = FaceLibrary(tmp_path / "people").enroll("Someone", [fake])
+    assert result.message == "photo.jpg: not an image Porchlight can read (JPEG, PNG, WebP...)"
+
+
+@pytest.mark.parametrize("photo", ["obama3.jpg", "obama-720p.jpg", "obama-240p.jpg", "obama_partial_face.jpg"])
+def test_enrolled_person_is_found_in_other_photos(photo: str, library: FaceLibrary) -> None:
+    hits = FaceFinder(library).find(cv2.imread(str(FACES / photo)))
+    assert [h.match for h in hits] == ["Barack Obama"]
+    assert hits[0].distance is not None and hits[0].distance < library.tolerance
+
+
+def test_someone_else_matches_nobody(library: FaceLibrary) -> None:
+    hits = FaceFinder(library).find(cv2.imread(str(FACES / "biden.jpg")))
+    assert len(hits) == 1 and hits[0].match is None and hits[0].distance is None
+    assert hits[0].encoding == ()  # a stranger's face is not kept
+
+
+def test_both_found_in_the_two_person_photo(library: FaceLibrary) -> None:
+    hits = FaceFinder(library).find(cv2.imread(str(FACES / "two_people.jpg")))
+    assert sorted(str(h.match) for h in hits) == ["Barack Obama", "None"]
+
+
+def test_a_rejected_match_is_not_repeated(tmp_path: Path) -> None:
+    lib = FaceLibrary(tmp_path, tolerance=0.55)
+    lib.enroll("Barack Obama", [FACES / "obama.jpg"])
+    [hit] = FaceFinder(lib).find(cv2.imread(str(FACES / "obama3.jpg")))
+    assert hit.match == "Barack Obama"
+    lib.reject("Barack Obama", hit.encoding)
+    reloaded = FaceLibrary(tmp_path, tolerance=0.55)
+    [again] = FaceFinder(reloaded).find(cv2.imread(str(FACES / "obama3.jpg")))
+    assert again.match is None
