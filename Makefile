@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System packages the hub and its tests use. Installed with apt only where missing.
-APT_PACKAGES := mosquitto
+APT_PACKAGES := mosquitto tesseract-ocr fonts-dejavu-core
 FACE_RECOGNITION := face_recognition==1.3.0
 
 .PHONY: demo test install system-deps typecheck bench clean
@@ -24,7 +24,9 @@ install: system-deps $(STAMP)
 
 system-deps:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \

@@ -127,12 +127,16 @@ class Hub:
             return
         from hub.vision.camera import CameraPipeline, CameraWorker
         from hub.vision.faces import FaceLibrary
+        from hub.vision.vehicles import VehicleLibrary
 
         assert self.log is not None
-        library = FaceLibrary(self.config.data_dir / "people", self.config.recognition.tolerance)
+        recognition = self.config.recognition
+        library = FaceLibrary(self.config.data_dir / "people", recognition.tolerance)
+        vehicles = VehicleLibrary(self.config.data_dir / "vehicles", recognition.plate_max_errors,
+                                  recognition.vehicle_min_score)
         for camera_id, camera in self.config.cameras.items():
             pipeline = CameraPipeline(camera_id, camera, self.config.recognition, library, self.log.evidence,
-                                      self.clock.now, self.config.data_dir / "clips")
+                                      self.clock.now, self.config.data_dir / "clips", vehicles)
             worker = CameraWorker(camera_id, camera, pipeline, self.bus, self.clock)
             worker.start()
             self.cameras.append(worker)

@@ -8,11 +8,14 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.config import CameraConfig, Config
 from hub.events import Event, Severity
 from hub.log import IncidentLog
+
+if TYPE_CHECKING:
+    from hub.vision.vehicles import VehicleLibrary
 
 
 def enroll_person(config: Config, log: IncidentLog, name: str, photos: list[Path], trusted: bool) -> int:
@@ -36,13 +39,39 @@ def enroll_person(config: Config, log: IncidentLog, name: str, photos: list[Path
     return 0 if accepted == len(results) else 1
 
 
+def enroll_vehicle(config: Config, log: IncidentLog, name: str, photos: list[Path], plate: str | None,
+                   colour: str | None) -> int:
+    """Enrol a vehicle from photos, plate and colour; exit 1 if any photo was refused."""
+    library = _vehicles(config)
+    lines = library.enroll(name, photos, plate=plate, colour=colour)
+    for line in lines:
+        print(line)
+    stored = [{"name": p.name, "sha256": log.evidence.put_file(p)}
+              for p, line in zip(photos, lines) if line.startswith("accepted")]
+    log.append(Event("vehicle.enrolled", "owner", Severity.NOTICE,
+                     detail={"vehicle": name, "plate": plate, "colour": colour, "photos": stored},
+                     evidence=tuple(p["sha256"] for p in stored)))
+    print(f"{name}: {len(stored)} of {len(photos)} photos enrolled"
+          + (f", plate {plate}" if plate else "") + (f", colour {colour}" if colour else ""))
+    return 0 if len(stored) == len(photos) else 1
+
+
+def _vehicles(config: Config) -> "VehicleLibrary":
+    from hub.vision.vehicles import VehicleLibrary
+
+    return VehicleLibrary(config.data_dir / "vehicles", config.recognition.plate_max_errors,
+                          config.recognition.vehicle_min_score)
+
+
 def match_images(config: Config, images: list[Path], as_json: bool) -> int:
-    """Print the faces (and later plates and vehicles) found in each image, and whom they match."""
+    """Print the faces, plates and vehicles found in each image, and whom or what they match."""
     from hub.errors import InputRejected
     from hub.vision.faces import FaceFinder, FaceLibrary, load_rgb
+    from hub.vision.plates import plate_distance, read_plates
 
     library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
     finder = FaceFinder(library, config.recognition.upsample_below_px)
+    vehicles = _vehicles(config)
     status = 0
     for image in images:
         try:
@@ -51,16 +80,28 @@ def match_images(config: Config, images: list[Path], as_json: bool) -> int:
             print(json.dumps({"image": str(image), "error": str(err)}) if as_json else f"{image}: {err}")
             status = 1
             continue
-        hits = finder.find(rgb[:, :, ::-1].copy())
+        bgr = rgb[:, :, ::-1].copy()
+        hits = finder.find(bgr)
         faces = [{"box": list(h.box), "match": h.match,
                   "distance": round(h.distance, 4) if h.distance is not None else None} for h in hits]
+        reads = read_plates(bgr)
+        plates = [{"text": r.text, "box": list(r.box),
+                   "match": next((v.name for v in vehicles.vehicles.values() if v.plate and plate_distance(
+                       r.text, v.plate) <= config.recognition.plate_max_errors), None)} for r in reads]
+        vehicle_hits = vehicles.match(bgr, reads) if vehicles.vehicles else []
+        found = [{"match": h.name if h.score >= config.recognition.vehicle_min_score else None, "score": h.score}
+                 for h in vehicle_hits[:1]]
         if as_json:
-            print(json.dumps({"image": str(image), "faces": faces, "plates": [], "vehicles": []}))
+            print(json.dumps({"image": str(image), "faces": faces, "plates": plates, "vehicles": found}))
             continue
-        print(f"{image}: {len(faces)} face(s)")
+        print(f"{image}: {len(faces)} face(s), {len(plates)} plate(s)")
         for face in faces:
             who = f"{face['match']} (distance {face['distance']})" if face["match"] else "nobody enrolled"
             print(f"  face at {face['box']}: {who}")
+        for plate in plates:
+            print(f"  plate {plate['text']}: " + (f"matches {plate['match']}" if plate["match"] else "no match"))
+        for vehicle in found:
+            print(f"  vehicle: {vehicle['match'] or 'no match'} (score {vehicle['score']})")
     return status
 
 
@@ -76,11 +117,11 @@ def scan_video(config: Config, video: Path, as_json: bool, fps: float | None) ->
         print(f"{video}: cannot open it as a video")
         return 1
     video_fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-    camera = CameraConfig(source=str(video), fps=fps or 5.0)
+    camera = CameraConfig(source=str(video), fps=fps or 5.0, vehicles=True)
     library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
     with tempfile.TemporaryDirectory() as clips:
         pipeline = CameraPipeline("scan", camera, config.recognition, library, None,
-                                  lambda: datetime.now(timezone.utc), Path(clips))
+                                  lambda: datetime.now(timezone.utc), Path(clips), _vehicles(config))
         frames_read, next_t = 0, 0.0
         start_wall, start_cpu = time.perf_counter(), time.process_time()
         events: list[Event] = []
@@ -146,6 +187,14 @@ def cmd_enroll_person(args: argparse.Namespace) -> int:
         return enroll_person(_config(args), log, args.name, args.photos, args.trusted)
 
 
+def cmd_enroll_vehicle(args: argparse.Namespace) -> int:
+    """porchlight enroll vehicle NAME [--plate TEXT] [--colour C] PHOTO..."""
+    from hub.cli import _config, _open_log
+
+    with _open_log(args) as log:
+        return enroll_vehicle(_config(args), log, args.name, args.photos, args.plate, args.colour)
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     """porchlight match IMAGE..."""
     from hub.cli import _config
@@ -177,6 +226,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     person.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
     person.add_argument("--trusted", action="store_true", help="a household member: never alarms")
     person.set_defaults(func=cmd_enroll_person)
+
+    vehicle = enroll.add_parser("vehicle", parents=[common], help="enrol a vehicle from photos")
+    vehicle.add_argument("name")
+    vehicle.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    vehicle.add_argument("--plate", help="its number plate (one misread character is tolerated)")
+    vehicle.add_argument("--colour", help="red, blue, white, black, silver...")
+    vehicle.set_defaults(func=cmd_enroll_vehicle)
 
     match = sub.add_parser("match", parents=[common], help="find faces and matches in images")
     match.add_argument("images", nargs="+", type=Path, metavar="IMAGE")

@@ -18,7 +18,9 @@ from hub.events import Event, Severity
 from hub.evidence import EvidenceStore
 from hub.vision.faces import Agreement, FaceFinder, FaceLibrary, model_version
 from hub.vision.frames import Frame, Grabber, make_source
-from hub.vision.motion import MotionDetector, apply_privacy_masks
+from hub.vision.motion import MotionDetector, Region, apply_privacy_masks
+from hub.vision.plates import read_plates
+from hub.vision.vehicles import PassTracker, VehicleLibrary
 from hub.vision.recorder import ClipWriter, PreBuffer, snapshot
 from hub.vision.tamper import TamperDetector
 
@@ -47,7 +49,7 @@ class CameraPipeline:
 
     def __init__(self, camera_id: str, config: CameraConfig, recognition: RecognitionConfig,
                  library: FaceLibrary | None, evidence: EvidenceStore | None, now: Callable[[], datetime],
-                 clip_dir: Path) -> None:
+                 clip_dir: Path, vehicles: VehicleLibrary | None = None) -> None:
         self.camera_id = camera_id
         self.config = config
         self.label = config.label or camera_id.replace("_", " ").capitalize()
@@ -66,6 +68,11 @@ class CameraPipeline:
         self._last_search = -1e9
         self._recording: _Recording | None = None
         self._model = model_version() if self.finder else ""
+        self.vehicles = vehicles if vehicles and vehicles.vehicles and config.vehicles else None
+        self.vehicle_min_score = recognition.vehicle_min_score
+        self.passes = PassTracker(recognition.pass_gap_seconds, recognition.loitering_seconds)
+        self._last_vehicle_search = -1e9
+        self._vehicle_seen: dict[str, tuple[Region, float]] = {}
 
     def process(self, frame: Frame, t: float) -> list[Event]:
         """Analyse one frame; return the events it raises (snapshots already in the evidence store)."""
@@ -99,8 +106,50 @@ class CameraPipeline:
                     "encoding": [round(x, 6) for x in hit.encoding],
                 }, t, frame, [hit.box]))
                 self._record(frame, t, incident)
+        if self.vehicles is not None and t - self._last_vehicle_search >= self.min_search_gap:
+            events.extend(self._look_for_vehicles(frame, regions, t))
         events.extend(self._continue_recording(frame, t))
         self.prebuffer.add(frame, t)
+        return events
+
+    def _look_for_vehicles(self, frame: Frame, regions: list[Region], t: float) -> list[Event]:
+        """Vehicle-sized moving regions, plus where a matched vehicle was last seen (it may have parked)."""
+        assert self.vehicles is not None
+        height, width = frame.shape[:2]
+        areas = [r for r in regions if r.width >= width * 0.12 and r.width >= 1.2 * r.height][:2]
+        for region, seen_at in self._vehicle_seen.values():
+            if t - seen_at <= self.passes.gap and all(region != a for a in areas):
+                areas.append(region)
+        if not areas:
+            return []
+        self._last_vehicle_search = t
+        events = []
+        for area in areas:
+            box = area.expanded(0.1, width, height)
+            crop = frame[box.top:box.bottom, box.left:box.right]
+            plates = read_plates(crop)
+            hits = self.vehicles.match(crop, plates)
+            if not hits or hits[0].score < self.vehicle_min_score:
+                continue
+            hit = hits[0]
+            self._vehicle_seen[hit.name] = (area, t)
+            new_pass, loitering = self.passes.sighted(hit.name, t)
+            detail = {"vehicle": hit.name, "score": hit.score, "plate_read": hit.plate,
+                      "plate_errors": hit.plate_errors, "colour_score": hit.colour_score,
+                      "feature_score": hit.feature_score, "pass": self.passes.passes[hit.name],
+                      "box": [box.left, box.top, box.right, box.bottom]}
+            boxes = [(box.top, box.right, box.bottom, box.left)]
+            if new_pass:
+                incident = uuid.uuid4().hex
+                events.append(self._event("vehicle.match", Severity.CRITICAL, {**detail, "incident": incident},
+                                          t, frame, boxes))
+                self._record(frame, t, incident)
+            if loitering:
+                incident = uuid.uuid4().hex
+                events.append(self._event("vehicle.loitering", Severity.CRITICAL, {
+                    **detail, "incident": incident, "seconds": round(self.passes.stayed(hit.name, t), 1)},
+                    t, frame, boxes))
+                self._record(frame, t, incident)
         return events
 
     def _event(self, kind: str, severity: Severity, detail: dict[str, object], t: float,

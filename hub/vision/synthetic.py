@@ -78,3 +78,58 @@ def walk_in_video(photo: Path, out: Path, *, seconds: float = 8.0, fps: float = 
         writer.write(frame)
     writer.release()
     return out
+
+
+def car(colour_bgr: tuple[int, int, int], plate: str, width: int = 420) -> np.ndarray:
+    """A simple car seen from the side-rear, with its number plate (BGR, on a grey background)."""
+    from hub.vision.plates import render_plate
+
+    height = int(width * 0.5)
+    image = np.full((height, width, 3), 110, np.uint8)
+    body_top = height * 45 // 100
+    cv2.rectangle(image, (0, body_top), (width - 1, height * 85 // 100), colour_bgr, -1)
+    cabin = np.array([[width // 5, body_top], [width * 3 // 10, height // 10], [width * 7 // 10, height // 10],
+                      [width * 4 // 5, body_top]], np.int32)
+    cv2.fillPoly(image, [cabin], colour_bgr)
+    cv2.fillPoly(image, [np.array([[width * 24 // 100, body_top - 4], [width * 32 // 100, height // 10 + 8],
+                                   [width * 68 // 100, height // 10 + 8], [width * 76 // 100, body_top - 4]],
+                                  np.int32)], (60, 50, 40))
+    for cx in (width // 5, width * 4 // 5):
+        cv2.circle(image, (cx, height * 85 // 100), height // 7, (20, 20, 20), -1)
+        cv2.circle(image, (cx, height * 85 // 100), height // 16, (160, 160, 160), -1)
+    cv2.rectangle(image, (width - 30, body_top + 8), (width - 6, body_top + 26), (0, 0, 230), -1)
+    plate_image = render_plate(plate, height=max(16, height // 6))
+    ph, pw = plate_image.shape[:2]
+    x, y = (width - pw) // 2, height * 62 // 100
+    image[y:y + ph, x:x + pw] = plate_image
+    return image
+
+
+def drive_by_video(vehicle: np.ndarray, out: Path, *, seconds: float = 10.0, fps: float = 10.0,
+                   size: tuple[int, int] = (1280, 720), enter_at: float = 1.0, stop_for: float = 4.0) -> Path:
+    """Write an MP4: a street; the vehicle drives in from the right, stops a while, drives off left."""
+    width, height = size
+    background = scene(width, height)
+    cv2.rectangle(background, (0, height * 55 // 100), (width, height), (75, 75, 80), -1)
+    vh, vw = vehicle.shape[:2]
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
+    drive = 1.5
+    for index in range(int(seconds * fps)):
+        t = index / fps
+        frame = background.copy()
+        centre = None
+        if enter_at <= t < enter_at + drive:
+            centre = width + vw // 2 - (t - enter_at) / drive * (width // 2 + vw // 2)
+        elif enter_at + drive <= t < enter_at + drive + stop_for:
+            centre = width / 2
+        elif enter_at + drive + stop_for <= t < enter_at + 2 * drive + stop_for:
+            centre = width / 2 - (t - enter_at - drive - stop_for) / drive * (width // 2 + vw // 2)
+        if centre is not None:
+            x = int(centre - vw / 2)
+            y = height - vh - height // 20
+            x0, x1 = max(0, x), min(width, x + vw)
+            if x1 > x0:
+                frame[y:y + vh, x0:x1] = vehicle[:, x0 - x:x1 - x]
+        writer.write(frame)
+    writer.release()
+    return out

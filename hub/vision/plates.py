@@ -1,0 +1,175 @@
+"""Number plates: find plate-shaped regions, read them with Tesseract, compare with one error allowed."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from hub.vision.frames import Frame
+
+logger = logging.getLogger(__name__)
+
+_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_MIN_ASPECT, _MAX_ASPECT = 2.0, 7.0
+
+
+def normalise(text: str) -> str:
+    """A plate as letters and digits only, upper case ("ab12 cde" -> "AB12CDE")."""
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+
+# Characters OCR (and people) confuse on plates; reading one as the other costs nothing.
+_CONFUSABLE = str.maketrans({"O": "0", "Q": "0", "I": "1", "S": "5", "B": "8", "Z": "2"})
+
+
+def plate_distance(a: str, b: str) -> int:
+    """Edit distance between two plates; O/0, I/1, S/5, B/8 and Z/2 count as the same character."""
+    a, b = normalise(a).translate(_CONFUSABLE), normalise(b).translate(_CONFUSABLE)
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def tesseract_available() -> bool:
+    """Whether the tesseract program is installed (apt install tesseract-ocr)."""
+    return shutil.which("tesseract") is not None
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """A plate read in a frame: the text and where (left, top, right, bottom)."""
+
+    text: str
+    box: tuple[int, int, int, int]
+
+
+def candidates(frame: Frame, most: int = 4) -> list[tuple[int, int, int, int]]:
+    """Plate-shaped regions, best first: bright rectangles, then dense rows of dark strokes."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    boxes = _bright_rectangles(grey) + _stroke_rows(grey)
+    unique: list[tuple[int, int, int, int]] = []
+    for box in boxes:
+        if not any(_overlap(box, kept) > 0.5 for kept in unique):
+            unique.append(box)
+    return unique[:most]
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return width * height / smaller
+
+
+def _bright_rectangles(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Plates are white or yellow: bright areas that fill their bounding rectangle."""
+    height, width = grey.shape
+    _, bright = cv2.threshold(grey, 170, 255, cv2.THRESH_BINARY)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 5)))
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    scored = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if h < 12 or w < 40 or w > width * 0.6 or not _MIN_ASPECT <= w / h <= _MAX_ASPECT:
+            continue
+        if cv2.contourArea(contour) < 0.7 * w * h:
+            continue
+        scored.append((w * h, (x, y, min(width, x + w), min(height, y + h))))
+    scored.sort(reverse=True)
+    return [box for _, box in scored]
+
+
+def _stroke_rows(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Rows of dark character strokes on a lighter background."""
+    height, width = grey.shape
+    # Dark characters on a light plate: the black-hat transform lights up the characters.
+    blackhat = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 9)))
+    gradient = cv2.convertScaleAbs(cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3))
+    gradient = cv2.GaussianBlur(gradient, (5, 5), 0)
+    closed = cv2.morphologyEx(gradient, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 5)))
+    _, mask = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    square = np.ones((3, 3), np.uint8)
+    mask = cv2.erode(mask, square, iterations=1)
+    mask = cv2.dilate(mask, square, iterations=2)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if h < 12 or w < 40 or w > width * 0.9 or not _MIN_ASPECT <= w / h <= _MAX_ASPECT:
+            continue
+        pad_x, pad_y = w // 12, h // 4
+        box = (max(0, x - pad_x), max(0, y - pad_y), min(width, x + w + pad_x), min(height, y + h + pad_y))
+        boxes.append((w * h, box))
+    boxes.sort(reverse=True)
+    return [box for _, box in boxes]
+
+
+def read_crop(crop: Frame) -> str:
+    """OCR one plate crop (single line, letters and digits only)."""
+    import pytesseract
+
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    scale = 64 / max(1, grey.shape[0])
+    grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    grey = cv2.GaussianBlur(grey, (3, 3), 0)
+    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    binary = _drop_edge_strokes(binary)
+    binary = cv2.copyMakeBorder(binary, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+    text = pytesseract.image_to_string(binary, config=f"--psm 7 -c tessedit_char_whitelist={_CHARS}")
+    return normalise(str(text))
+
+
+def _drop_edge_strokes(binary: np.ndarray) -> np.ndarray:
+    """Erase the plate's frame: lines longer than any character stroke, then specks at the edge."""
+    ink = 255 - binary
+    height, width = ink.shape
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, width * 3 // 10), 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(3, height * 9 // 10))))
+    ink = cv2.subtract(cv2.subtract(ink, horizontal), vertical)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        touches = x == 0 or y == 0 or x + w >= width or y + h >= height
+        if area < height * height // 40 or (touches and h < height // 2):
+            ink[labels == label] = 0
+    return 255 - ink
+
+
+def read_plates(frame: Frame) -> list[PlateRead]:
+    """Every plate read in the frame (4 to 10 characters), from the most plate-like regions."""
+    if not tesseract_available():
+        logger.warning("tesseract is not installed; plates are not read (apt install tesseract-ocr)")
+        return []
+    reads = []
+    for left, top, right, bottom in candidates(frame):
+        text = read_crop(frame[top:bottom, left:right])
+        if 4 <= len(text) <= 10:
+            reads.append(PlateRead(text, (left, top, right, bottom)))
+    return reads
+
+
+def render_plate(text: str, height: int = 110, font_path: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+                 ) -> np.ndarray:
+    """A clean plate image (black on white, thin border) for tests, the demo and the benchmarks."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(font_path, int(height * 0.72))
+    left, top, right, bottom = (int(v) for v in font.getbbox(text))
+    width = right - left + height
+    image = Image.new("RGB", (width, height), (245, 245, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((2, 2, width - 3, height - 3), outline=(20, 20, 20), width=3)
+    draw.text(((width - (right - left)) // 2 - left, (height - (bottom - top)) // 2 - top), text,
+              font=font, fill=(15, 15, 15))
+    return np.array(image)[:, :, ::-1].copy()

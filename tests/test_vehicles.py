@@ -1,0 +1,133 @@
+"""Plates and vehicles: OCR accuracy on rendered plates, matching, drive-bys and loitering."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from hub.errors import InputRejected
+from hub.vision.plates import normalise, plate_distance, read_plates, render_plate
+from hub.vision.synthetic import car, drive_by_video, scene
+from hub.vision.vehicles import PassTracker, VehicleLibrary
+from tests.conftest import run_cli
+
+FONTS = ["/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+         "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf"]
+
+
+def _plates(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    letters, digits = "ABCDEFGHJKLMNPRSTUVWXYZ", "0123456789"
+    return ["".join(rng.choice(letters) for _ in range(2)) + "".join(rng.choice(digits) for _ in range(2)) + " "
+            + "".join(rng.choice(letters) for _ in range(3)) for _ in range(count)]
+
+
+def _street_frame(text: str, height: int, font: str, seed: int) -> np.ndarray:
+    """A 720p frame: a car body with the plate on it, slightly blurred, with sensor noise."""
+    frame = scene(1280, 720)
+    cv2.rectangle(frame, (300, 380), (900, 600), (40, 40, 160), -1)
+    plate = render_plate(text, height=height, font_path=font)
+    h, w = plate.shape[:2]
+    frame[520:520 + h, 600 - w // 2:600 - w // 2 + w] = plate
+    frame = cv2.GaussianBlur(frame, (3, 3), 0.8)
+    noise = np.random.default_rng(seed).integers(-8, 9, frame.shape, dtype=np.int16)
+    return np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def test_plate_reading_accuracy_on_rendered_plates() -> None:
+    """40 plates, 28-50 px high, two typefaces, blur and noise. Measured: 34/40 exact, 39/40 within one."""
+    texts = _plates(40, seed=11)
+    exact = within_one = 0
+    for index, text in enumerate(texts):
+        frame = _street_frame(text, [28, 34, 40, 50][index % 4], FONTS[index % 2], index)
+        best = min((plate_distance(r.text, text) for r in read_plates(frame)), default=99)
+        exact += best == 0
+        within_one += best <= 1
+    print(f"plate accuracy: {exact}/40 exact, {within_one}/40 within one character")
+    assert exact >= 32 and within_one >= 37
+
+
+@pytest.mark.parametrize("a,b,distance", [("AB12 CDE", "ab12cde", 0), ("AB12CDE", "AB12CDF", 1),
+                                          ("AB12CDE", "A812CDE", 0), ("KP19XRW", "KPI9XRW", 0),
+                                          ("AB12CDE", "AB12CD", 1), ("AB12CDE", "XY99ZZZ", 7)])
+def test_plate_distance_tolerates_confusable_characters(a: str, b: str, distance: int) -> None:
+    assert plate_distance(a, b) == distance
+    assert normalise(" kp-19 xrw ") == "KP19XRW"
+
+
+@pytest.fixture
+def vehicles(tmp_path: Path) -> VehicleLibrary:
+    """His blue car, plate KP19 XRW, enrolled from one photo."""
+    photo = tmp_path / "his-car.jpg"
+    cv2.imwrite(str(photo), car((160, 60, 20), "KP19 XRW"))
+    library = VehicleLibrary(tmp_path / "vehicles")
+    assert library.enroll("His Ford", [photo], plate="KP19 XRW", colour="blue")[0].startswith("accepted")
+    return library
+
+
+def test_his_car_matches_by_plate_and_look(vehicles: VehicleLibrary) -> None:
+    image = car((160, 60, 20), "KP19 XRW", width=360)
+    [hit] = vehicles.match(image, read_plates(image))
+    assert (hit.name, hit.score, hit.plate_errors) == ("His Ford", 1.0, 0)
+
+
+def test_a_look_alike_with_another_plate_is_not_his_car(vehicles: VehicleLibrary) -> None:
+    image = car((165, 65, 25), "GH12 JKL", width=380)
+    [hit] = vehicles.match(image, read_plates(image))
+    assert hit.score < vehicles.min_score
+
+
+def test_a_different_car_is_not_his(vehicles: VehicleLibrary) -> None:
+    image = car((40, 40, 190), "LM70 ABC")
+    [hit] = vehicles.match(image, [])  # plate unreadable: appearance alone
+    assert hit.score < vehicles.min_score
+
+
+def test_unknown_colour_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputRejected, match="colour 'teal' is not one Porchlight knows"):
+        VehicleLibrary(tmp_path).enroll("Car", [], colour="teal")
+
+
+def test_passes_and_loitering() -> None:
+    tracker = PassTracker(gap=30, loitering=120)
+    assert tracker.sighted("car", 0) == (True, False)
+    assert [tracker.sighted("car", t) for t in range(20, 120, 20)] == [(False, False)] * 5
+    assert tracker.sighted("car", 125) == (False, True)   # stayed two minutes
+    assert tracker.sighted("car", 126) == (False, False)  # said once per pass
+    assert tracker.sighted("car", 500) == (True, False)   # gone, then back: pass two
+    assert tracker.passes["car"] == 2
+
+
+def test_scan_counts_a_drive_by_and_loitering(tmp_path: Path, vehicles: VehicleLibrary) -> None:
+    video = drive_by_video(car((160, 60, 20), "KP19 XRW"), tmp_path / "street.mp4", seconds=12, stop_for=5)
+    other = drive_by_video(car((40, 40, 190), "LM70 ABC"), tmp_path / "other.mp4", seconds=12, stop_for=5)
+    config = tmp_path / "porchlight.yaml"
+    config.write_text(f"data_dir: {tmp_path}\nrecognition: {{loitering_seconds: 3, pass_gap_seconds: 5}}\n")
+    lines = [json.loads(x) for x in run_cli("scan", "--json", str(video), "--config", str(config),
+                                            check=True).stdout.splitlines()]
+    kinds = [(x["kind"], x["detail"].get("pass")) for x in lines if "kind" in x]
+    assert kinds == [("vehicle.match", 1), ("vehicle.loitering", 1)]
+    assert lines[0]["detail"]["plate_read"] == "KP19XRW" and lines[0]["video_time"] < 3.0
+    others = [json.loads(x) for x in run_cli("scan", "--json", str(other), "--config", str(config),
+                                             check=True).stdout.splitlines()]
+    assert [x for x in others if "kind" in x] == []
+
+
+def test_enroll_vehicle_and_match_cli(tmp_path: Path) -> None:
+    photo, stranger = tmp_path / "his-car.jpg", tmp_path / "stranger.jpg"
+    cv2.imwrite(str(photo), car((160, 60, 20), "KP19 XRW"))
+    cv2.imwrite(str(stranger), car((40, 40, 190), "LM70 ABC"))
+    data = str(tmp_path / "data")
+    enrolled = run_cli("enroll", "vehicle", "His Ford", "--plate", "KP19 XRW", "--colour", "blue", str(photo),
+                       "--data", data, check=True)
+    assert enrolled.stdout.splitlines()[-1] == "His Ford: 1 of 1 photos enrolled, plate KP19 XRW, colour blue"
+    out = [json.loads(x) for x in run_cli("match", "--json", str(photo), str(stranger), "--data", data,
+                                          check=True).stdout.splitlines()]
+    assert out[0]["plates"][0]["text"] == "KP19XRW" and out[0]["plates"][0]["match"] == "His Ford"
+    assert out[0]["vehicles"] == [{"match": "His Ford", "score": 1.0}]
+    assert out[1]["plates"][0]["match"] is None and out[1]["vehicles"][0]["match"] is None
