@@ -72,27 +72,33 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> floa
     return width * height / smaller
 
 
-def _bright_rectangles(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Plates are white or yellow: bright areas that fill their bounding rectangle."""
-    height, width = grey.shape
-    _, bright = cv2.threshold(grey, 170, 255, cv2.THRESH_BINARY)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 5)))
-    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+def _plate_shaped(mask: np.ndarray, max_width: float, min_fill: float, pad: bool) -> list[tuple[int, int, int, int]]:
+    """Boxes of the mask's blobs that have a plate's shape, largest first (padded if asked)."""
+    height, width = mask.shape
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     scored = []
     for contour in contours:
         x, y, w, h = cv2.boundingRect(contour)
-        if h < 12 or w < 40 or w > width * 0.6 or not _MIN_ASPECT <= w / h <= _MAX_ASPECT:
+        if h < 12 or w < 40 or w > width * max_width or not _MIN_ASPECT <= w / h <= _MAX_ASPECT:
             continue
-        if cv2.contourArea(contour) < 0.7 * w * h:
+        if cv2.contourArea(contour) < min_fill * w * h:
             continue
-        scored.append((w * h, (x, y, min(width, x + w), min(height, y + h))))
+        pad_x, pad_y = (w // 12, h // 4) if pad else (0, 0)
+        scored.append((w * h, (max(0, x - pad_x), max(0, y - pad_y), min(width, x + w + pad_x),
+                               min(height, y + h + pad_y))))
     scored.sort(reverse=True)
     return [box for _, box in scored]
 
 
+def _bright_rectangles(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Plates are white or yellow: bright areas that fill their bounding rectangle."""
+    _, bright = cv2.threshold(grey, 170, 255, cv2.THRESH_BINARY)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 5)))
+    return _plate_shaped(bright, max_width=0.6, min_fill=0.7, pad=False)
+
+
 def _stroke_rows(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Rows of dark character strokes on a lighter background."""
-    height, width = grey.shape
     # Dark characters on a light plate: the black-hat transform lights up the characters.
     blackhat = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 9)))
     gradient = cv2.convertScaleAbs(cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3))
@@ -100,19 +106,8 @@ def _stroke_rows(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     closed = cv2.morphologyEx(gradient, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 5)))
     _, mask = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     square = np.ones((3, 3), np.uint8)
-    mask = cv2.erode(mask, square, iterations=1)
-    mask = cv2.dilate(mask, square, iterations=2)
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    boxes = []
-    for contour in contours:
-        x, y, w, h = cv2.boundingRect(contour)
-        if h < 12 or w < 40 or w > width * 0.9 or not _MIN_ASPECT <= w / h <= _MAX_ASPECT:
-            continue
-        pad_x, pad_y = w // 12, h // 4
-        box = (max(0, x - pad_x), max(0, y - pad_y), min(width, x + w + pad_x), min(height, y + h + pad_y))
-        boxes.append((w * h, box))
-    boxes.sort(reverse=True)
-    return [box for _, box in boxes]
+    mask = cv2.dilate(cv2.erode(mask, square, iterations=1), square, iterations=2)
+    return _plate_shaped(mask, max_width=0.9, min_fill=0.0, pad=True)
 
 
 def read_crop(crop: Frame) -> str:
