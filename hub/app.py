@@ -16,6 +16,7 @@ from hub.events import Event, Severity
 from hub.lifecycle import RunMarker
 from hub.log import IncidentLog
 from hub.mqtt import MqttLink
+from hub.outputs import Outputs
 from hub.pipeline import Pipeline
 from hub.rules import Rules
 from hub.sensors import MqttInterpreter, SensorTracker, active_kind
@@ -50,6 +51,7 @@ class Hub:
         self._housekeeping: threading.Thread | None = None
         self._inflight: set[int] = set()
         self.cameras: list[Any] = []
+        self.outputs: Outputs | None = None
 
     # --- start and stop, as a checklist ---------------------------------------------------
 
@@ -68,6 +70,9 @@ class Hub:
                             if self._pin_factory_arg is _CONFIGURED else self._pin_factory_arg)
         self.gpio = GpioSource(self.config.sensors, self.tracker, self.bus, self.clock, self.pin_factory)
         self.gpio.start()
+        self.outputs = Outputs(self.config.gpio, self.pin_factory)
+        self.outputs.start(armed=self.pipeline.arm_state.mode != "disarmed")
+        self.pipeline.add_listener(self.outputs)
         self._start_cameras()
         if self.config.mqtt.enabled:
             self.mqtt = MqttLink(self.config.mqtt)
@@ -92,6 +97,8 @@ class Hub:
             self.mqtt.stop()
         if self.gpio is not None:
             self.gpio.stop()
+        if self.outputs is not None:
+            self.outputs.stop()
         for camera in self.cameras:
             camera.stop()
         if self.pipeline is not None:

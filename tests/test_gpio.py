@@ -164,3 +164,22 @@ def test_duplicate_pin_never_reaches_gpiozero(data_dir: Path) -> None:
         parse_config({"sensors": {"a": {"kind": "door", "gpio": {"pin": 17}},
                                   "b": {"kind": "door", "gpio": {"pin": 17}}}})
     assert err.value.problems == ["sensors.b.gpio.pin: GPIO17 is already used by sensors.a.gpio.pin"]
+
+
+def test_outputs_follow_arming_entry_delay_and_alarm(data_dir: Path, mock_factory: Any) -> None:
+    config = _config(data_dir).model_copy(update={"gpio": parse_config({"gpio": {
+        "pin_factory": "mock", "led": {"pin": 23}, "buzzer": {"pin": 24}, "siren": {"pin": 18}}}).gpio})
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        led, buzzer, siren = mock_factory.pin(23), mock_factory.pin(24), mock_factory.pin(18)
+        assert (led.state, siren.state) == (False, False)
+        _arm(hub, "away")
+        wait_for(lambda: led.state, 5, "the LED to light")
+        mock_factory.pin(17).drive_high()
+        wait_for(lambda: buzzer.state, 5, "the entry-delay buzzer")
+        wait_for(lambda: siren.state, 5, "the siren after the entry delay")
+        _arm(hub, "disarmed")
+        wait_for(lambda: not siren.state and not led.state, 5, "silence after disarming")
+    finally:
+        hub.stop()
