@@ -12,6 +12,7 @@ from hub.arming import ArmStore
 from hub.bus import Bus
 from hub.clock import Clock, SystemClock
 from hub.config import Config
+from hub.delivery import Deliveries
 from hub.events import Event, Severity
 from hub.lifecycle import RunMarker
 from hub.log import IncidentLog
@@ -52,6 +53,7 @@ class Hub:
         self._inflight: set[int] = set()
         self.cameras: list[Any] = []
         self.outputs: Outputs | None = None
+        self.deliveries: Deliveries | None = None
 
     # --- start and stop, as a checklist ---------------------------------------------------
 
@@ -82,6 +84,8 @@ class Hub:
             self.mqtt.on_connect(announcer.on_connect)
             self.pipeline.add_listener(announcer)
             self.mqtt.start()
+        self.deliveries = Deliveries(self.log, self.config, self.clock, self.bus.publish)
+        self.deliveries.start()
         self._stop.clear()
         self._housekeeping = threading.Thread(target=self._housekeep, name="housekeeping", daemon=True)
         self._housekeeping.start()
@@ -93,6 +97,8 @@ class Hub:
         self._stop.set()
         if self._housekeeping is not None:
             self._housekeeping.join(5)
+        if self.deliveries is not None:
+            self.deliveries.stop()
         if self.mqtt is not None:
             self.mqtt.stop()
         if self.gpio is not None:

@@ -150,6 +150,8 @@ class ArmingConfig(_Model):
     entry_delay_seconds: int = Field(30, ge=0, le=600)
     exit_delay_seconds: int = Field(60, ge=0, le=600)
     entry_delay_modes: list[ArmMode] = ["away"]
+    pin: str | None = None
+    duress_pin: str | None = None
 
 
 class LogConfig(_Model):
@@ -213,6 +215,32 @@ class RecognitionConfig(_Model):
     loitering_seconds: float = Field(120.0, ge=1, le=86400)
 
 
+class ContactConfig(_Model):
+    """A trusted person: how to reach them, when, and about what."""
+
+    name: str | None = None
+    tier: int = Field(1, ge=1, le=9)
+    notify: Annotated[list[Annotated[str, StringConstraints(min_length=3)]], Field(min_length=1)]
+    events: list[str] = ["panic", "duress", "face.match", "vehicle.match", "vehicle.loitering",
+                         "alarm.triggered", "checkin.missed"]
+    quiet_hours: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d-\d\d:\d\d$")] | None = None
+    can_acknowledge: bool = True
+    evidence_keeper: bool = False
+
+
+class AlertsConfig(_Model):
+    """How alerts are worded, retried and escalated."""
+
+    discreet: bool = False
+    dashboard_url: str = "https://porchlight.local:8443"
+    escalate_after_minutes: float = Field(5.0, gt=0, le=24 * 60)
+    cooldown_seconds: float = Field(300.0, ge=0, le=86400)
+    retry_min_seconds: float = Field(5.0, gt=0, le=3600)
+    retry_max_seconds: float = Field(300.0, gt=0, le=86400)
+    heartbeat_url: str | None = None
+    heartbeat_minutes: float = Field(5.0, gt=0, le=1440)
+
+
 class Config(_Model):
     """The whole hub configuration."""
 
@@ -225,6 +253,8 @@ class Config(_Model):
     log: LogConfig = LogConfig()
     cameras: dict[SensorId, CameraConfig] = {}
     recognition: RecognitionConfig = RecognitionConfig()
+    contacts: dict[SensorId, ContactConfig] = {}
+    alerts: AlertsConfig = AlertsConfig()
 
 
 def resolve_secret(value: str | None) -> str | None:
@@ -245,7 +275,7 @@ def resolve_secret(value: str | None) -> str | None:
     return value
 
 
-_SECRET_KEYS = {"password"}
+_SECRET_KEYS = {"password", "pin", "duress_pin", "notify"}
 
 
 def _describe(err: Any) -> str:

@@ -56,7 +56,26 @@ CREATE TABLE IF NOT EXISTS outbox (
     priority TEXT NOT NULL,
     reason TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT 'alarm.triggered',
+    source TEXT NOT NULL DEFAULT 'hub',
+    tier INTEGER,
+    tier_at TEXT,
+    acked_at TEXT,
+    acked_by TEXT
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES outbox(id),
+    contact TEXT NOT NULL,
+    channel INTEGER NOT NULL,
+    tier INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at TEXT NOT NULL,
+    sent_at TEXT,
+    last_error TEXT,
+    UNIQUE (alert_id, contact, channel)
 );
 CREATE TABLE IF NOT EXISTS commands (
     id INTEGER PRIMARY KEY,
@@ -81,6 +100,8 @@ class AlertRequest:
 
     priority: Severity
     reason: str
+    kind: str = "alarm.triggered"
+    source: str = "hub"
 
 
 @dataclass(frozen=True)
@@ -187,8 +208,9 @@ class IncidentLog:
                 )
                 for alert in alerts:
                     conn.execute(
-                        "INSERT INTO outbox (seq, created_at, priority, reason) VALUES (?, ?, ?, ?)",
-                        (seq, _iso(utc_now()), alert.priority.value, alert.reason),
+                        "INSERT INTO outbox (seq, created_at, priority, reason, kind, source) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (seq, _iso(utc_now()), alert.priority.value, alert.reason, alert.kind, alert.source),
                     )
                 prev = digest
                 seqs.append(seq)
@@ -311,6 +333,12 @@ class IncidentLog:
             rows = self._conn.execute(sql, args).fetchall()
         return [_logged(content, digest) for content, digest in rows]
 
+    def event(self, seq: int) -> LoggedEvent | None:
+        """One row by sequence number."""
+        with self._lock:
+            row = self._conn.execute("SELECT content, hash FROM log WHERE seq = ?", (seq,)).fetchone()
+        return _logged(row[0], row[1]) if row else None
+
     def head(self) -> tuple[int, str]:
         """The last row's sequence number and hash."""
         with self._lock:
@@ -358,6 +386,11 @@ class IncidentLog:
         """Mark a command as taken (its event is committed)."""
         with self._lock:
             self._conn.execute("UPDATE commands SET taken_at = ? WHERE id = ?", (_iso(utc_now()), command_id))
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement on the outbox and delivery tables (never the log: triggers refuse it)."""
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
 
     def get_state(self, key: str) -> str | None:
         """A small piece of persisted hub state (arm mode, pending delays)."""

@@ -136,7 +136,7 @@ class Pipeline:
                         detail={"reason": action.reason, "cause_seq": action.cause_seq},
                         at=self.clock.now(),
                     ),
-                    [AlertRequest(action.priority, action.reason)],
+                    [AlertRequest(action.priority, action.reason, action.kind, action.source)],
                 )
 
     def _append(self, event: Event, alerts: Sequence[AlertRequest] = ()) -> None:

@@ -20,6 +20,13 @@ ALWAYS_ALERT = {
     "sensor.battery_low": Severity.NOTICE,
     "hub.power_restored": Severity.WARNING,
     "log.chain_broken": Severity.CRITICAL,
+    "duress": Severity.CRITICAL,
+    "face.match": Severity.CRITICAL,
+    "vehicle.match": Severity.WARNING,
+    "vehicle.loitering": Severity.CRITICAL,
+    "camera.tamper": Severity.WARNING,
+    "camera.offline": Severity.WARNING,
+    "checkin.missed": Severity.CRITICAL,
 }
 
 
@@ -47,6 +54,7 @@ class RaiseAlarm:
     reason: str
     cause_seq: int
     source: str
+    kind: str = "alarm.triggered"
 
 
 Action = SetState | RecordEntryDelay | RaiseAlarm
@@ -64,7 +72,8 @@ class Rules:
         if event.kind == "arm.set":
             return self._arm(event, state, now)
         if event.kind in ALWAYS_ALERT:
-            return [RaiseAlarm(ALWAYS_ALERT[event.kind], _reason(event, self.sensors), seq, event.source)]
+            return [RaiseAlarm(ALWAYS_ALERT[event.kind], _reason(event, self.sensors), seq, event.source,
+                               event.kind)]
         if event.kind not in TRIGGER_KINDS:
             return []
         sensor = self.sensors.get(event.source)
@@ -79,7 +88,7 @@ class Rules:
             until = now + timedelta(seconds=delay)
             new = ArmState(state.mode, state.exit_until, until, seq, event.source)
             return [SetState(new), RecordEntryDelay(until, seq, event.source)]
-        return [RaiseAlarm(Severity.CRITICAL, _reason(event, self.sensors), seq, event.source)]
+        return [RaiseAlarm(Severity.CRITICAL, _reason(event, self.sensors), seq, event.source, event.kind)]
 
     def tick(self, state: ArmState, now: datetime) -> list[Action]:
         """What follows from time passing: an entry delay running out, an exit delay ending."""
@@ -93,6 +102,7 @@ class Rules:
                 f"{self.arming.entry_delay_seconds} s",
                 state.entry_cause_seq or 0,
                 state.entry_source or "hub",
+                "door.opened",
             ))
         elif state.exit_until is not None and now >= state.exit_until:
             actions.append(SetState(ArmState(state.mode, None, state.entry_until,
@@ -125,6 +135,13 @@ def _reason(event: Event, sensors: Mapping[str, SensorConfig]) -> str:
         "sensor.battery_low": f"{label}: battery low",
         "hub.power_restored": "The hub restarted after losing power or crashing",
         "log.chain_broken": "The incident log failed verification",
+        "duress": "Duress code used",
+        "face.match": f"Person of concern seen at {label}",
+        "vehicle.match": f"Vehicle of concern seen by {label}",
+        "vehicle.loitering": f"Vehicle of concern waiting near {label}",
+        "camera.tamper": f"{label} covered, blurred or moved",
+        "camera.offline": f"{label} stopped sending pictures",
+        "checkin.missed": "A check-in was missed",
         "door.opened": f"{label} opened",
         "window.opened": f"{label} opened",
         "motion.detected": f"Motion at {label}",

@@ -200,3 +200,83 @@ def threads_cleanup() -> Iterator[None]:
     yield
     leftover = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
     assert not leftover, f"threads left running: {leftover}"
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[bytes] = []
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                outer.messages.append(envelope.content)
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def url(self, to: str = "neighbour@example.org") -> str:
+        """An Apprise URL that delivers here."""
+        return f"mailto://127.0.0.1:{self.port}?from=hub@porchlight.local&to={to}&mode=insecure"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A running SMTP receiver."""
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+class Webhook:
+    """A JSON webhook receiver on 127.0.0.1 that can be taken down and brought back."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+        self.server: Any = None
+
+    def start(self) -> None:
+        """Listen (again) on the same port."""
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                outer.posts.append((self.path, json.loads(self.rfile.read(length))))
+                self.send_response(200)
+                self.end_headers()
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Go away (connections are refused)."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def url(self, path: str = "/alerts") -> str:
+        """An Apprise URL that posts JSON here."""
+        return f"json://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A running JSON webhook receiver."""
+    hook = Webhook()
+    hook.start()
+    yield hook
+    hook.stop()

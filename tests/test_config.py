@@ -161,7 +161,7 @@ def _yaml_paths(data: object, prefix: str = "") -> set[str]:
     if isinstance(data, dict):
         for key, value in data.items():
             path = f"{prefix}{key}"
-            if prefix in ("sensors.", "cameras."):
+            if prefix in ("sensors.", "cameras.", "contacts."):
                 path = prefix + "<id>"
             paths.add(path)
             paths |= _yaml_paths(value, path + ".")

@@ -38,7 +38,8 @@ def test_away_door_starts_entry_delay_then_alarms() -> None:
     assert RULES.tick(state, until) == [
         SetState(ArmState("away")),
         RaiseAlarm(Severity.CRITICAL,
-                   "Back door opened while armed (away) and nobody disarmed within 30 s", 7, "back_door"),
+                   "Back door opened while armed (away) and nobody disarmed within 30 s", 7, "back_door",
+                   "door.opened"),
     ]
 
 
@@ -59,26 +60,28 @@ def test_exit_delay_lets_her_leave() -> None:
 @pytest.mark.parametrize("mode", ["night", "home"])
 def test_without_entry_delay_a_door_alarms_at_once(mode: str) -> None:
     assert RULES.decide(_open(), 3, ArmState(mode), NOW) == [
-        RaiseAlarm(Severity.CRITICAL, "Back door opened", 3, "back_door")]
+        RaiseAlarm(Severity.CRITICAL, "Back door opened", 3, "back_door", "door.opened")]
 
 
 def test_window_never_waits() -> None:
     [alarm] = RULES.decide(_open("kitchen_window", "window.opened"), 3, ArmState("away"), NOW)
-    assert alarm == RaiseAlarm(Severity.CRITICAL, "Kitchen window opened", 3, "kitchen_window")
+    assert alarm == RaiseAlarm(Severity.CRITICAL, "Kitchen window opened", 3, "kitchen_window", "window.opened")
 
 
 @pytest.mark.parametrize("mode,alarms", [("away", True), ("night", False), ("home", False)])
 def test_motion_alarms_only_when_away(mode: str, alarms: bool) -> None:
     actions = RULES.decide(_open("hall", "motion.detected"), 3, ArmState(mode), NOW)
-    assert (actions == [RaiseAlarm(Severity.CRITICAL, "Motion at Hall", 3, "hall")]) is alarms
+    assert (actions == [RaiseAlarm(Severity.CRITICAL, "Motion at Hall", 3, "hall", "motion.detected")]) is alarms
 
 
 @pytest.mark.parametrize("kind,priority", [("panic", Severity.CRITICAL), ("sensor.offline", Severity.WARNING),
                                            ("sensor.tamper", Severity.WARNING),
-                                           ("hub.power_restored", Severity.WARNING)])
+                                           ("hub.power_restored", Severity.WARNING),
+                                           ("duress", Severity.CRITICAL), ("face.match", Severity.CRITICAL),
+                                           ("camera.tamper", Severity.WARNING)])
 def test_some_events_alert_even_when_disarmed(kind: str, priority: Severity) -> None:
     [alarm] = RULES.decide(Event(kind, "back_door", at=NOW), 4, ArmState("disarmed"), NOW)
-    assert isinstance(alarm, RaiseAlarm) and alarm.priority is priority
+    assert isinstance(alarm, RaiseAlarm) and alarm.priority is priority and alarm.kind == kind
 
 
 def test_state_survives_serialisation() -> None:

@@ -1,0 +1,197 @@
+"""Alerts reach trusted contacts through Apprise, to real local receivers; escalation and acks."""
+
+from __future__ import annotations
+
+import base64
+import email
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.clock import FakeClock
+from hub.config import parse_config
+from hub.delivery import Deliveries, in_quiet_hours, kind_matches
+from hub.errors import InputRejected
+from hub.events import Event, Severity
+from hub.log import AlertRequest, IncidentLog
+from hub.messages import compose
+from tests.conftest import SmtpServer, Webhook, wait_for
+
+JPEG = b"\xff\xd8\xff\xe0 a snapshot of him at the door"
+
+
+def _config(contacts: dict[str, Any], **alerts: Any) -> Any:
+    return parse_config({"contacts": contacts, "alerts": {"dashboard_url": "https://hub.test:8443", **alerts},
+                         "cameras": {"porch": {"source": "0", "label": "Porch camera"}}})
+
+
+def _raise(log: IncidentLog, kind: str = "face.match", source: str = "porch", evidence: bool = True) -> int:
+    """A cause event (with a snapshot) and its alarm row with an outbox entry; returns the alarm's seq."""
+    shas = (log.evidence.put_bytes(JPEG),) if evidence else ()
+    cause = log.append(Event(kind, source, Severity.CRITICAL, {"person": "Person of concern", "distance": 0.41,
+                                                                "tolerance": 0.55, "frames": 3}, shas))
+    return log.append(Event("alarm.triggered", source, Severity.CRITICAL, {"reason": "x", "cause_seq": cause}),
+                      [AlertRequest(Severity.CRITICAL, "Person of concern seen at Porch camera", kind, source)])
+
+
+def test_email_arrives_with_the_snapshot_and_webhook_with_json(
+        incident_log: IncidentLog, smtp_server: SmtpServer, webhook: Webhook) -> None:
+    config = _config({"neighbour": {"name": "Ann", "tier": 1, "notify": [smtp_server.url(), webhook.url()],
+                                    "events": ["panic", "duress", "face.match", "vehicle.match", "door.opened"]}})
+    seq = _raise(incident_log)
+    deliveries = Deliveries(incident_log, config, FakeClock(), incident_log.append)
+    deliveries.tick()
+    [raw] = smtp_server.messages
+    mail = email.message_from_bytes(raw)
+    assert mail["Subject"] == "Porchlight: Person of concern seen at Porch camera"
+    parts = list(mail.walk())
+    [image] = [p for p in parts if p.get_content_type() == "image/jpeg"]
+    assert image.get_payload(decode=True) == JPEG
+    text = next(p for p in parts if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert "Where: Porch camera" in text and "Match: face distance 0.41 (tolerance 0.55), 3 frames" in text
+    assert f"See it: https://hub.test:8443/incidents/{seq}" in text and "I'm on it: https://hub.test:8443/ack/" in text
+    [(path, post)] = webhook.posts
+    assert path == "/alerts" and post["title"] == "Porchlight: Person of concern seen at Porch camera"
+    assert base64.b64decode(post["attachments"][0]["base64"]) == JPEG
+    sent = incident_log.events(kind="alert.sent")
+    assert [(e.detail["contact"], e.detail["channel"]) for e in sent] == [("neighbour", "mailto"),
+                                                                         ("neighbour", "json")]
+    deliveries.tick()
+    assert len(smtp_server.messages) == 1 and len(webhook.posts) == 1  # sent once, not again
+
+
+def test_failures_are_logged_and_retried_with_backoff(incident_log: IncidentLog, webhook: Webhook) -> None:
+    clock = FakeClock()
+    config = _config({"friend": {"notify": [webhook.url()], "events": ["face.match"]}},
+                     retry_min_seconds=10, retry_max_seconds=40)
+    _raise(incident_log)
+    webhook.stop()
+    deliveries = Deliveries(incident_log, config, clock, incident_log.append)
+    deliveries.tick()
+    clock.advance(5)
+    deliveries.tick()  # not due yet
+    clock.advance(5)
+    deliveries.tick()
+    failed = incident_log.events(kind="alert.failed")
+    assert [(e.detail["attempt"], e.detail["retry_in_seconds"]) for e in failed] == [(1, 10), (2, 20)]
+    assert failed[0].detail["error"] == "the json channel did not accept the message"
+    webhook.start()
+    clock.advance(20)
+    deliveries.tick()
+    assert len(webhook.posts) == 1
+    assert incident_log.events(kind="alert.sent")[0].detail["attempt"] == 3
+
+
+def _ack_token(post: dict[str, Any]) -> str:
+    match = re.search(r"/ack/(\S+)", post["message"])
+    assert match is not None
+    return match.group(1)
+
+
+def test_escalation_acknowledgement_and_refused_links(incident_log: IncidentLog, webhook: Webhook) -> None:
+    clock = FakeClock()
+    config = _config({"neighbour": {"tier": 1, "notify": [webhook.url("/neighbour")], "events": ["door.opened"]},
+                      "brother": {"tier": 2, "notify": [webhook.url("/brother")], "events": ["door.opened"]}},
+                     escalate_after_minutes=5)
+    deliveries = Deliveries(incident_log, config, clock, incident_log.append)
+    _raise(incident_log, kind="door.opened", source="back_door", evidence=False)
+    deliveries.tick()
+    assert [p for p, _ in webhook.posts] == ["/neighbour"]
+    clock.advance(4 * 60)
+    deliveries.tick()
+    assert [p for p, _ in webhook.posts] == ["/neighbour"]
+    clock.advance(61)
+    deliveries.tick()
+    assert [p for p, _ in webhook.posts] == ["/neighbour", "/brother"]
+    [escalated] = incident_log.events(kind="alert.escalated")
+    assert escalated.detail["reason"] == "nobody in tier 1 acknowledged within 5 min"
+
+    # A second alert: the neighbour acknowledges, so the brother is never asked.
+    clock.advance(10 * 60)
+    _raise(incident_log, kind="door.opened", source="front_door", evidence=False)
+    deliveries.tick()
+    token = _ack_token(webhook.posts[-1][1])
+    assert deliveries.acknowledge(token) == "Thank you, neighbour: you are on it. Nobody else will be asked."
+    clock.advance(30 * 60)
+    deliveries.tick()
+    assert [p for p, _ in webhook.posts][-1] == "/neighbour"
+    ack = incident_log.events(kind="alert.acknowledged")[-1]
+    assert ack.source == "neighbour" and ack.at == clock.now() - timedelta(minutes=30)
+    with pytest.raises(InputRejected, match=r"^this alert was already acknowledged by neighbour at "):
+        deliveries.acknowledge(token)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with pytest.raises(InputRejected, match=r"^this acknowledgement link is not valid$"):
+        deliveries.acknowledge(forged)
+    with pytest.raises(InputRejected, match=r"^this acknowledgement link is not valid$"):
+        deliveries.acknowledge("garbage")
+
+
+def test_panic_goes_to_every_tier_at_once(incident_log: IncidentLog, webhook: Webhook) -> None:
+    config = _config({"a": {"tier": 1, "notify": [webhook.url("/a")], "events": ["panic"]},
+                      "b": {"tier": 2, "notify": [webhook.url("/b")], "events": ["panic"]},
+                      "c": {"tier": 3, "notify": [webhook.url("/c")], "events": ["face.match"]}})
+    _raise(incident_log, kind="panic", source="panic_button", evidence=False)
+    Deliveries(incident_log, config, FakeClock(), incident_log.append).tick()
+    assert sorted(p for p, _ in webhook.posts) == ["/a", "/b"]
+
+
+def test_cooldown_keeps_one_loitering_car_from_flooding(incident_log: IncidentLog, webhook: Webhook) -> None:
+    clock = FakeClock()
+    config = _config({"a": {"notify": [webhook.url()], "events": ["vehicle.*"]}}, cooldown_seconds=300)
+    deliveries = Deliveries(incident_log, config, clock, incident_log.append)
+    for _ in range(5):
+        _raise(incident_log, kind="vehicle.loitering", source="street", evidence=False)
+        deliveries.tick()
+        clock.advance(30)
+    assert len(webhook.posts) == 1
+    assert len(incident_log.events(kind="alert.suppressed")) == 4
+
+
+def test_discreet_mode_says_nothing_alarming() -> None:
+    message = compose(reason="Person of concern seen at Porch camera", kind="face.match", priority="critical",
+                      source_label="Porch camera", at=FakeClock().now(), detail={"distance": 0.4},
+                      dashboard_url="https://h", seq=5, ack_url=None, discreet=True)
+    assert message.title == "Home update (urgent)"
+    assert "concern" not in message.body.lower() and "porch" not in message.body.lower()
+
+
+@pytest.mark.parametrize("kind,patterns,expected", [
+    ("face.match", ["face.match"], True), ("vehicle.loitering", ["vehicle.*"], True),
+    ("door.opened", ["panic"], False), ("door.opened", ["alarm.triggered"], True)])
+def test_contact_event_filters(kind: str, patterns: list[str], expected: bool) -> None:
+    assert kind_matches(kind, patterns) is expected
+
+
+def test_quiet_hours_hold_non_urgent_alerts(incident_log: IncidentLog) -> None:
+    clock = FakeClock()
+    late = clock.now().astimezone().replace(hour=23, minute=30)
+    assert in_quiet_hours("22:00-07:00", late) is not None
+    assert in_quiet_hours("22:00-07:00", late.replace(hour=12)) is None
+    assert in_quiet_hours(None, late) is None
+
+
+def test_contacts_config_from_the_issue_is_valid() -> None:
+    config = parse_config({"contacts": {"neighbour": {
+        "tier": 1, "notify": ["mailto://user:pass@example.org", "json://127.0.0.1:8099/alerts"],
+        "events": ["panic", "duress", "face.match", "vehicle.match", "door.opened"]}}})
+    assert config.contacts["neighbour"].tier == 1
+
+
+def test_hub_delivers_a_panic_end_to_end(data_dir: Path, webhook: Webhook, mock_factory: Any) -> None:
+    from hub.app import Hub
+
+    config = parse_config({"data_dir": str(data_dir), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
+                           "sensors": {"panic_button": {"kind": "panic", "gpio": {"pin": 27, "normally": "open"}}},
+                           "contacts": {"a": {"notify": [webhook.url()], "events": ["panic"]}}})
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        mock_factory.pin(27).drive_low()
+        wait_for(lambda: webhook.posts, 10, "the panic alert at the webhook")
+        assert webhook.posts[0][1]["title"] == "Porchlight: Panic button pressed"
+        wait_for(lambda: hub.log is not None and hub.log.events(kind="alert.sent"), 5, "alert.sent in the log")
+    finally:
+        hub.stop()
