@@ -195,3 +195,34 @@ def test_hub_delivers_a_panic_end_to_end(data_dir: Path, webhook: Webhook, mock_
         wait_for(lambda: hub.log is not None and hub.log.events(kind="alert.sent"), 5, "alert.sent in the log")
     finally:
         hub.stop()
+
+
+def test_receiver_outage_and_a_restart_lose_nothing_and_send_nothing_twice(
+        data_dir: Path, webhook: Webhook, mock_factory: Any) -> None:
+    import time
+
+    from hub.app import Hub
+
+    config = parse_config({"data_dir": str(data_dir), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
+                           "contacts": {"a": {"notify": [webhook.url()], "events": ["panic"]}},
+                           "alerts": {"retry_min_seconds": 1, "retry_max_seconds": 2}})
+    webhook.stop()
+    down_at = time.monotonic()
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    for number in range(3):
+        hub.submit(Event("panic", f"button_{number}", Severity.CRITICAL))
+    wait_for(lambda: hub.log is not None and len(hub.log.events(kind="alert.failed")) >= 3, 15, "failed attempts")
+    hub.stop()  # the daemon restarts while the receiver is still down
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        time.sleep(max(0.0, 30 - (time.monotonic() - down_at)))
+        assert webhook.posts == []
+        webhook.start()
+        wait_for(lambda: len(webhook.posts) >= 3, 20, "all three alerts after the outage")
+        time.sleep(4)  # longer than the retry interval: a duplicate would have arrived by now
+        bodies = sorted(post["message"].split("See it: ")[1].split()[0] for _, post in webhook.posts)
+        assert len(bodies) == 3 and len(set(bodies)) == 3
+    finally:
+        hub.stop()
