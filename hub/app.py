@@ -20,9 +20,12 @@ from hub.mqtt import MqttLink
 from hub.outputs import Outputs
 from hub.pipeline import Pipeline
 from hub.rules import Rules
+from hub.schedule import Schedules
 from hub.sensors import MqttInterpreter, SensorTracker, active_kind
 from hub.sources.gpio import GpioSource, make_pin_factory
 from hub.sources.mqtt import MqttSensorSource
+from hub.sources.mqtt_commands import MqttCommandSource
+from hub.commands import PinCheck
 from hub.timeinfo import JumpDetector
 
 logger = logging.getLogger(__name__)
@@ -54,6 +57,7 @@ class Hub:
         self.cameras: list[Any] = []
         self.outputs: Outputs | None = None
         self.deliveries: Deliveries | None = None
+        self.schedules: Schedules | None = None
 
     # --- start and stop, as a checklist ---------------------------------------------------
 
@@ -79,6 +83,8 @@ class Hub:
         if self.config.mqtt.enabled:
             self.mqtt = MqttLink(self.config.mqtt)
             MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock)
+            MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming), self.bus,
+                              self.clock)
             pipeline = self.pipeline
             announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state.mode)
             self.mqtt.on_connect(announcer.on_connect)
@@ -86,6 +92,9 @@ class Hub:
             self.mqtt.start()
         self.deliveries = Deliveries(self.log, self.config, self.clock, self.bus.publish)
         self.deliveries.start()
+        self.schedules = Schedules(self.config, self.log, self.bus, self.clock)
+        self.schedules.start()
+        self.pipeline.add_listener(self.schedules)
         self._stop.clear()
         self._housekeeping = threading.Thread(target=self._housekeep, name="housekeeping", daemon=True)
         self._housekeeping.start()
@@ -97,6 +106,8 @@ class Hub:
         self._stop.set()
         if self._housekeeping is not None:
             self._housekeeping.join(5)
+        if self.schedules is not None:
+            self.schedules.stop()
         if self.deliveries is not None:
             self.deliveries.stop()
         if self.mqtt is not None:

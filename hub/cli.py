@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from hub import __version__
 from hub.arming import MODES
 from hub.chain import Checkpoint
-from hub.config import Config, field_paths, load_config, parse_config, summary
+from hub.commands import PinCheck, arm_request, checkin_request
+from hub.config import Config, field_paths, load_config, parse_config, resolve_secret, summary
 from hub.errors import ConfigError, PorchlightError
 from hub.events import Event, Severity
 from hub.incident import CATEGORIES, Attachment, IncidentReport, Vehicle, Witness
@@ -202,12 +203,76 @@ def cmd_log_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _submit(log: IncidentLog, events: list[Event]) -> None:
+    for event in events:
+        log.submit_command(event.kind, event.source, dict(event.detail))
+
+
 def cmd_arm(args: argparse.Namespace) -> int:
-    """Queue an arm-mode change for the running hub."""
+    """Queue an arm-mode change for the running hub (disarming takes the PIN once one is set)."""
+    config = _config(args)
+    outcome = arm_request(PinCheck(config.arming), args.mode, args.pin, "cli", datetime.now(timezone.utc))
     with _open_log(args) as log:
-        log.submit_command("arm.set", "cli", {"mode": args.mode})
+        _submit(log, outcome.events)
+    if not outcome.response["ok"]:
+        print(f"arm mode not changed: {outcome.response['error']}")
+        return 1
     print(f"arm mode {args.mode} requested; the running hub applies it within a second")
     return 0
+
+
+def cmd_panic(args: argparse.Namespace) -> int:
+    """Raise a panic: every contact, every tier, at once."""
+    with _open_log(args) as log:
+        log.submit_command("panic", "cli", {"via": "cli"})
+    print("panic raised: the hub is alerting every contact now")
+    return 0
+
+
+def cmd_checkin_start(args: argparse.Namespace) -> int:
+    """Start a check-in timer: if she has not checked in by then, contacts are alerted."""
+    with _open_log(args) as log:
+        log.submit_command("checkin.start", "cli", {"minutes": args.minutes})
+    print(f"check-in timer started: check in within {args.minutes:g} minutes")
+    return 0
+
+
+def cmd_checkin_done(args: argparse.Namespace) -> int:
+    """Check in (stops the timer). The duress PIN looks the same here, and escalates."""
+    config = _config(args)
+    outcome = checkin_request(PinCheck(config.arming), args.pin, "cli", datetime.now(timezone.utc))
+    with _open_log(args) as log:
+        _submit(log, outcome.events)
+    if not outcome.response["ok"]:
+        print(f"not checked in: {outcome.response['error']}")
+        return 1
+    print("checked in: thank you")
+    return 0
+
+
+def cmd_alert_test(args: argparse.Namespace) -> int:
+    """Send a test message to one contact on every channel; print each outcome."""
+    from hub.delivery import AppriseSender, channel_name
+
+    config = _config(args)
+    contact = config.contacts.get(args.contact)
+    if contact is None:
+        print(f"contacts.{args.contact}: no such contact (configured: {', '.join(config.contacts) or 'none'})")
+        return 1
+    failures = 0
+    results = []
+    for url in contact.notify:
+        try:
+            error = AppriseSender().send(resolve_secret(url) or "", "Porchlight test",
+                                         "This is a test from Porchlight. No action needed.", [])
+        except ConfigError as err:
+            error = str(err)
+        failures += error is not None
+        results.append({"channel": channel_name(url), "error": error})
+        print(f"{channel_name(url)}: " + ("delivered" if error is None else f"FAILED: {error}"))
+    with _open_log(args) as log:
+        log.append(Event("alert.test", "cli", Severity.INFO, {"contact": args.contact, "results": results}))
+    return 1 if failures else 0
 
 
 def cmd_config_keys(args: argparse.Namespace) -> int:
@@ -245,7 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     arm = sub.add_parser("arm", parents=[common], help="set the arm mode")
     arm.add_argument("mode", choices=MODES)
+    arm.add_argument("--pin", help="the PIN (needed to disarm once arming.pin is set)")
     arm.set_defaults(func=cmd_arm)
+
+    panic = sub.add_parser("panic", parents=[common], help="alert every contact now")
+    panic.set_defaults(func=cmd_panic)
+
+    checkin = sub.add_parser("checkin", help="check-in timers").add_subparsers(dest="checkin_command", required=True)
+    start = checkin.add_parser("start", parents=[common], help="start a check-in timer")
+    start.add_argument("--minutes", type=float, required=True)
+    start.set_defaults(func=cmd_checkin_start)
+    done = checkin.add_parser("done", parents=[common], help="check in")
+    done.add_argument("--pin")
+    done.set_defaults(func=cmd_checkin_done)
+
+    alert = sub.add_parser("alert", help="alerts").add_subparsers(dest="alert_command", required=True)
+    test = alert.add_parser("test", parents=[common], help="send a test message to a contact")
+    test.add_argument("contact")
+    test.set_defaults(func=cmd_alert_test)
 
     from hub.cli_vision import add_parsers  # registers enroll, match, scan, review (vision loads lazily)
 

@@ -360,6 +360,10 @@ def semantic_problems(config: Config) -> list[str]:
     for camera_id in config.cameras:
         if camera_id in config.sensors:
             problems.append(f"cameras.{camera_id}: the id {camera_id!r} is already used by sensors.{camera_id}")
+    if config.arming.duress_pin is not None and config.arming.pin is None:
+        problems.append("arming.duress_pin: set arming.pin too; a duress PIN needs a normal PIN to stand beside")
+    if config.arming.duress_pin is not None and config.arming.duress_pin == config.arming.pin:
+        problems.append("arming.duress_pin: must differ from arming.pin")
     if config.mqtt.reconnect_min_seconds > config.mqtt.reconnect_max_seconds:
         problems.append(
             "mqtt.reconnect_min_seconds: must not exceed mqtt.reconnect_max_seconds "

@@ -378,7 +378,8 @@ class IncidentLog:
                 "SELECT id, created_at, kind, source, detail FROM commands WHERE taken_at IS NULL ORDER BY id"
             ).fetchall()
         return [
-            (cid, Event(kind, source, Severity.NOTICE, json.loads(detail), at=datetime.fromisoformat(created)))
+            (cid, Event(kind, source, Severity.CRITICAL if kind in ("panic", "duress") else Severity.NOTICE,
+                        json.loads(detail), at=datetime.fromisoformat(created)))
             for cid, created, kind, source, detail in rows
         ]
 

@@ -1,0 +1,129 @@
+"""Time-based jobs that must survive restarts: check-in timers, the heartbeat, the daily verification.
+
+APScheduler keeps the jobs in a SQLite job store beside the log, so a timer started before a power
+cut still fires after it (late jobs run at once on start: a missed check-in is never forgiven).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from hub.bus import Bus
+from hub.clock import Clock
+from hub.config import Config, resolve_secret
+from hub.delivery import AppriseSender, channel_name
+from hub.events import Event, Severity
+from hub.log import IncidentLog
+
+logger = logging.getLogger(__name__)
+
+_ACTIVE: "Schedules | None" = None
+CHECKIN_JOB = "checkin"
+
+
+def fire(job: str, detail_json: str) -> None:
+    """APScheduler's entry point (a module-level function, so the job store can save a reference)."""
+    if _ACTIVE is not None:
+        _ACTIVE.run(job, json.loads(detail_json))
+
+
+class Schedules:
+    """Owns the scheduler; listens to committed events to start and stop check-in timers."""
+
+    def __init__(self, config: Config, log: IncidentLog, bus: Bus, clock: Clock) -> None:
+        self.config = config
+        self.log = log
+        self.bus = bus
+        self.clock = clock
+        self.path: Path = config.data_dir / "schedule.db"
+        self.scheduler: Any = None
+        self._heartbeat_ok: bool | None = None
+
+    def start(self) -> None:
+        """Start the scheduler with its persistent jobs, plus the heartbeat and daily verification."""
+        global _ACTIVE
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        _ACTIVE = self
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.path}")},
+            job_defaults={"coalesce": True, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        self.scheduler.start()
+        self.scheduler.add_job(fire, "cron", hour=3, minute=17, id="daily_verification", replace_existing=True,
+                               args=["daily_verification", "{}"])
+        if self.config.alerts.heartbeat_url:
+            self.scheduler.add_job(fire, "interval", minutes=self.config.alerts.heartbeat_minutes, id="heartbeat",
+                                   replace_existing=True, args=["heartbeat", "{}"])
+
+    def stop(self) -> None:
+        """Stop the scheduler; its jobs stay in the job store."""
+        global _ACTIVE
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        _ACTIVE = None
+
+    def __call__(self, seq: int, event: Event) -> None:
+        """Pipeline listener: start or stop the check-in timer."""
+        if event.kind == "checkin.start":
+            minutes = float(event.detail.get("minutes") or 30)
+            due = self.clock.now() + timedelta(minutes=minutes)
+            self.scheduler.add_job(fire, "date", run_date=due, id=CHECKIN_JOB, replace_existing=True,
+                                   args=["checkin.missed", json.dumps({"started_seq": seq, "minutes": minutes})])
+        elif event.kind == "checkin.done" and self.scheduler.get_job(CHECKIN_JOB) is not None:
+            self.scheduler.remove_job(CHECKIN_JOB)
+
+    def run(self, job: str, detail: dict[str, Any]) -> None:
+        """Do one job (on the scheduler's thread)."""
+        if job == "checkin.missed":
+            self.bus.publish(Event("checkin.missed", "schedule", Severity.CRITICAL,
+                                   {**detail, "note": "she did not check in in time"}, at=self.clock.now()))
+        elif job == "heartbeat":
+            self._heartbeat()
+        elif job == "daily_verification":
+            self.daily_verification()
+
+    def _heartbeat(self) -> None:
+        url = resolve_secret(self.config.alerts.heartbeat_url) or ""
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - configured by the owner
+                ok = 200 <= response.status < 300
+        except OSError as err:
+            logger.warning("heartbeat to the outside monitor failed: %s", err)
+            ok = False
+        if ok != self._heartbeat_ok:  # log changes only: one row per outage, not one per ping
+            self._heartbeat_ok = ok
+            self.bus.publish(Event("hub.heartbeat", "schedule", Severity.INFO if ok else Severity.WARNING,
+                                   {"reaching_monitor": ok}, at=self.clock.now()))
+
+    def daily_verification(self) -> None:
+        """Verify the log, sign a checkpoint, and send it to the contacts who keep evidence."""
+        result = self.log.verify()
+        kind = "log.verified" if result.ok else "log.chain_broken"
+        self.bus.publish(Event(kind, "schedule", Severity.INFO if result.ok else Severity.CRITICAL,
+                               {"rows": result.rows, "first_bad_seq": result.first_bad_seq,
+                                "reason": result.reason}, at=self.clock.now()))
+        point = self.log.checkpoint()
+        path = self.log.data_dir / "checkpoints" / f"checkpoint-{point.head_seq}.json"
+        path.write_text(json.dumps(point.to_json(), indent=2, sort_keys=True))
+        from hub.delivery import Attachment
+
+        body = (f"Porchlight's signed checkpoint of its incident log (row {point.head_seq}). Keep this "
+                "email: it lets anyone prove later that the log was not rewritten.")
+        for cid, contact in self.config.contacts.items():
+            if not contact.evidence_keeper:
+                continue
+            for url in contact.notify:
+                error = AppriseSender().send(resolve_secret(url) or "", "Porchlight checkpoint", body,
+                                             [Attachment(path, path.name, "application/json")])
+                self.bus.publish(Event("checkpoint.sent" if error is None else "checkpoint.failed", "schedule",
+                                       Severity.INFO if error is None else Severity.WARNING,
+                                       {"contact": cid, "channel": channel_name(url), "head_seq": point.head_seq,
+                                        "error": error}, at=self.clock.now()))
