@@ -92,6 +92,8 @@ class Hub:
             self.mqtt.start()
         self.deliveries = Deliveries(self.log, self.config, self.clock, self.bus.publish)
         self.deliveries.start()
+        self.pipeline.add_listener(self.deliveries)
+        self.pipeline.add_listener(self._on_panic)
         self.schedules = Schedules(self.config, self.log, self.bus, self.clock)
         self.schedules.start()
         self.pipeline.add_listener(self.schedules)
@@ -144,6 +146,12 @@ class Hub:
                     return True
             time.sleep(0.02)
         return False
+
+    def _on_panic(self, seq: int, event: Event) -> None:
+        """A panic records every camera, whatever it sees."""
+        if event.kind == "panic":
+            for camera in self.cameras:
+                camera.pipeline.request_clip(f"panic-{seq}")
 
     def _start_cameras(self) -> None:
         """One worker per camera; vision (cv2, face_recognition) is imported only when cameras exist."""

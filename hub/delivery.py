@@ -134,6 +134,7 @@ class Deliveries:
         self.sender = sender or AppriseSender()
         self.signer = AckSigner(log.data_dir / "keys")
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -146,11 +147,21 @@ class Deliveries:
     def stop(self) -> None:
         """Stop the worker; pending deliveries wait in the outbox for the next start."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(30)
 
+    def __call__(self, seq: int, event: Event) -> None:
+        """Pipeline listener: an alarm was committed, so deliver now rather than at the next tick."""
+        if event.kind == "alarm.triggered":
+            self._wake.set()
+
     def _run(self) -> None:
-        while not self._stop.wait(_TICK_SECONDS):
+        while not self._stop.is_set():
+            self._wake.wait(_TICK_SECONDS)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.tick()
             except Exception:

@@ -245,3 +245,25 @@ def test_pipeline_ignores_trusted_household_members(tmp_path: Path, videos: dict
         if index % 2 == 0:
             kinds += [e.kind for e in pipeline.process(frame, index / 10)]
     assert "face.match" not in kinds
+
+
+def test_panic_records_a_clip_on_every_camera(data_dir: Path, videos: dict[str, Path], mock_factory: Any) -> None:
+    from hub.events import Event, Severity
+
+    config = parse_config({
+        "data_dir": str(data_dir), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
+        "cameras": {"porch": {"source": str(videos["biden"]), "loop": True, "post_seconds": 1, "faces": False},
+                    "garden": {"source": str(videos["obama"]), "loop": True, "post_seconds": 1, "faces": False}},
+    })
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        time.sleep(1)
+        hub.submit(Event("panic", "test", Severity.CRITICAL))
+        wait_for(lambda: hub.log is not None and len(hub.log.events(kind="camera.clip")) == 2, 20, "two clips")
+        assert hub.log is not None
+        clips = hub.log.events(kind="camera.clip")
+        assert sorted(c.source for c in clips) == ["garden", "porch"]
+        assert all(c.detail["incidents"][0].startswith("panic-") for c in clips)
+    finally:
+        hub.stop()

@@ -73,6 +73,13 @@ class CameraPipeline:
         self.passes = PassTracker(recognition.pass_gap_seconds, recognition.loitering_seconds)
         self._last_vehicle_search = -1e9
         self._vehicle_seen: dict[str, tuple[Region, float]] = {}
+        self._clip_requests: list[str] = []
+        self._requests_lock = threading.Lock()
+
+    def request_clip(self, incident: str) -> None:
+        """Record a clip from the next frame on (a panic), with the pre-event buffer."""
+        with self._requests_lock:
+            self._clip_requests.append(incident)
 
     def process(self, frame: Frame, t: float) -> list[Event]:
         """Analyse one frame; return the events it raises (snapshots already in the evidence store)."""
@@ -106,6 +113,10 @@ class CameraPipeline:
                     "encoding": [round(x, 6) for x in hit.encoding],
                 }, t, frame, [hit.box]))
                 self._record(frame, t, incident)
+        with self._requests_lock:
+            requests, self._clip_requests = self._clip_requests, []
+        for incident in requests:
+            self._record(frame, t, incident)
         if self.vehicles is not None and t - self._last_vehicle_search >= self.min_search_gap:
             events.extend(self._look_for_vehicles(frame, regions, t))
         events.extend(self._continue_recording(frame, t))
