@@ -275,7 +275,11 @@ def resolve_secret(value: str | None) -> str | None:
     return value
 
 
-_SECRET_KEYS = {"password", "pin", "duress_pin", "notify"}
+def _is_secret(loc: tuple[Any, ...]) -> bool:
+    """Values never echoed in an error: passwords, PINs, channel URLs (they carry credentials)."""
+    names = [str(part) for part in loc]
+    return bool(names) and ("password" in names or "notify" in names or "duress_pin" in names
+                            or names[:2] == ["arming", "pin"])
 
 
 def _describe(err: Any) -> str:
@@ -315,7 +319,7 @@ def format_validation_errors(error: ValidationError) -> list[str]:
         line = f"{_path(loc)}: {_describe(err)}"
         if err["type"] != "missing":
             found = err.get("input")
-            if loc and str(loc[-1]) in _SECRET_KEYS:
+            if _is_secret(loc):
                 found = "<hidden>"
             if not isinstance(found, (dict, list)):
                 line += f" (found {found!r})"

@@ -174,3 +174,20 @@ def test_example_file_documents_every_key() -> None:
     missing = [path for path in field_paths() if path not in documented]
     assert missing == []
     assert load_config(REPO / "config" / "porchlight.example.yaml")
+
+
+def test_pins_and_channel_urls_are_never_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "porchlight.yaml"
+    path.write_text("arming:\n  pin: [2468]\ncontacts:\n  ann:\n    notify: [12345678]\n")
+    result = run_cli("check-config", str(path))
+    assert result.stdout.splitlines() == [
+        "arming.pin: Input should be a valid string (found '<hidden>')",
+        "contacts.ann.notify.0: Input should be a valid string (found '<hidden>')",
+    ]
+
+
+def test_duress_pin_needs_a_different_normal_pin(tmp_path: Path) -> None:
+    path = tmp_path / "porchlight.yaml"
+    path.write_text("arming:\n  duress_pin: env:DURESS\n")
+    assert run_cli("check-config", str(path)).stdout.splitlines() == [
+        "arming.duress_pin: set arming.pin too; a duress PIN needs a normal PIN to stand beside"]
