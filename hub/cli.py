@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -237,6 +238,20 @@ def cmd_checkin_start(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_checkin_daily(args: argparse.Namespace) -> int:
+    """Expect a check-in every day by a local time (or stop expecting one)."""
+    if not args.off and (args.by is None or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", args.by)):
+        print("--by: give a local time such as 22:00")
+        return 1
+    with _open_log(args) as log:
+        if args.off:
+            log.submit_command("checkin.daily_off", "cli", {})
+        else:
+            log.submit_command("checkin.daily", "cli", {"by": args.by})
+    print("daily check-in stopped" if args.off else f"daily check-in: check in every day by {args.by}")
+    return 0
+
+
 def cmd_checkin_done(args: argparse.Namespace) -> int:
     """Check in (stops the timer). The duress PIN looks the same here, and escalates."""
     config = _config(args)
@@ -320,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     start = checkin.add_parser("start", parents=[common], help="start a check-in timer")
     start.add_argument("--minutes", type=float, required=True)
     start.set_defaults(func=cmd_checkin_start)
+    daily = checkin.add_parser("daily", parents=[common], help="expect a check-in every day by a time")
+    daily.add_argument("--by", help="local time, e.g. 22:00")
+    daily.add_argument("--off", action="store_true", help="stop the daily check-in")
+    daily.set_defaults(func=cmd_checkin_daily)
     done = checkin.add_parser("done", parents=[common], help="check in")
     done.add_argument("--pin")
     done.set_defaults(func=cmd_checkin_done)

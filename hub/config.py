@@ -226,6 +226,7 @@ class ContactConfig(_Model):
     quiet_hours: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d-\d\d:\d\d$")] | None = None
     can_acknowledge: bool = True
     evidence_keeper: bool = False
+    digest: bool = False
 
 
 class AlertsConfig(_Model):
@@ -239,6 +240,7 @@ class AlertsConfig(_Model):
     retry_max_seconds: float = Field(300.0, gt=0, le=86400)
     heartbeat_url: str | None = None
     heartbeat_minutes: float = Field(5.0, gt=0, le=1440)
+    digest_time: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d$")] = "20:00"
 
 
 class Config(_Model):

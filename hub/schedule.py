@@ -26,6 +26,13 @@ _ACTIVE: "Schedules | None" = None
 CHECKIN_JOB = "checkin"
 
 
+def _local_zone() -> Any:
+    """The machine's zone, for jobs people set in local time ("by 22:00")."""
+    from datetime import datetime
+
+    return datetime.now().astimezone().tzinfo
+
+
 def fire(job: str, detail_json: str) -> None:
     """APScheduler's entry point (a module-level function, so the job store can save a reference)."""
     if _ACTIVE is not None:
@@ -59,6 +66,10 @@ class Schedules:
         self.scheduler.start()
         self.scheduler.add_job(fire, "cron", hour=3, minute=17, id="daily_verification", replace_existing=True,
                                args=["daily_verification", "{}"])
+        hour, minute = (int(x) for x in self.config.alerts.digest_time.split(":"))
+        if any(c.digest for c in self.config.contacts.values()):
+            self.scheduler.add_job(fire, "cron", hour=hour, minute=minute, timezone=_local_zone(), id="digest",
+                                   replace_existing=True, args=["digest", "{}"])
         if self.config.alerts.heartbeat_url:
             self.scheduler.add_job(fire, "interval", minutes=self.config.alerts.heartbeat_minutes, id="heartbeat",
                                    replace_existing=True, args=["heartbeat", "{}"])
@@ -71,8 +82,15 @@ class Schedules:
         _ACTIVE = None
 
     def __call__(self, seq: int, event: Event) -> None:
-        """Pipeline listener: start or stop the check-in timer."""
-        if event.kind == "checkin.start":
+        """Pipeline listener: start or stop check-in timers."""
+        if event.kind == "checkin.daily":
+            hour, minute = (int(x) for x in str(event.detail.get("by")).split(":"))
+            self.scheduler.add_job(fire, "cron", hour=hour, minute=minute, timezone=_local_zone(),
+                                   id="daily_checkin", replace_existing=True,
+                                   args=["daily_checkin", json.dumps({"by": event.detail.get("by")})])
+        elif event.kind == "checkin.daily_off" and self.scheduler.get_job("daily_checkin") is not None:
+            self.scheduler.remove_job("daily_checkin")
+        elif event.kind == "checkin.start":
             minutes = float(event.detail.get("minutes") or 30)
             due = self.clock.now() + timedelta(minutes=minutes)
             self.scheduler.add_job(fire, "date", run_date=due, id=CHECKIN_JOB, replace_existing=True,
@@ -85,6 +103,14 @@ class Schedules:
         if job == "checkin.missed":
             self.bus.publish(Event("checkin.missed", "schedule", Severity.CRITICAL,
                                    {**detail, "note": "she did not check in in time"}, at=self.clock.now()))
+        elif job == "daily_checkin":
+            since = self.clock.now() - timedelta(hours=24)
+            if not self.log.events(kind="checkin.done", since=since):
+                self.bus.publish(Event("checkin.missed", "schedule", Severity.CRITICAL,
+                                       {**detail, "note": f"no check-in in the 24 hours before {detail.get('by')}"},
+                                       at=self.clock.now()))
+        elif job == "digest":
+            self.digest()
         elif job == "heartbeat":
             self._heartbeat()
         elif job == "daily_verification":
@@ -103,6 +129,30 @@ class Schedules:
             self.bus.publish(Event("hub.heartbeat", "schedule", Severity.INFO if ok else Severity.WARNING,
                                    {"reaching_monitor": ok}, at=self.clock.now()))
 
+    def digest(self) -> None:
+        """A day's summary for contacts who asked for one (an advocate following the pattern)."""
+        since = self.clock.now() - timedelta(hours=24)
+        counts: dict[str, int] = {}
+        for event in self.log.events(since=since):
+            if event.kind.startswith(("alert.", "log.", "hub.", "checkpoint.", "input.")):
+                continue
+            counts[event.kind] = counts.get(event.kind, 0) + 1
+        lines = [f"{kind}: {count}" for kind, count in sorted(counts.items())] or ["Nothing was recorded."]
+        body = "Porchlight, the last 24 hours:\n" + "\n".join(lines)
+        if self.config.alerts.discreet:
+            body = "Daily home summary: " + (f"{sum(counts.values())} entries" if counts else "nothing new")
+        for cid, contact in self.config.contacts.items():
+            if contact.digest:
+                self._send_to(cid, contact.notify, "Porchlight daily summary", body, [], "digest")
+
+    def _send_to(self, cid: str, urls: list[str], title: str, body: str, attachments: list[Any], what: str) -> None:
+        for url in urls:
+            error = AppriseSender().send(resolve_secret(url) or "", title, body, attachments)
+            self.bus.publish(Event(f"{what}.sent" if error is None else f"{what}.failed", "schedule",
+                                   Severity.INFO if error is None else Severity.WARNING,
+                                   {"contact": cid, "channel": channel_name(url), "error": error},
+                                   at=self.clock.now()))
+
     def daily_verification(self) -> None:
         """Verify the log, sign a checkpoint, and send it to the contacts who keep evidence."""
         result = self.log.verify()
@@ -118,12 +168,6 @@ class Schedules:
         body = (f"Porchlight's signed checkpoint of its incident log (row {point.head_seq}). Keep this "
                 "email: it lets anyone prove later that the log was not rewritten.")
         for cid, contact in self.config.contacts.items():
-            if not contact.evidence_keeper:
-                continue
-            for url in contact.notify:
-                error = AppriseSender().send(resolve_secret(url) or "", "Porchlight checkpoint", body,
-                                             [Attachment(path, path.name, "application/json")])
-                self.bus.publish(Event("checkpoint.sent" if error is None else "checkpoint.failed", "schedule",
-                                       Severity.INFO if error is None else Severity.WARNING,
-                                       {"contact": cid, "channel": channel_name(url), "head_seq": point.head_seq,
-                                        "error": error}, at=self.clock.now()))
+            if contact.evidence_keeper:
+                self._send_to(cid, contact.notify, "Porchlight checkpoint", body,
+                              [Attachment(path, path.name, "application/json")], "checkpoint")

@@ -239,6 +239,7 @@ class Webhook:
     def __init__(self) -> None:
         self.port = free_port()
         self.posts: list[tuple[str, dict[str, Any]]] = []
+        self.gets: list[str] = []
         self.server: Any = None
 
     def start(self) -> None:
@@ -250,6 +251,11 @@ class Webhook:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                outer.gets.append(self.path)
+                self.send_response(200)
+                self.end_headers()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))

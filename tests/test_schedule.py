@@ -1,0 +1,83 @@
+"""Scheduled jobs: daily verification with the checkpoint sent off the device, digest, daily check-in, heartbeat."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from hub.bus import Bus
+from hub.chain import Checkpoint
+from hub.clock import SystemClock
+from hub.config import parse_config
+from hub.events import Event
+from hub.log import IncidentLog
+from hub.schedule import Schedules
+from tests.conftest import Webhook
+
+
+def _schedules(incident_log: IncidentLog, webhook: Webhook, **contact: Any) -> tuple[Schedules, Bus]:
+    config = parse_config({"data_dir": str(incident_log.data_dir),
+                           "contacts": {"advocate": {"notify": [webhook.url()], **contact}},
+                           "alerts": {"heartbeat_url": f"http://127.0.0.1:{webhook.port}/ping"}})
+    bus = Bus()
+    return Schedules(config, incident_log, bus, SystemClock()), bus
+
+
+def _kinds(bus: Bus) -> list[str]:
+    return [envelope.event.kind for envelope in bus.take(timeout=0.1, most=100)]
+
+
+def test_daily_verification_sends_a_signed_checkpoint_to_evidence_keepers(
+        incident_log: IncidentLog, webhook: Webhook) -> None:
+    for i in range(5):
+        incident_log.append(Event("door.opened", "front_door", detail={"i": i}))
+    schedules, bus = _schedules(incident_log, webhook, evidence_keeper=True)
+    schedules.daily_verification()
+    assert _kinds(bus) == ["log.verified", "checkpoint.sent"]
+    [(_, post)] = webhook.posts
+    attached = json.loads(base64.b64decode(post["attachments"][0]["base64"]))
+    point = Checkpoint.from_json(attached)
+    assert point.is_signed() and point.head_seq == 5
+    assert incident_log.verify(point).ok
+
+
+def test_digest_summarises_the_day(incident_log: IncidentLog, webhook: Webhook) -> None:
+    incident_log.append(Event("vehicle.match", "street"))
+    incident_log.append(Event("vehicle.match", "street"))
+    incident_log.append(Event("incident.report", "owner"))
+    schedules, bus = _schedules(incident_log, webhook, digest=True)
+    schedules.digest()
+    [(_, post)] = webhook.posts
+    assert post["message"] == "Porchlight, the last 24 hours:\nincident.report: 1\nvehicle.match: 2"
+
+
+def test_daily_check_in_missed_only_without_a_check_in(incident_log: IncidentLog, webhook: Webhook) -> None:
+    schedules, bus = _schedules(incident_log, webhook)
+    schedules.run("daily_checkin", {"by": "22:00"})
+    assert _kinds(bus) == ["checkin.missed"]
+    incident_log.append(Event("checkin.done", "cli"))
+    schedules.run("daily_checkin", {"by": "22:00"})
+    assert _kinds(bus) == []
+
+
+def test_heartbeat_pings_and_logs_only_changes(incident_log: IncidentLog, webhook: Webhook) -> None:
+    schedules, bus = _schedules(incident_log, webhook)
+    schedules.run("heartbeat", {})
+    schedules.run("heartbeat", {})
+    assert webhook.gets == ["/ping", "/ping"]
+    webhook.stop()
+    schedules.run("heartbeat", {})
+    events = [e.event for e in bus.take(timeout=0.1, most=10)]
+    assert [(e.kind, e.detail["reaching_monitor"]) for e in events] == [("hub.heartbeat", True),
+                                                                        ("hub.heartbeat", False)]
+
+
+def test_check_in_daily_cli(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    result = run_cli("checkin", "daily", "--by", "22:00", "--data", str(tmp_path))
+    assert result.stdout == "daily check-in: check in every day by 22:00\n"
+    bad = run_cli("checkin", "daily", "--by", "25:00", "--data", str(tmp_path))
+    assert (bad.returncode, bad.stdout) == (1, "--by: give a local time such as 22:00\n")
