@@ -194,6 +194,7 @@ class CameraConfig(_Model):
     vehicles: bool = False
     zones: list[Polygon] = []
     masks: list[Polygon] = []
+    record_motion: bool = False
     pre_seconds: float = Field(3.0, ge=0, le=30)
     post_seconds: float = Field(5.0, ge=0, le=120)
     motion: MotionConfig = MotionConfig()
@@ -243,6 +244,12 @@ class AlertsConfig(_Model):
     digest_time: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d$")] = "20:00"
 
 
+class RetentionConfig(_Model):
+    """How long routine footage is kept. Evidence linked to an incident is kept until she deletes it."""
+
+    routine_days: int = Field(30, ge=1, le=3650)
+
+
 class Config(_Model):
     """The whole hub configuration."""
 
@@ -257,6 +264,7 @@ class Config(_Model):
     recognition: RecognitionConfig = RecognitionConfig()
     contacts: dict[SensorId, ContactConfig] = {}
     alerts: AlertsConfig = AlertsConfig()
+    retention: RetentionConfig = RetentionConfig()
 
 
 def resolve_secret(value: str | None) -> str | None:

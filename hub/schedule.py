@@ -66,6 +66,8 @@ class Schedules:
         self.scheduler.start()
         self.scheduler.add_job(fire, "cron", hour=3, minute=17, id="daily_verification", replace_existing=True,
                                args=["daily_verification", "{}"])
+        self.scheduler.add_job(fire, "cron", hour=4, minute=41, id="retention", replace_existing=True,
+                               args=["retention", "{}"])
         hour, minute = (int(x) for x in self.config.alerts.digest_time.split(":"))
         if any(c.digest for c in self.config.contacts.values()):
             self.scheduler.add_job(fire, "cron", hour=hour, minute=minute, timezone=_local_zone(), id="digest",
@@ -111,6 +113,8 @@ class Schedules:
                                        at=self.clock.now()))
         elif job == "digest":
             self.digest()
+        elif job == "retention":
+            self.prune()
         elif job == "heartbeat":
             self._heartbeat()
         elif job == "daily_verification":
@@ -128,6 +132,26 @@ class Schedules:
             self._heartbeat_ok = ok
             self.bus.publish(Event("hub.heartbeat", "schedule", Severity.INFO if ok else Severity.WARNING,
                                    {"reaching_monitor": ok}, at=self.clock.now()))
+
+    def prune(self) -> list[str]:
+        """Remove routine footage past retention, leaving tombstones; never evidence of an incident."""
+        cutoff = self.clock.now() - timedelta(days=self.config.retention.routine_days)
+        cited_elsewhere: set[str] = set()
+        candidates: list[str] = []
+        for event in self.log.events():
+            routine = event.kind == "camera.clip" and all(
+                str(i).startswith("motion-") for i in event.detail.get("incidents") or [])
+            if routine and event.at < cutoff:
+                candidates.extend(event.evidence)
+            elif not routine:
+                cited_elsewhere.update(event.evidence)
+        removed = []
+        for sha in dict.fromkeys(candidates):
+            if sha in cited_elsewhere or not self.log.evidence.exists(sha):
+                continue
+            self.log.tombstone(sha, f"routine footage older than {self.config.retention.routine_days} days")
+            removed.append(sha)
+        return removed
 
     def digest(self) -> None:
         """A day's summary for contacts who asked for one (an advocate following the pattern)."""

@@ -267,3 +267,21 @@ def test_panic_records_a_clip_on_every_camera(data_dir: Path, videos: dict[str, 
         assert all(c.detail["incidents"][0].startswith("panic-") for c in clips)
     finally:
         hub.stop()
+
+
+def test_routine_motion_clips_when_asked(tmp_path: Path, videos: dict[str, Path]) -> None:
+    from hub.evidence import EvidenceStore
+
+    store = EvidenceStore(tmp_path / "evidence")
+    pipeline = CameraPipeline("porch", CameraConfig(source="x", record_motion=True, post_seconds=1, faces=False),
+                              RecognitionConfig(), None, store, lambda: datetime.now(timezone.utc), tmp_path / "clips")
+    capture = cv2.VideoCapture(str(videos["biden"]))
+    events = []
+    for index in range(80):
+        ok, frame = capture.read()
+        if index % 2 == 0:
+            events += pipeline.process(frame, index / 10)
+    events += pipeline.flush()
+    clips = [e for e in events if e.kind == "camera.clip"]
+    assert clips and all(str(i).startswith("motion-") for c in clips for i in c.detail["incidents"])
+    assert all(store.check(c.evidence[0]) is None for c in clips)

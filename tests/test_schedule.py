@@ -81,3 +81,25 @@ def test_check_in_daily_cli(tmp_path: Path) -> None:
     assert result.stdout == "daily check-in: check in every day by 22:00\n"
     bad = run_cli("checkin", "daily", "--by", "25:00", "--data", str(tmp_path))
     assert (bad.returncode, bad.stdout) == (1, "--by: give a local time such as 22:00\n")
+
+
+def test_retention_removes_old_routine_footage_only(incident_log: IncidentLog, webhook: Webhook) -> None:
+    from datetime import datetime, timezone
+
+    old = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    routine = incident_log.evidence.put_bytes(b"routine clip")
+    linked = incident_log.evidence.put_bytes(b"clip she attached to her report")
+    matched = incident_log.evidence.put_bytes(b"clip of a face match")
+    recent = incident_log.evidence.put_bytes(b"yesterday's routine clip")
+    incident_log.append(Event("camera.clip", "porch", detail={"incidents": ["motion-1"]}, evidence=(routine,), at=old))
+    incident_log.append(Event("camera.clip", "porch", detail={"incidents": ["motion-2"]}, evidence=(linked,), at=old))
+    incident_log.append(Event("incident.report", "owner", detail={"description": "him"}, evidence=(linked,)))
+    incident_log.append(Event("camera.clip", "porch", detail={"incidents": ["abc123"]}, evidence=(matched,), at=old))
+    incident_log.append(Event("camera.clip", "porch", detail={"incidents": ["motion-3"]}, evidence=(recent,)))
+    schedules, _ = _schedules(incident_log, webhook)
+    assert schedules.prune() == [routine]
+    assert not incident_log.evidence.exists(routine)
+    assert all(incident_log.evidence.exists(sha) for sha in (linked, matched, recent))
+    [tomb] = incident_log.events(kind="evidence.tombstone")
+    assert tomb.detail == {"sha256": routine, "size": 12, "reason": "routine footage older than 30 days"}
+    assert incident_log.verify().ok

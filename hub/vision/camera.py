@@ -26,6 +26,8 @@ from hub.vision.tamper import TamperDetector
 
 logger = logging.getLogger(__name__)
 
+ROUTINE_PREFIX = "motion-"  # a clip whose incidents all start with this is routine footage
+
 
 @dataclass
 class _Recording:
@@ -96,6 +98,8 @@ class CameraPipeline:
         regions = self.motion.detect(frame, grey) if self.tamper.active is None else []
         if regions:
             self.stats.frames_with_motion += 1
+            if self.config.record_motion and self._recording is None:
+                self._record(frame, t, f"{ROUTINE_PREFIX}{uuid.uuid4().hex}")
         if regions and self.finder is not None and t - self._last_search >= self.min_search_gap:
             self._last_search = t
             self.stats.face_searches += 1
