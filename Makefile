@@ -51,6 +51,8 @@ typecheck: install
 bench: install
 	$(BIN)/python bench/sensor_latency.py
 	$(BIN)/python bench/log_verify.py
+	$(BIN)/python bench/camera_pipeline.py
+	$(BIN)/python bench/alert_latency.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .hypothesis demo-data
