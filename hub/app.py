@@ -136,6 +136,12 @@ class Hub:
         """Put an event on the bus (commands from the dashboard, the simulator, tests)."""
         self.bus.publish(event)
 
+    def healthy(self) -> bool:
+        """Whether the parts that must never hang are still turning (for the systemd watchdog)."""
+        pipeline_ok = self.pipeline is not None and time.monotonic() - self.pipeline.last_beat < 10
+        housekeeping_ok = self._housekeeping is not None and self._housekeeping.is_alive()
+        return pipeline_ok and housekeeping_ok
+
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until the bus is empty and the pipeline has caught up (tests and the demo)."""
         deadline = time.monotonic() + timeout

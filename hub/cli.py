@@ -26,6 +26,7 @@ from hub.errors import ConfigError, PorchlightError
 from hub.events import Event, Severity
 from hub.incident import CATEGORIES, Attachment, IncidentReport, Vehicle, Witness
 from hub.log import IncidentLog
+from hub.systemd import Notifier
 
 SYSTEM_CONFIG = Path("/etc/porchlight/porchlight.yaml")
 
@@ -102,7 +103,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    notifier = Notifier()
     hub.start()
+    notifier.ready(f"watching {len(config.sensors)} sensors and {len(config.cameras)} cameras")
     simulator = None
     if args.simulate:
         from hub.simulate import Simulator
@@ -110,11 +113,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         simulator = Simulator(hub)
         simulator.start()
     try:
-        stop.wait()
+        # The main loop pings the watchdog only while the hub is healthy, so a hang gets restarted.
+        interval = notifier.watchdog_interval or 5.0
+        while not stop.wait(interval):
+            if hub.healthy():
+                notifier.watchdog()
+            else:
+                logging.getLogger(__name__).error("the hub looks hung; not pinging the watchdog")
     finally:
+        notifier.stopping()
         if simulator is not None:
             simulator.stop()
         hub.stop()
+        notifier.close()
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable, Sequence, TypeVar
 
 from hub.arming import ArmState, ArmStore
@@ -35,6 +36,7 @@ class Pipeline:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state_lock = threading.Lock()
+        self.last_beat = 0.0  # monotonic time of the consumer loop's last turn (the watchdog reads it)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(seq, event)`` after each event is committed (on the pipeline thread)."""
@@ -61,6 +63,7 @@ class Pipeline:
 
     def _run(self) -> None:
         while True:
+            self.last_beat = time.monotonic()
             batch = self.bus.take(timeout=0.1)
             if batch:
                 self._commit_with_retry(batch)
