@@ -342,6 +342,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the hub's dependencies; print what to fix for each failure; exit 1 if any failed."""
+    from hub.doctor import run_checks
+
+    results = run_checks(_config(args))
+    for check in results:
+        print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.message}")
+        if not check.ok and check.fix:
+            print(f"      fix: {check.fix}")
+    return 0 if all(check.ok for check in results) else 1
+
+
 def cmd_config_keys(args: argparse.Namespace) -> int:
     """Print every config key path (used to keep the example file complete)."""
     for path in field_paths():
@@ -394,6 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
     done = checkin.add_parser("done", parents=[common], help="check in")
     done.add_argument("--pin")
     done.set_defaults(func=cmd_checkin_done)
+
+    doctor = sub.add_parser("doctor", parents=[common], help="check what the hub depends on")
+    doctor.set_defaults(func=cmd_doctor)
 
     back = sub.add_parser("backup", parents=[common], help="write an encrypted backup")
     back.add_argument("--to", required=True, metavar="DIR", help="a USB disk, a network share...")

@@ -1,0 +1,155 @@
+"""`porchlight doctor`: checks the things a hub quietly depends on, and says how to fix each."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from hub.config import Config
+from hub.log import IncidentLog
+from hub.timeinfo import clock_synchronised
+
+MIN_FREE_BYTES = 2 * 1024**3
+MIN_WRITE_MB_S = 2.0
+MAX_BACKUP_AGE = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's verdict; ``fix`` says what to do when it is not ok."""
+
+    name: str
+    ok: bool
+    message: str
+    fix: str = ""
+
+
+def check_disk(config: Config) -> list[Check]:
+    """Free space and write speed of the data directory (an SD card that slows down is dying)."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(config.data_dir).free
+    checks = [Check("disk space", free >= MIN_FREE_BYTES, f"{free / 1024**3:.1f} GB free in {config.data_dir}",
+                    "free space or move data_dir to a larger disk; clips stop being saved when it is full")]
+    probe = config.data_dir / ".doctor-write-test"
+    block = os.urandom(1024 * 1024)
+    start = time.perf_counter()
+    with probe.open("wb") as handle:
+        for _ in range(8):
+            handle.write(block)
+        handle.flush()
+        os.fsync(handle.fileno())
+    speed = 8 / (time.perf_counter() - start)
+    probe.unlink()
+    checks.append(Check("disk write speed", speed >= MIN_WRITE_MB_S, f"{speed:.1f} MB/s with fsync",
+                        "the SD card may be failing: replace it with an endurance card and restore a backup"))
+    return checks
+
+
+def check_clock() -> list[Check]:
+    """Timestamps a court can trust need a synchronised clock."""
+    synced = clock_synchronised()
+    message = {True: "synchronised", False: "NOT synchronised", None: "cannot tell"}[synced]
+    return [Check("clock", synced is True, message,
+                  "run: sudo timedatectl set-ntp true (and check the Pi can reach the internet)")]
+
+
+def check_broker(config: Config) -> list[Check]:
+    """The MQTT broker answers (when MQTT is used)."""
+    if not config.mqtt.enabled:
+        return [Check("MQTT broker", True, "not used (mqtt.enabled: false)")]
+    try:
+        with socket.create_connection((config.mqtt.host, config.mqtt.port), timeout=3):
+            pass
+    except OSError as err:
+        return [Check("MQTT broker", False, f"{config.mqtt.host}:{config.mqtt.port} unreachable ({err})",
+                      "start it: sudo systemctl enable --now mosquitto")]
+    return [Check("MQTT broker", True, f"{config.mqtt.host}:{config.mqtt.port} answers")]
+
+
+def check_gpio(config: Config) -> list[Check]:
+    """GPIO access for the configured pin factory."""
+    if config.gpio.pin_factory == "mock":
+        return [Check("GPIO", True, "simulated pins (pin_factory: mock): no real sensors are read")]
+    chips = sorted(Path("/dev").glob("gpiochip*"))
+    if not chips:
+        return [Check("GPIO", False, "no /dev/gpiochip* on this machine",
+                      "on a Raspberry Pi, enable GPIO; elsewhere use gpio.pin_factory: mock")]
+    readable = all(os.access(chip, os.R_OK | os.W_OK) for chip in chips)
+    return [Check("GPIO", readable, f"{len(chips)} GPIO chip(s)" + ("" if readable else ", not accessible"),
+                  "add the service user to the gpio group: sudo usermod -aG gpio porchlight")]
+
+
+def check_cameras(config: Config) -> list[Check]:
+    """Each camera gives a frame within a few seconds."""
+    if not config.cameras:
+        return []
+    from hub.vision.frames import make_source
+
+    checks = []
+    for camera_id, camera in config.cameras.items():
+        source = make_source(camera.source)
+        try:
+            source.open()
+            frame = source.read()
+        except OSError as err:
+            frame, error = None, str(err)
+        else:
+            error = "no frame arrived"
+        finally:
+            source.close()
+        if frame is not None:
+            checks.append(Check(f"camera {camera_id}", True, f"{frame.shape[1]}x{frame.shape[0]} frames"))
+        else:
+            checks.append(Check(f"camera {camera_id}", False, error,
+                                "check the cable or stream URL, and that the user is in the video group"))
+    return checks
+
+
+def check_log(config: Config) -> list[Check]:
+    """The chain verifies, and a backup is recent."""
+    log = IncidentLog(config.data_dir)
+    try:
+        result = log.verify()
+        backups = log.events(kind="backup.created", newest_first=True, limit=1)
+    finally:
+        log.close()
+    checks = [Check("incident log", result.ok, result.message(),
+                    "keep the device as it is, export the log and contact your advocate: evidence may have been "
+                    "tampered with")]
+    if not backups:
+        checks.append(Check("backups", False, "no backup yet", "run: porchlight backup --to /media/usb-disk"))
+    else:
+        age = datetime.now(timezone.utc) - backups[0].at
+        checks.append(Check("backups", age <= MAX_BACKUP_AGE, f"last backup {age.days} days ago",
+                            "plug in the backup disk; run: porchlight backup --to /media/usb-disk"))
+    return checks
+
+
+def check_certificate(config: Config) -> list[Check]:
+    """The dashboard's self-signed certificate (made on the dashboard's first start)."""
+    cert = config.data_dir / "tls" / "cert.pem"
+    if cert.exists():
+        return [Check("dashboard certificate", True, f"{cert}")]
+    return [Check("dashboard certificate", True, "not created yet (the dashboard makes it on first start)")]
+
+
+CHECKS: list[Callable[[Config], list[Check]]] = [
+    check_disk, lambda config: check_clock(), check_broker, check_gpio, check_cameras, check_log, check_certificate,
+]
+
+
+def run_checks(config: Config) -> list[Check]:
+    """Every check, in order."""
+    results: list[Check] = []
+    for check in CHECKS:
+        try:
+            results.extend(check(config))
+        except Exception as err:  # a doctor that crashes helps nobody
+            results.append(Check(getattr(check, "__name__", "check"), False, f"the check itself failed: {err}"))
+    return results

@@ -1,0 +1,41 @@
+"""`porchlight doctor` names what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tests.conftest import Broker, free_port, run_cli, write_config
+
+
+def test_doctor_reports_each_check_and_its_fix(tmp_path: Path, broker: Broker) -> None:
+    video = tmp_path / "cam.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), 5.0, (320, 240))
+    for _ in range(5):
+        writer.write(np.full((240, 320, 3), 90, np.uint8))
+    writer.release()
+    config = write_config(tmp_path / "porchlight.yaml", {
+        "data_dir": str(tmp_path / "data"), "gpio": {"pin_factory": "mock"},
+        "mqtt": {"port": broker.port},
+        "cameras": {"porch": {"source": str(video)}, "garden": {"source": str(tmp_path / "missing.mp4")}}})
+    result = run_cli("doctor", "--config", str(config))
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1
+    assert f"ok    MQTT broker: 127.0.0.1:{broker.port} answers" in lines
+    assert "ok    GPIO: simulated pins (pin_factory: mock): no real sensors are read" in lines
+    assert "ok    camera porch: 320x240 frames" in lines
+    assert f"FAIL  camera garden: video file {tmp_path / 'missing.mp4'} does not exist" in lines
+    assert "FAIL  backups: no backup yet" in lines
+    assert "      fix: run: porchlight backup --to /media/usb-disk" in lines
+    assert "ok    incident log: log intact: 0 rows, 0 evidence files verified" in lines
+
+
+def test_doctor_names_an_unreachable_broker(tmp_path: Path) -> None:
+    port = free_port()
+    config = write_config(tmp_path / "porchlight.yaml", {"data_dir": str(tmp_path / "data"), "mqtt": {"port": port}})
+    lines = run_cli("doctor", "--config", str(config)).stdout.splitlines()
+    [line] = [x for x in lines if "MQTT broker" in x]
+    assert line.startswith(f"FAIL  MQTT broker: 127.0.0.1:{port} unreachable")
+    assert lines[lines.index(line) + 1] == "      fix: start it: sudo systemctl enable --now mosquitto"
