@@ -9,18 +9,27 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := mosquitto tesseract-ocr fonts-dejavu-core
 FACE_RECOGNITION := face_recognition==1.3.0
 
-.PHONY: demo test install system-deps typecheck bench clean
+.PHONY: demo test venv system-deps install uninstall typecheck bench clean
 
 # The demo runs its own broker on a private port for as long as the hub runs.
-demo: install
+demo: venv
 	@mosquitto -c config/demo-mosquitto.conf & broker=$$!; trap "kill $$broker 2>/dev/null" EXIT; \
 	$(BIN)/porchlight run --config config/demo.yaml --simulate
 
-test: install
+test: venv
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-install: system-deps $(STAMP)
+venv: system-deps $(STAMP)
+
+# On the Pi, as root: the service user, /etc/porchlight, /var/lib/porchlight, /opt/porchlight/venv and
+# the systemd unit. Running it again upgrades the program and leaves config and data alone.
+install: venv
+	$(BIN)/python -m hub.installer
+
+# Removes the program and its unit; keeps /etc/porchlight and every piece of evidence in /var/lib/porchlight.
+uninstall: venv
+	$(BIN)/python -m hub.installer --uninstall
 
 system-deps:
 	@missing=""; \
@@ -45,10 +54,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --no-deps $(FACE_RECOGNITION)
 	touch $(STAMP)
 
-typecheck: install
+typecheck: venv
 	$(BIN)/mypy
 
-bench: install
+bench: venv
 	$(BIN)/python bench/sensor_latency.py
 	$(BIN)/python bench/log_verify.py
 	$(BIN)/python bench/camera_pipeline.py

@@ -1,0 +1,206 @@
+"""The system installer behind `make install`: user, folders, config, virtual environment, systemd unit.
+
+Every step checks before it changes, so running it again upgrades the program in place and leaves
+config and data alone. ``--root`` installs into a prefix (for tests and image builders); with it,
+users are created in the prefix's own /etc/passwd.
+"""
+
+from __future__ import annotations
+
+import argparse
+import grp
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+SOURCE = Path(__file__).resolve().parent.parent
+USER = "porchlight"
+GROUPS = ("gpio", "video")
+APT = ("python3-venv", "mosquitto", "tesseract-ocr", "fonts-dejavu-core")
+
+
+class Installer:
+    """Runs the steps; ``changes`` lists what it did (empty on a run that had nothing to do)."""
+
+    def __init__(self, root: Path, *, apt: bool, venv: bool) -> None:
+        self.root = root
+        self.apt = apt
+        self.venv = venv
+        self.changes: list[str] = []
+
+    def path(self, absolute: str) -> Path:
+        """An absolute system path inside the install root."""
+        return self.root / absolute.lstrip("/")
+
+    def _run(self, *command: str) -> None:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+    def _ids(self, name: str) -> tuple[int, int]:
+        """uid and gid of a user in the root's /etc/passwd (the host's for root /)."""
+        if self.root == Path("/"):
+            entry = pwd.getpwnam(name)
+            return entry.pw_uid, entry.pw_gid
+        for line in self.path("/etc/passwd").read_text().splitlines():
+            fields = line.split(":")
+            if fields[0] == name:
+                return int(fields[2]), int(fields[3])
+        raise KeyError(name)
+
+    def _gid(self, group: str) -> int:
+        if self.root == Path("/"):
+            return grp.getgrnam(group).gr_gid
+        for line in self.path("/etc/group").read_text().splitlines():
+            fields = line.split(":")
+            if fields[0] == group:
+                return int(fields[2])
+        raise KeyError(group)
+
+    def _group_exists(self, group: str) -> bool:
+        try:
+            self._gid(group)
+        except KeyError:
+            return False
+        return True
+
+    def _root_args(self) -> list[str]:
+        return [] if self.root == Path("/") else ["--root", str(self.root)]
+
+    def install(self) -> list[str]:
+        """Every step, in order."""
+        if self.apt:
+            self.apt_packages()
+        self.user()
+        self.folders()
+        self.config()
+        if self.venv:
+            self.virtualenv()
+        self.unit()
+        return self.changes
+
+    def apt_packages(self) -> None:
+        """Debian packages the hub needs, where missing."""
+        missing = [p for p in APT if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
+                                                    text=True).stdout.find("ok installed") < 0]
+        if missing:
+            self._run("apt-get", "install", "-y", "-qq", *missing)
+            self.changes.append(f"installed {' '.join(missing)}")
+
+    def user(self) -> None:
+        """A system user with no login, in the gpio and video groups."""
+        for group in GROUPS:
+            if not self._group_exists(group):
+                self._run("groupadd", *self._root_args(), "--system", group)
+                self.changes.append(f"created group {group}")
+        try:
+            self._ids(USER)
+        except KeyError:
+            self._run("useradd", *self._root_args(), "--system", "--user-group", "--no-create-home",
+                      "--home-dir", "/var/lib/porchlight", "--shell", "/usr/sbin/nologin",
+                      "--groups", ",".join(GROUPS), USER)
+            self.changes.append(f"created user {USER} (groups {', '.join(GROUPS)})")
+
+    def _ensure_dir(self, absolute: str, mode: int, owner: str, group: str) -> None:
+        path = self.path(absolute)
+        uid = 0 if owner == "root" else self._ids(owner)[0]
+        gid = 0 if group == "root" else self._gid(group)
+        if not path.is_dir():
+            path.mkdir(parents=True)
+            self.changes.append(f"created {absolute}")
+        stat = path.stat()
+        if (stat.st_mode & 0o7777, stat.st_uid, stat.st_gid) != (mode, uid, gid):
+            os.chown(path, uid, gid)
+            path.chmod(mode)
+            self.changes.append(f"set {absolute} to {mode:04o} {owner}:{group}")
+
+    def folders(self) -> None:
+        """/var/lib/porchlight (data, private to the service) and /etc/porchlight."""
+        self._ensure_dir("/var/lib/porchlight", 0o750, USER, USER)
+        self._ensure_dir("/etc/porchlight", 0o750, "root", USER)
+        self._ensure_dir("/opt/porchlight", 0o755, "root", "root")
+
+    def config(self) -> None:
+        """The config from the example, pointed at /var/lib/porchlight; never overwritten."""
+        target = self.path("/etc/porchlight/porchlight.yaml")
+        if not target.exists():
+            text = (SOURCE / "config" / "porchlight.example.yaml").read_text()
+            text = text.replace("data_dir: ./data", "data_dir: /var/lib/porchlight", 1)
+            target.write_text(text)
+            self.changes.append("created /etc/porchlight/porchlight.yaml from the example")
+        gid = self._gid(USER)
+        stat = target.stat()
+        if (stat.st_mode & 0o777, stat.st_uid, stat.st_gid) != (0o640, 0, gid):
+            os.chown(target, 0, gid)
+            target.chmod(0o640)
+            self.changes.append("set /etc/porchlight/porchlight.yaml to 0640 root:porchlight")
+
+    def virtualenv(self) -> None:
+        """The program in /opt/porchlight/venv (upgraded in place on every run)."""
+        venv = self.path("/opt/porchlight/venv")
+        if not (venv / "bin" / "python").exists():
+            self._run(sys.executable, "-m", "venv", str(venv))
+            self.changes.append("created /opt/porchlight/venv")
+        pip = str(venv / "bin" / "pip")
+        self._run(pip, "install", "-q", "--upgrade", "pip")
+        self._run(pip, "install", "-q", "--upgrade", str(SOURCE))
+        self._run(pip, "install", "-q", "--no-deps", "face_recognition==1.3.0")
+        shutil.copy2(SOURCE / "README.md", self.path("/opt/porchlight/README.md"))
+
+    def unit(self) -> None:
+        """The systemd unit, enabled (offline, so it works in a prefix too)."""
+        source = SOURCE / "systemd" / "porchlight.service"
+        target = self.path("/etc/systemd/system/porchlight.service")
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            target.chmod(0o644)
+            self.changes.append("installed /etc/systemd/system/porchlight.service")
+        wants = self.path("/etc/systemd/system/multi-user.target.wants/porchlight.service")
+        if not wants.is_symlink():
+            wants.parent.mkdir(parents=True, exist_ok=True)
+            wants.symlink_to("/etc/systemd/system/porchlight.service")
+            self.changes.append("enabled porchlight.service")
+
+    def uninstall(self) -> list[str]:
+        """Remove the program and unit; keep config and data (evidence is never deleted here)."""
+        for absolute in ("/etc/systemd/system/multi-user.target.wants/porchlight.service",
+                         "/etc/systemd/system/porchlight.service"):
+            path = self.path(absolute)
+            if path.is_symlink() or path.exists():
+                path.unlink()
+                self.changes.append(f"removed {absolute}")
+        program = self.path("/opt/porchlight")
+        if program.exists():
+            shutil.rmtree(program)
+            self.changes.append("removed /opt/porchlight")
+        return self.changes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """python -m hub.installer [--root DIR] [--no-apt] [--no-venv] [--uninstall]"""
+    parser = argparse.ArgumentParser(prog="porchlight-installer")
+    parser.add_argument("--root", default="/", help="install into this prefix instead of /")
+    parser.add_argument("--no-apt", action="store_true", help="do not install Debian packages")
+    parser.add_argument("--no-venv", action="store_true", help="do not build /opt/porchlight/venv")
+    parser.add_argument("--uninstall", action="store_true")
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        print("run the installer as root: sudo make install")
+        return 1
+    installer = Installer(Path(args.root), apt=not args.no_apt, venv=not args.no_venv)
+    changes = installer.uninstall() if args.uninstall else installer.install()
+    for change in changes:
+        print(change)
+    if not changes:
+        print("nothing to change: Porchlight is installed and up to date")
+    elif not args.uninstall and args.root == "/":
+        print("next: edit /etc/porchlight/porchlight.yaml, run porchlight check-config on it, then "
+              "sudo systemctl restart porchlight")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
