@@ -25,6 +25,7 @@ from hub.sensors import MqttInterpreter, SensorTracker, active_kind
 from hub.sources.gpio import GpioSource, make_pin_factory
 from hub.sources.mqtt import MqttSensorSource
 from hub.sources.mqtt_commands import MqttCommandSource
+from hub.sources.satellite import SatelliteSource
 from hub.commands import PinCheck
 from hub.timeinfo import JumpDetector
 
@@ -58,6 +59,7 @@ class Hub:
         self.outputs: Outputs | None = None
         self.deliveries: Deliveries | None = None
         self.schedules: Schedules | None = None
+        self.satellites: SatelliteSource | None = None
 
     # --- start and stop, as a checklist ---------------------------------------------------
 
@@ -85,6 +87,8 @@ class Hub:
             MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock)
             MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming), self.bus,
                               self.clock)
+            if self.config.satellites:
+                self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock)
             pipeline = self.pipeline
             announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state.mode)
             self.mqtt.on_connect(announcer.on_connect)
@@ -215,6 +219,8 @@ class Hub:
             try:
                 for event in self.tracker.silent(self.clock.monotonic(), self.clock.now()):
                     self.bus.publish(event)
+                if self.satellites is not None:
+                    self.satellites.check_silence()
                 for command_id, event in self.log.pending_commands():
                     if command_id in self._inflight:
                         continue

@@ -342,6 +342,27 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_satellite(args: argparse.Namespace) -> int:
+    """Run as a satellite Pi until SIGTERM: forward this Pi's sensor events to the main hub."""
+    from hub.satellite import Satellite
+
+    config = _config(args)
+    satellite = Satellite(config)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    satellite.start()
+    notifier = Notifier()
+    notifier.ready(f"satellite {satellite.id}: forwarding {len(config.sensors)} sensors")
+    try:
+        while not stop.wait(notifier.watchdog_interval or 5.0):
+            notifier.watchdog()
+    finally:
+        notifier.stopping()
+        satellite.stop()
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the hub's dependencies; print what to fix for each failure; exit 1 if any failed."""
     from hub.doctor import run_checks
@@ -406,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     done = checkin.add_parser("done", parents=[common], help="check in")
     done.add_argument("--pin")
     done.set_defaults(func=cmd_checkin_done)
+
+    sat = sub.add_parser("satellite", parents=[common], help="run as a satellite Pi of a main hub")
+    sat.set_defaults(func=cmd_satellite)
 
     doctor = sub.add_parser("doctor", parents=[common], help="check what the hub depends on")
     doctor.set_defaults(func=cmd_doctor)

@@ -111,6 +111,12 @@ class GpioBinding(_Model):
     debounce_ms: int = Field(50, ge=0, le=5000)
 
 
+class SatelliteBinding(_Model):
+    """A sensor wired to a satellite Pi, which forwards its events to this hub."""
+
+    id: SensorId
+
+
 class SensorConfig(_Model):
     """A door/window contact, PIR, panic button or enclosure tamper switch."""
 
@@ -118,13 +124,14 @@ class SensorConfig(_Model):
     label: str | None = None
     mqtt: MqttBinding | None = None
     gpio: GpioBinding | None = None
+    satellite: SatelliteBinding | None = None
     alert_modes: list[ArmMode] | None = None
     entry_delay: bool | None = None
 
     @model_validator(mode="after")
     def _one_binding(self) -> "SensorConfig":
-        if (self.mqtt is None) == (self.gpio is None):
-            raise ValueError("give exactly one of 'mqtt' or 'gpio'")
+        if sum(b is not None for b in (self.mqtt, self.gpio, self.satellite)) != 1:
+            raise ValueError("give exactly one of 'mqtt', 'gpio' or 'satellite'")
         return self
 
     def modes_that_alert(self) -> list[ArmMode]:
@@ -244,6 +251,19 @@ class AlertsConfig(_Model):
     digest_time: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d$")] = "20:00"
 
 
+class SatelliteConfig(_Model):
+    """On the main hub: a satellite Pi it expects to hear from."""
+
+    heartbeat_seconds: int = Field(60, ge=5, le=3600)
+
+
+class SatelliteSelf(_Model):
+    """On a satellite Pi: its own id (a key of the main hub's satellites section)."""
+
+    id: SensorId
+    heartbeat_seconds: int = Field(20, ge=2, le=1200)
+
+
 class RetentionConfig(_Model):
     """How long routine footage is kept. Evidence linked to an incident is kept until she deletes it."""
 
@@ -265,6 +285,8 @@ class Config(_Model):
     contacts: dict[SensorId, ContactConfig] = {}
     alerts: AlertsConfig = AlertsConfig()
     retention: RetentionConfig = RetentionConfig()
+    satellites: dict[SensorId, SatelliteConfig] = {}
+    satellite: SatelliteSelf | None = None
 
 
 def resolve_secret(value: str | None) -> str | None:
@@ -371,6 +393,10 @@ def semantic_problems(config: Config) -> list[str]:
                     f"sensors.{topics[topic]}"
                 )
             topics.setdefault(topic, sensor_id)
+    for sensor_id, sensor in config.sensors.items():
+        if sensor.satellite is not None and sensor.satellite.id not in config.satellites:
+            problems.append(f"sensors.{sensor_id}.satellite.id: no satellite {sensor.satellite.id!r} in the "
+                            "satellites section")
     for camera_id in config.cameras:
         if camera_id in config.sensors:
             problems.append(f"cameras.{camera_id}: the id {camera_id!r} is already used by sensors.{camera_id}")
@@ -425,9 +451,11 @@ def load_config(path: Path) -> Config:
 def summary(config: Config) -> str:
     """A one-paragraph description of a valid config, for check-config."""
     gpio = sum(1 for s in config.sensors.values() if s.gpio is not None)
-    mqtt = len(config.sensors) - gpio
+    mqtt = sum(1 for s in config.sensors.values() if s.mqtt is not None)
+    remote = len(config.sensors) - gpio - mqtt
     return (
-        f"config OK: {len(config.sensors)} sensors ({gpio} GPIO, {mqtt} MQTT), "
+        f"config OK: {len(config.sensors)} sensors ({gpio} GPIO, {mqtt} MQTT"
+        + (f", {remote} on satellites" if remote else "") + "), "
         f"pin factory {config.gpio.pin_factory}, "
         f"broker {config.mqtt.host}:{config.mqtt.port}" + ("" if config.mqtt.enabled else " (disabled)")
         + f", data in {config.data_dir}"

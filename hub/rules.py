@@ -27,6 +27,7 @@ ALWAYS_ALERT = {
     "camera.tamper": Severity.WARNING,
     "camera.offline": Severity.WARNING,
     "checkin.missed": Severity.CRITICAL,
+    "satellite.offline": Severity.WARNING,
 }
 
 
@@ -142,6 +143,7 @@ def _reason(event: Event, sensors: Mapping[str, SensorConfig]) -> str:
         "camera.tamper": f"{label} covered, blurred or moved",
         "camera.offline": f"{label} stopped sending pictures",
         "checkin.missed": "A check-in was missed",
+        "satellite.offline": f"Satellite {event.source} stopped reporting",
         "door.opened": f"{label} opened",
         "window.opened": f"{label} opened",
         "motion.detected": f"Motion at {label}",

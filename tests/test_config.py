@@ -28,7 +28,7 @@ def test_minimal_contract_config_is_valid_and_means_what_it_says(tmp_path: Path)
     assert config.data_dir == (REPO / "config" / "data").resolve()
 
 
-@pytest.mark.parametrize("name", ["porchlight.example.yaml", "demo.yaml", "minimal.yaml"])
+@pytest.mark.parametrize("name", ["porchlight.example.yaml", "demo.yaml", "minimal.yaml", "satellite.example.yaml"])
 def test_bundled_configs_are_valid(name: str) -> None:
     assert run_cli("check-config", str(REPO / "config" / name)).returncode == 0
 
@@ -76,7 +76,7 @@ BROKEN = {
     "both bindings": (
         BASE.replace("gpio: {pin: 17, normally: closed}",
                      "gpio: {pin: 17}\n    mqtt: {topic: x/y, format: plain}"),
-        ["sensors.back_door: give exactly one of 'mqtt' or 'gpio'"],
+        ["sensors.back_door: give exactly one of 'mqtt', 'gpio' or 'satellite'"],
     ),
     "missing kind": (
         BASE.replace("  back_door:\n    kind: door\n", "  back_door:\n"),
@@ -161,7 +161,7 @@ def _yaml_paths(data: object, prefix: str = "") -> set[str]:
     if isinstance(data, dict):
         for key, value in data.items():
             path = f"{prefix}{key}"
-            if prefix in ("sensors.", "cameras.", "contacts."):
+            if prefix in ("sensors.", "cameras.", "contacts.", "satellites."):
                 path = prefix + "<id>"
             paths.add(path)
             paths |= _yaml_paths(value, path + ".")
@@ -170,7 +170,8 @@ def _yaml_paths(data: object, prefix: str = "") -> set[str]:
 
 def test_example_file_documents_every_key() -> None:
     example = yaml.safe_load((REPO / "config" / "porchlight.example.yaml").read_text())
-    documented = _yaml_paths(example)
+    satellite = yaml.safe_load((REPO / "config" / "satellite.example.yaml").read_text())
+    documented = _yaml_paths(example) | _yaml_paths(satellite)
     missing = [path for path in field_paths() if path not in documented]
     assert missing == []
     assert load_config(REPO / "config" / "porchlight.example.yaml")

@@ -1,0 +1,177 @@
+"""A satellite Pi: reads its own sensors and forwards their events to the main hub over MQTT.
+
+Events wait in a queue on disk until the broker has acknowledged them (QoS 1), so nothing is lost
+while the link is down; they arrive with their original times. The main hub stays the only
+writer of the incident log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hub.bus import Bus
+from hub.clock import Clock, SystemClock
+from hub.config import Config, resolve_secret
+from hub.errors import ConfigError
+from hub.events import Event
+from hub.sensors import SensorTracker
+from hub.sources.gpio import GpioSource, make_pin_factory
+
+logger = logging.getLogger(__name__)
+
+_CONFIGURED: Any = object()
+
+
+def event_topic(prefix: str, satellite: str) -> str:
+    """Where a satellite publishes its events."""
+    return f"{prefix}/satellite/{satellite}/event"
+
+
+def status_topic(prefix: str, satellite: str) -> str:
+    """online/offline (retained; offline is the last will)."""
+    return f"{prefix}/satellite/{satellite}/status"
+
+
+def heartbeat_topic(prefix: str, satellite: str) -> str:
+    """A message every few seconds while the satellite is alive."""
+    return f"{prefix}/satellite/{satellite}/heartbeat"
+
+
+class DiskQueue:
+    """Events waiting to be forwarded, in SQLite (durable across power cuts), oldest first."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+        self._lock = threading.Lock()
+
+    def put(self, payload: str) -> None:
+        """Keep one event."""
+        with self._lock:
+            self._conn.execute("INSERT INTO queue (payload) VALUES (?)", (payload,))
+
+    def peek(self, most: int) -> list[tuple[int, str]]:
+        """The oldest waiting events."""
+        with self._lock:
+            return list(self._conn.execute("SELECT id, payload FROM queue ORDER BY id LIMIT ?", (most,)))
+
+    def delete(self, row_id: int) -> None:
+        """Forget an event the broker has acknowledged."""
+        with self._lock:
+            self._conn.execute("DELETE FROM queue WHERE id = ?", (row_id,))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the file."""
+        self._conn.close()
+
+
+def to_payload(event: Event) -> str:
+    """An event as the JSON a satellite sends (with an id, so the hub can tell a re-send)."""
+    return json.dumps({"id": uuid.uuid4().hex, "kind": event.kind, "source": event.source,
+                       "severity": event.severity.value, "detail": dict(event.detail), "at": event.at.isoformat()},
+                      sort_keys=True)
+
+
+class Satellite:
+    """GPIO sensors -> disk queue -> MQTT; heartbeat and last will for the main hub to watch."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None, pin_factory: Any = _CONFIGURED) -> None:
+        if config.satellite is None:
+            raise ConfigError(["satellite: this config has no satellite section; see config/satellite.example.yaml"])
+        self.config = config
+        self.id = config.satellite.id
+        self.clock: Clock = clock or SystemClock()
+        self._pin_factory_arg = pin_factory
+        self.pin_factory: Any = None
+        self.bus = Bus()
+        self.queue = DiskQueue(config.data_dir / "satellite-queue.db")
+        prefix = config.mqtt.topic_prefix
+        self.topics = (event_topic(prefix, self.id), status_topic(prefix, self.id), heartbeat_topic(prefix, self.id))
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.gpio: GpioSource | None = None
+        self.client: Any = None
+
+    def start(self) -> None:
+        """Claim pins, connect (in the background) and start forwarding."""
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.pin_factory = (make_pin_factory(self.config.gpio.pin_factory)
+                            if self._pin_factory_arg is _CONFIGURED else self._pin_factory_arg)
+        self.gpio = GpioSource(self.config.sensors, SensorTracker(self.config.sensors), self.bus, self.clock,
+                               self.pin_factory)
+        self.gpio.start()
+        settings = self.config.mqtt
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id)
+        if settings.username:
+            self.client.username_pw_set(settings.username, resolve_secret(settings.password))
+        if settings.tls:
+            self.client.tls_set(ca_certs=str(settings.ca_file) if settings.ca_file else None)
+        self.client.reconnect_delay_set(settings.reconnect_min_seconds, settings.reconnect_max_seconds)
+        self.client.will_set(self.topics[1], "offline", qos=1, retain=True)
+        self.client.on_connect = lambda c, u, f, rc, p: c.publish(self.topics[1], "online", qos=1, retain=True)
+        self.client.connect_async(settings.host, settings.port, settings.keepalive_seconds)
+        self.client.loop_start()
+        self._stop.clear()
+        for target, name in ((self._enqueue, "satellite-queue"), (self._forward, "satellite-forward"),
+                             (self._heartbeat, "satellite-heartbeat")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop; anything not yet forwarded stays in the disk queue for next time."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(10)
+        if self.gpio is not None:
+            self.gpio.stop()
+        if self.client is not None:
+            self.client.publish(self.topics[1], "offline", qos=1, retain=True)
+            self.client.disconnect()
+            self.client.loop_stop()
+        if self.pin_factory is not None and self._pin_factory_arg is _CONFIGURED:
+            self.pin_factory.close()
+        self.queue.close()
+
+    def _enqueue(self) -> None:
+        while not self._stop.is_set():
+            for envelope in self.bus.take(timeout=0.2):
+                self.queue.put(to_payload(envelope.event))
+
+    def _forward(self) -> None:
+        while not self._stop.wait(0.2):
+            if not self.client.is_connected():
+                continue
+            for row_id, payload in self.queue.peek(50):
+                info = self.client.publish(self.topics[0], payload, qos=1)
+                try:
+                    info.wait_for_publish(timeout=5)
+                except (RuntimeError, ValueError):
+                    break
+                if not info.is_published():
+                    break
+                self.queue.delete(row_id)  # the broker has it now (and keeps it for the hub)
+
+    def _heartbeat(self) -> None:
+        assert self.config.satellite is not None
+        interval = self.config.satellite.heartbeat_seconds
+        while not self._stop.is_set():
+            if self.client.is_connected():
+                self.client.publish(self.topics[2], json.dumps({"at": self.clock.now().isoformat(),
+                                                                "queued": len(self.queue)}), qos=0)
+            self._stop.wait(interval)
