@@ -234,7 +234,7 @@ class Hub:
                     self.marker.touch()
                     last_touch = mono
                 if mono - last_checkpoint >= checkpoint_seconds:
-                    self.log.checkpoint()
+                    self.log.checkpoint_if_new_rows()
                     last_checkpoint = mono
                 if mono - last_verify >= _VERIFY_EVERY_SECONDS:
                     self._verify_log()

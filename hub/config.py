@@ -264,6 +264,13 @@ class SatelliteSelf(_Model):
     heartbeat_seconds: int = Field(20, ge=2, le=1200)
 
 
+class BackupConfig(_Model):
+    """Nightly encrypted backups (the key is in data_dir/keys/backup.key; print it with backup --show-key)."""
+
+    destination: Path | None = None
+    time: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d$")] = "02:30"
+
+
 class RetentionConfig(_Model):
     """How long routine footage is kept. Evidence linked to an incident is kept until she deletes it."""
 
@@ -285,6 +292,7 @@ class Config(_Model):
     contacts: dict[SensorId, ContactConfig] = {}
     alerts: AlertsConfig = AlertsConfig()
     retention: RetentionConfig = RetentionConfig()
+    backup: BackupConfig = BackupConfig()
     satellites: dict[SensorId, SatelliteConfig] = {}
     satellite: SatelliteSelf | None = None
 

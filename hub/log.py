@@ -246,6 +246,14 @@ class IncidentLog:
         except (TypeError, ValueError) as err:
             raise LogError(f"event {event.kind} from {event.source} has detail that is not JSON: {err}") from err
 
+    def checkpoint_if_new_rows(self) -> Checkpoint | None:
+        """A checkpoint only when rows were added since the last one (an idle SD card stays idle)."""
+        with self._lock:
+            head, _ = self.head()
+            if head <= self._last_checkpoint_seq:
+                return None
+            return self._checkpoint_locked()
+
     def checkpoint(self) -> Checkpoint:
         """Sign the current chain head, record the checkpoint as a row, and return it."""
         with self._lock:

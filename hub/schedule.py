@@ -68,6 +68,10 @@ class Schedules:
                                args=["daily_verification", "{}"])
         self.scheduler.add_job(fire, "cron", hour=4, minute=41, id="retention", replace_existing=True,
                                args=["retention", "{}"])
+        if self.config.backup.destination is not None:
+            b_hour, b_minute = (int(x) for x in self.config.backup.time.split(":"))
+            self.scheduler.add_job(fire, "cron", hour=b_hour, minute=b_minute, timezone=_local_zone(),
+                                   id="backup", replace_existing=True, args=["backup", "{}"])
         hour, minute = (int(x) for x in self.config.alerts.digest_time.split(":"))
         if any(c.digest for c in self.config.contacts.values()):
             self.scheduler.add_job(fire, "cron", hour=hour, minute=minute, timezone=_local_zone(), id="digest",
@@ -115,6 +119,8 @@ class Schedules:
             self.digest()
         elif job == "retention":
             self.prune()
+        elif job == "backup":
+            self.backup()
         elif job == "heartbeat":
             self._heartbeat()
         elif job == "daily_verification":
@@ -152,6 +158,23 @@ class Schedules:
             self.log.tombstone(sha, f"routine footage older than {self.config.retention.routine_days} days")
             removed.append(sha)
         return removed
+
+    def backup(self) -> None:
+        """The nightly encrypted backup; a failure is an event (and the doctor reports its age)."""
+        from hub.backup import backup, load_or_create_key
+
+        destination = self.config.backup.destination
+        assert destination is not None
+        try:
+            key, _ = load_or_create_key(self.config.data_dir)
+            report = backup(self.log, destination, key)
+        except OSError as err:
+            self.bus.publish(Event("backup.failed", "schedule", Severity.WARNING,
+                                   {"destination": str(destination), "error": str(err)}, at=self.clock.now()))
+            return
+        self.bus.publish(Event("backup.created", "schedule", Severity.INFO, {
+            "snapshot": report.snapshot, "evidence_copied": report.evidence_copied,
+            "evidence_already_there": report.evidence_present, "bytes": report.bytes_written}, at=self.clock.now()))
 
     def digest(self) -> None:
         """A day's summary for contacts who asked for one (an advocate following the pattern)."""

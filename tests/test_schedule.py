@@ -103,3 +103,20 @@ def test_retention_removes_old_routine_footage_only(incident_log: IncidentLog, w
     [tomb] = incident_log.events(kind="evidence.tombstone")
     assert tomb.detail == {"sha256": routine, "size": 12, "reason": "routine footage older than 30 days"}
     assert incident_log.verify().ok
+
+
+def test_nightly_backup_job_writes_an_encrypted_backup(incident_log: IncidentLog, webhook: Webhook,
+                                                        tmp_path: Path) -> None:
+    incident_log.append(Event("door.opened", "front_door"))
+    config = parse_config({"data_dir": str(incident_log.data_dir), "backup": {"destination": str(tmp_path / "usb")}})
+    bus = Bus()
+    Schedules(config, incident_log, bus, SystemClock()).run("backup", {})
+    [envelope] = bus.take(timeout=0.1)
+    assert envelope.event.kind == "backup.created" and envelope.event.detail["evidence_copied"] == 0
+    assert list((tmp_path / "usb" / "snapshots").iterdir())
+
+
+def test_idle_hub_signs_no_needless_checkpoints(incident_log: IncidentLog) -> None:
+    incident_log.append(Event("door.opened", "front_door"))
+    assert incident_log.checkpoint_if_new_rows() is not None
+    assert incident_log.checkpoint_if_new_rows() is None
