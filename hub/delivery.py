@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 ALL_TIERS_AT_ONCE = {"panic", "duress"}
 _TICK_SECONDS = 1.0
+_IDLE_SECONDS = 30.0
 
 Record = Callable[[Event], None]
 
@@ -157,15 +158,20 @@ class Deliveries:
             self._wake.set()
 
     def _run(self) -> None:
+        busy = True
         while not self._stop.is_set():
-            self._wake.wait(_TICK_SECONDS)
+            # Idle, it sleeps long (an alarm wakes it at once); with alerts in flight, it ticks every second.
+            self._wake.wait(_TICK_SECONDS if busy else _IDLE_SECONDS)
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
                 self.tick()
+                busy = bool(self.log.execute(
+                    "SELECT 1 FROM outbox WHERE status IN ('pending', 'open') AND acked_at IS NULL LIMIT 1"))
             except Exception:
                 logger.exception("alert delivery pass failed; retrying next second")
+                busy = True
 
     def tick(self) -> None:
         """One pass: plan new alerts, escalate unacknowledged ones, send what is due."""

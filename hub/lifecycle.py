@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,13 +35,12 @@ class RunMarker:
         return event
 
     def touch(self) -> None:
-        """Record that the hub is alive now (mtime is the last-alive time after a power cut)."""
+        """Record that the hub is alive now (mtime is the last-alive time after a power cut).
+
+        No fsync: the kernel writes the new time back within half a minute, and forcing it would
+        cost the SD card a journal commit each time.
+        """
         self.path.touch()
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
     def end(self) -> None:
         """Remove the marker on a clean stop."""
