@@ -13,7 +13,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -94,39 +94,51 @@ def _config_warnings(config: Config) -> list[str]:
     return warnings
 
 
+def _serve(start: Callable[[], None], stop: Callable[[], None], status: str, healthy: Callable[[], bool]) -> int:
+    """Run a service until SIGTERM or Ctrl-C, telling systemd it is ready and pinging its watchdog.
+
+    The main loop pings only while ``healthy()`` holds, so a hang gets the service restarted.
+    """
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    notifier = Notifier()
+    start()
+    notifier.ready(status)
+    try:
+        while not stopping.wait(notifier.watchdog_interval or 5.0):
+            if healthy():
+                notifier.watchdog()
+            else:
+                logging.getLogger(__name__).error("the service looks hung; not pinging the watchdog")
+    finally:
+        notifier.stopping()
+        stop()
+        notifier.close()
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the hub until SIGTERM or Ctrl-C."""
     from hub.app import Hub
+    from hub.simulate import Simulator
 
     config = _config(args)
     hub = Hub(config)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    notifier = Notifier()
-    hub.start()
-    notifier.ready(f"watching {len(config.sensors)} sensors and {len(config.cameras)} cameras")
-    simulator = None
-    if args.simulate:
-        from hub.simulate import Simulator
+    simulator = Simulator(hub) if args.simulate else None
 
-        simulator = Simulator(hub)
-        simulator.start()
-    try:
-        # The main loop pings the watchdog only while the hub is healthy, so a hang gets restarted.
-        interval = notifier.watchdog_interval or 5.0
-        while not stop.wait(interval):
-            if hub.healthy():
-                notifier.watchdog()
-            else:
-                logging.getLogger(__name__).error("the hub looks hung; not pinging the watchdog")
-    finally:
-        notifier.stopping()
+    def start() -> None:
+        hub.start()
+        if simulator is not None:
+            simulator.start()
+
+    def stop() -> None:
         if simulator is not None:
             simulator.stop()
         hub.stop()
-        notifier.close()
-    return 0
+
+    return _serve(start, stop, f"watching {len(config.sensors)} sensors and {len(config.cameras)} cameras",
+                  hub.healthy)
 
 
 def cmd_log_add(args: argparse.Namespace) -> int:
@@ -348,19 +360,8 @@ def cmd_satellite(args: argparse.Namespace) -> int:
 
     config = _config(args)
     satellite = Satellite(config)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    satellite.start()
-    notifier = Notifier()
-    notifier.ready(f"satellite {satellite.id}: forwarding {len(config.sensors)} sensors")
-    try:
-        while not stop.wait(notifier.watchdog_interval or 5.0):
-            notifier.watchdog()
-    finally:
-        notifier.stopping()
-        satellite.stop()
-    return 0
+    return _serve(satellite.start, satellite.stop, f"satellite {satellite.id}: forwarding {len(config.sensors)} sensors",
+                  satellite.healthy)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -133,6 +133,10 @@ class Satellite:
             thread.start()
             self._threads.append(thread)
 
+    def healthy(self) -> bool:
+        """Whether the queue, forwarding and heartbeat threads are all still running (for the watchdog)."""
+        return bool(self._threads) and all(thread.is_alive() for thread in self._threads)
+
     def stop(self) -> None:
         """Stop; anything not yet forwarded stays in the disk queue for next time."""
         self._stop.set()
