@@ -288,6 +288,23 @@ def cmd_checkin_done(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alert_ack(args: argparse.Namespace) -> int:
+    """Record a contact's "I'm on it" from their link (until the dashboard serves the link itself)."""
+    from hub.clock import SystemClock
+    from hub.delivery import Deliveries
+    from hub.errors import InputRejected
+
+    config = _config(args)
+    token = args.link.rstrip("/").rsplit("/ack/", 1)[-1]
+    with _open_log(args) as log:
+        try:
+            print(Deliveries(log, config, SystemClock(), log.append).acknowledge(token))
+        except InputRejected as err:
+            print(f"not acknowledged: {err}")
+            return 1
+    return 0
+
+
 def cmd_alert_test(args: argparse.Namespace) -> int:
     """Send a test message to one contact on every channel; print each outcome."""
     from hub.delivery import AppriseSender, channel_name
@@ -454,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     test = alert.add_parser("test", parents=[common], help="send a test message to a contact")
     test.add_argument("contact")
     test.set_defaults(func=cmd_alert_test)
+    ack = alert.add_parser("ack", parents=[common], help="record an acknowledgement link a contact used")
+    ack.add_argument("link", help="the link, or just its token")
+    ack.set_defaults(func=cmd_alert_ack)
 
     from hub.cli_vision import add_parsers  # registers enroll, match, scan, review (vision loads lazily)
 

@@ -226,3 +226,24 @@ def test_receiver_outage_and_a_restart_lose_nothing_and_send_nothing_twice(
         assert len(bodies) == 3 and len(set(bodies)) == 3
     finally:
         hub.stop()
+
+
+def test_ack_link_through_the_cli(tmp_path: Path, webhook: Webhook) -> None:
+    from tests.conftest import run_cli, write_config
+
+    config = write_config(tmp_path / "porchlight.yaml", {
+        "data_dir": str(tmp_path / "data"), "alerts": {"dashboard_url": "https://hub.test:8443"},
+        "contacts": {"ann": {"name": "Ann", "notify": [webhook.url()], "events": ["panic"]}}})
+    log = IncidentLog(tmp_path / "data")
+    _raise(log, kind="panic", source="panic_button", evidence=False)
+    Deliveries(log, parse_config({"data_dir": str(tmp_path / "data"),
+                                  "alerts": {"dashboard_url": "https://hub.test:8443"},
+                                  "contacts": {"ann": {"name": "Ann", "notify": [webhook.url()],
+                                                       "events": ["panic"]}}}), FakeClock(), log.append).tick()
+    log.close()
+    link = re.search(r"(https://hub.test:8443/ack/\S+)", webhook.posts[0][1]["message"])
+    assert link is not None
+    first = run_cli("alert", "ack", link.group(1), "--config", str(config))
+    assert first.stdout == "Thank you, Ann: you are on it. Nobody else will be asked.\n"
+    again = run_cli("alert", "ack", link.group(1), "--config", str(config))
+    assert again.returncode == 1 and again.stdout.startswith("not acknowledged: this alert was already acknowledged by ann")
