@@ -27,7 +27,7 @@ ALL_TIERS_AT_ONCE = {"panic", "duress"}
 _TICK_SECONDS = 1.0
 _IDLE_SECONDS = 30.0
 
-Record = Callable[[Event], None]
+Record = Callable[[Event], object]
 
 
 def kind_matches(kind: str, patterns: list[str]) -> bool:
