@@ -89,7 +89,7 @@ class Hub:
             MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming), self.bus,
                               self.clock)
             if self.config.satellites:
-                self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock)
+                self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock, self.log.evidence)
             pipeline = self.pipeline
             announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state.mode)
             self.mqtt.on_connect(announcer.on_connect)

@@ -7,6 +7,7 @@ writer of the incident log.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sqlite3
@@ -20,6 +21,7 @@ from hub.clock import Clock, SystemClock
 from hub.config import Config, resolve_secret
 from hub.errors import ConfigError
 from hub.events import Event
+from hub.evidence import EvidenceStore
 from hub.sensors import SensorTracker
 from hub.sources.gpio import GpioSource, make_pin_factory
 
@@ -78,11 +80,14 @@ class DiskQueue:
         self._conn.close()
 
 
-def to_payload(event: Event) -> str:
-    """An event as the JSON a satellite sends (with an id, so the hub can tell a re-send)."""
+def to_payload(event: Event, evidence: EvidenceStore | None = None) -> str:
+    """An event as the JSON a satellite sends: with an id (to tell a re-send) and its evidence files."""
+    files = {}
+    if evidence is not None:
+        files = {sha: base64.b64encode(evidence.read(sha)).decode("ascii") for sha in event.evidence}
     return json.dumps({"id": uuid.uuid4().hex, "kind": event.kind, "source": event.source,
-                       "severity": event.severity.value, "detail": dict(event.detail), "at": event.at.isoformat()},
-                      sort_keys=True)
+                       "severity": event.severity.value, "detail": dict(event.detail), "at": event.at.isoformat(),
+                       "evidence": files}, sort_keys=True)
 
 
 class Satellite:
@@ -104,6 +109,8 @@ class Satellite:
         self._threads: list[threading.Thread] = []
         self.gpio: GpioSource | None = None
         self.client: Any = None
+        self.evidence = EvidenceStore(config.data_dir / "evidence")
+        self.cameras: list[Any] = []
 
     def start(self) -> None:
         """Claim pins, connect (in the background) and start forwarding."""
@@ -115,6 +122,7 @@ class Satellite:
         self.gpio = GpioSource(self.config.sensors, SensorTracker(self.config.sensors), self.bus, self.clock,
                                self.pin_factory)
         self.gpio.start()
+        self._start_cameras()
         settings = self.config.mqtt
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id)
         if settings.username:
@@ -133,6 +141,21 @@ class Satellite:
             thread.start()
             self._threads.append(thread)
 
+    def _start_cameras(self) -> None:
+        """The satellite's own cameras; their snapshots and clips travel with their events."""
+        if not self.config.cameras:
+            return
+        from hub.vision.camera import CameraPipeline, CameraWorker
+        from hub.vision.faces import FaceLibrary
+
+        library = FaceLibrary(self.config.data_dir / "people", self.config.recognition.tolerance)
+        for camera_id, camera in self.config.cameras.items():
+            pipeline = CameraPipeline(camera_id, camera, self.config.recognition, library, self.evidence,
+                                      self.clock.now, self.config.data_dir / "clips")
+            worker = CameraWorker(camera_id, camera, pipeline, self.bus, self.clock)
+            worker.start()
+            self.cameras.append(worker)
+
     def healthy(self) -> bool:
         """Whether the queue, forwarding and heartbeat threads are all still running (for the watchdog)."""
         return bool(self._threads) and all(thread.is_alive() for thread in self._threads)
@@ -144,6 +167,10 @@ class Satellite:
             thread.join(10)
         if self.gpio is not None:
             self.gpio.stop()
+        for camera in self.cameras:
+            camera.stop()
+        for envelope in self.bus.take(timeout=0.1, most=1000):  # events the cameras flushed on stop
+            self.queue.put(to_payload(envelope.event, self.evidence))
         if self.client is not None:
             self.client.publish(self.topics[1], "offline", qos=1, retain=True)
             self.client.disconnect()
@@ -155,7 +182,7 @@ class Satellite:
     def _enqueue(self) -> None:
         while not self._stop.is_set():
             for envelope in self.bus.take(timeout=0.2):
-                self.queue.put(to_payload(envelope.event))
+                self.queue.put(to_payload(envelope.event, self.evidence))
 
     def _forward(self) -> None:
         while not self._stop.wait(0.2):

@@ -98,3 +98,35 @@ def test_link_down_for_20_seconds_loses_no_door_opening(tmp_path: Path, broker: 
         satellite.stop()
         hub.send_signal(signal.SIGTERM)
         hub.wait(20)
+
+
+def test_camera_evidence_travels_with_the_event_and_is_checked(tmp_path: Path) -> None:
+    import json as jsonlib
+
+    from hub.bus import Bus
+    from hub.clock import SystemClock
+    from hub.events import Event, Severity
+    from hub.evidence import EvidenceStore
+    from hub.mqtt import MqttLink
+    from hub.satellite import to_payload
+    from hub.sources.satellite import SatelliteSource
+
+    satellite_store = EvidenceStore(tmp_path / "satellite-evidence")
+    sha = satellite_store.put_bytes(b"\xff\xd8 snapshot from the shed camera")
+    event = Event("face.match", "shed_camera", Severity.CRITICAL, {"person": "x"}, (sha,))
+    payload = to_payload(event, satellite_store)
+    config = parse_config({"sensors": {"shed_door": {"kind": "door", "satellite": {"id": "back_shed"}}},
+                           "satellites": {"back_shed": {}}})
+    bus, hub_store = Bus(), EvidenceStore(tmp_path / "hub-evidence")
+    source = SatelliteSource(MqttLink(config.mqtt), config, bus, SystemClock(), hub_store)
+    handle = source._event_handler("back_shed")
+    handle("porchlight/satellite/back_shed/event", payload.encode(), lambda: None)
+    [received] = bus.take(timeout=1)
+    assert received.event.evidence == (sha,) and received.event.detail["satellite"] == "back_shed"
+    assert hub_store.read(sha) == b"\xff\xd8 snapshot from the shed camera"
+    forged = jsonlib.loads(payload)
+    forged["evidence"][sha] = "AAAA"
+    handle("porchlight/satellite/back_shed/event", jsonlib.dumps(forged).encode(), lambda: None)
+    [rejected] = bus.take(timeout=1)
+    assert rejected.event.kind == "input.rejected"
+    assert f"evidence {sha} from satellite 'back_shed' does not match its hash" in rejected.event.detail["problem"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import threading
 from datetime import datetime
@@ -12,6 +14,7 @@ from hub.clock import Clock
 from hub.config import Config
 from hub.errors import InputRejected
 from hub.events import Event, Severity
+from hub.evidence import EvidenceStore
 from hub.mqtt import MqttLink
 from hub.satellite import event_topic, heartbeat_topic, status_topic
 
@@ -19,8 +22,9 @@ from hub.satellite import event_topic, heartbeat_topic, status_topic
 class SatelliteSource:
     """Turns satellite messages into events (with their original times); notices silent satellites."""
 
-    def __init__(self, link: MqttLink, config: Config, bus: Bus, clock: Clock) -> None:
+    def __init__(self, link: MqttLink, config: Config, bus: Bus, clock: Clock, evidence: EvidenceStore) -> None:
         self.config = config
+        self.evidence = evidence
         self.bus = bus
         self.clock = clock
         prefix = config.mqtt.topic_prefix
@@ -57,12 +61,19 @@ class SatelliteSource:
     def _parse(self, satellite: str, payload: bytes) -> Event:
         data = json.loads(payload)
         source = str(data["source"])
-        if self._sensors.get(source) != satellite:
+        from_camera = str(data["kind"]).startswith(("camera.", "face.", "vehicle."))
+        if self._sensors.get(source) != satellite and not from_camera:
             raise InputRejected(f"sensor {source!r} is not configured as a sensor of satellite {satellite!r}")
+        evidence = []
+        for sha, encoded in (data.get("evidence") or {}).items():
+            content = base64.b64decode(encoded)
+            if hashlib.sha256(content).hexdigest() != sha:
+                raise InputRejected(f"evidence {sha} from satellite {satellite!r} does not match its hash")
+            evidence.append(self.evidence.put_bytes(content))
         detail = dict(data.get("detail") or {})
         detail.update({"satellite": satellite, "satellite_event_id": data.get("id"),
                        "received_at": self.clock.now().isoformat()})
-        return Event(str(data["kind"]), source, Severity(data.get("severity", "info")), detail,
+        return Event(str(data["kind"]), source, Severity(data.get("severity", "info")), detail, tuple(evidence),
                      at=datetime.fromisoformat(str(data["at"])))
 
     def _status_handler(self, satellite: str) -> Callable[[str, bytes, Callable[[], None]], None]:
