@@ -150,14 +150,17 @@ class Installer:
         shutil.copy2(SOURCE / "README.md", self.path("/opt/porchlight/README.md"))
 
     def unit(self) -> None:
-        """The systemd unit, enabled (offline, so it works in a prefix too)."""
-        source = SOURCE / "systemd" / "porchlight.service"
-        target = self.path("/etc/systemd/system/porchlight.service")
-        if not target.exists() or target.read_bytes() != source.read_bytes():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            target.chmod(0o644)
-            self.changes.append("installed /etc/systemd/system/porchlight.service")
+        """The systemd units; the hub's is enabled (offline, so it works in a prefix too).
+
+        The satellite unit is installed but left disabled: on a satellite Pi, enable it instead.
+        """
+        for source in sorted((SOURCE / "systemd").glob("*.service")):
+            target = self.path(f"/etc/systemd/system/{source.name}")
+            if not target.exists() or target.read_bytes() != source.read_bytes():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                target.chmod(0o644)
+                self.changes.append(f"installed /etc/systemd/system/{source.name}")
         wants = self.path("/etc/systemd/system/multi-user.target.wants/porchlight.service")
         if not wants.is_symlink():
             wants.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +170,7 @@ class Installer:
     def uninstall(self) -> list[str]:
         """Remove the program and unit; keep config and data (evidence is never deleted here)."""
         for absolute in ("/etc/systemd/system/multi-user.target.wants/porchlight.service",
-                         "/etc/systemd/system/porchlight.service"):
+                         "/etc/systemd/system/porchlight.service", "/etc/systemd/system/porchlight-satellite.service"):
             path = self.path(absolute)
             if path.is_symlink() or path.exists():
                 path.unlink()

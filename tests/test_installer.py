@@ -78,3 +78,17 @@ def test_uninstall_removes_the_program_and_keeps_data_and_config(root: Path) -> 
     assert not (root / "etc/systemd/system/porchlight.service").exists()
     assert (root / "var/lib/porchlight/porchlight.db").read_bytes() == b"evidence"
     assert (root / "etc/porchlight/porchlight.yaml").exists()
+
+
+def test_full_install_builds_a_working_program(root: Path) -> None:
+    """The real venv step (pip install of this checkout): the installed command checks the installed config."""
+    result = subprocess.run([sys.executable, "-m", "hub.installer", "--root", str(root), "--no-apt"], cwd=REPO,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "created /opt/porchlight/venv" in result.stdout
+    assert "installed /etc/systemd/system/porchlight-satellite.service" in result.stdout
+    assert not (root / "etc/systemd/system/multi-user.target.wants/porchlight-satellite.service").exists()
+    installed = root / "opt/porchlight/venv/bin/porchlight"
+    check = subprocess.run([str(installed), "check-config", str(root / "etc/porchlight/porchlight.yaml")],
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0 and check.stdout.startswith("config OK:")
