@@ -31,11 +31,3 @@ def test_every_command_in_the_readme_exists() -> None:
         if words[0] == "log":
             log_parser = subcommands["log"]
             assert words[1] in log_parser._subparsers._group_actions[0].choices, line  # type: ignore[union-attr]
-
-
-def test_web_factory_builds_an_app_with_no_open_routes() -> None:
-    from web import create_app
-
-    app = create_app({"TESTING": True})
-    rules = [rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-    assert rules == []
