@@ -28,6 +28,7 @@ ALWAYS_ALERT = {
     "camera.offline": Severity.WARNING,
     "checkin.missed": Severity.CRITICAL,
     "satellite.offline": Severity.WARNING,
+    "access.new_device": Severity.WARNING,
 }
 
 
@@ -144,6 +145,7 @@ def _reason(event: Event, sensors: Mapping[str, SensorConfig]) -> str:
         "camera.offline": f"{label} stopped sending pictures",
         "checkin.missed": "A check-in was missed",
         "satellite.offline": f"Satellite {event.source} stopped reporting",
+        "access.new_device": "Someone logged in to the hub from a new device",
         "door.opened": f"{label} opened",
         "window.opened": f"{label} opened",
         "motion.detected": f"Motion at {label}",

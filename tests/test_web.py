@@ -106,3 +106,57 @@ def test_quick_exit_ends_the_session(client: FlaskClient) -> None:
     assert exit_response.headers["Location"] == "https://www.bbc.com/weather"
     assert client.get("/").headers["Location"] == "/login"
     assert 'id="quick-exit"' in client.get("/login").get_data(as_text=True)
+
+
+@pytest.fixture
+def pinned(data_dir: Path) -> FlaskClient:
+    """A logged-in client on a hub with a PIN and a duress PIN."""
+    from hub.config import parse_config
+
+    hub_config = parse_config({"data_dir": str(data_dir), "arming": {"pin": "2468", "duress_pin": "1357"}})
+    client = create_app({"DATA_DIR": str(data_dir), "TLS": False, "HUB_CONFIG": hub_config}).test_client()
+    _set_up(client)
+    _login(client)
+    return client
+
+
+def _commands(data_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    from hub.log import IncidentLog
+
+    log = IncidentLog(data_dir)
+    try:
+        return [(event.kind, dict(event.detail)) for _, event in log.pending_commands()]
+    finally:
+        log.close()
+
+
+def test_logins_are_recorded_and_a_new_device_is_flagged(data_dir: Path, client: FlaskClient) -> None:
+    _set_up(client)
+    _login(client, "wrong password")
+    _login(client)
+    other = client.application.test_client()
+    other.environ_base["HTTP_USER_AGENT"] = "his phone"
+    _login(other)
+    assert [kind for kind, _ in _commands(data_dir)] == [
+        "access.login_failed", "access.login", "access.login", "access.new_device"]
+
+
+def test_duress_disarm_looks_exactly_like_a_normal_disarm(data_dir: Path, pinned: FlaskClient) -> None:
+    normal = pinned.post("/arm", data={"csrf_token": _csrf(pinned, "/"), "mode": "disarmed", "pin": "2468"})
+    duress = pinned.post("/arm", data={"csrf_token": _csrf(pinned, "/"), "mode": "disarmed", "pin": "1357"})
+    assert normal.status_code == duress.status_code == 302
+    assert normal.headers["Location"] == duress.headers["Location"]
+    assert normal.get_data() == duress.get_data()
+    wrong = pinned.post("/arm", data={"csrf_token": _csrf(pinned, "/"), "mode": "disarmed", "pin": "0000"})
+    assert "Wrong+PIN" in wrong.headers["Location"]
+    kinds = [kind for kind, _ in _commands(data_dir) if not kind.startswith("access.")]
+    assert kinds == ["arm.set", "arm.set", "duress", "arm.pin_rejected"]
+
+
+def test_panic_and_arming_from_the_home_page(data_dir: Path, pinned: FlaskClient) -> None:
+    page = pinned.get("/").get_data(as_text=True)
+    assert "Panic: alert everyone now" in page and "Mode: disarmed" in page
+    pinned.post("/arm", data={"csrf_token": _csrf(pinned, "/"), "mode": "away"})
+    panic = pinned.post("/panic", data={"csrf_token": _csrf(pinned, "/")})
+    assert "every+contact+is+being+alerted" in panic.headers["Location"]
+    assert [k for k, _ in _commands(data_dir) if not k.startswith("access.")] == ["arm.set", "panic"]

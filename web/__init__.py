@@ -46,6 +46,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings)
     app.extensions["accounts"] = AccountStore(data_dir)
+    from hub.config import parse_config
+    from hub.log import IncidentLog
+
+    # The dashboard reads the log and writes only commands; the hub's pipeline records them.
+    app.extensions["log"] = IncidentLog(data_dir)
+    app.extensions["hub_config"] = settings.get("HUB_CONFIG") or parse_config({"data_dir": str(data_dir)})
     CSRFProtect(app)
 
     from web import auth, home

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
@@ -41,11 +43,33 @@ def login() -> str | Response:
             session.clear()
             session["account"] = name
             session.permanent = True
+            _record_login(name)
             return redirect(url_for("home.index"))
+        current_app.extensions["log"].submit_command("access.login_failed", "dashboard", {
+            "account": name, "address": request.remote_addr, "device": _device()})
         locked = accounts.locked_for(name)
         error = (f"Too many wrong passwords. Try again in {int(locked // 60) + 1} minutes."
                  if locked else "Wrong name or password.")
     return render_template("auth/login.html", error=error), 401 if error else 200  # type: ignore[return-value]
+
+
+def _device() -> str:
+    """A short fingerprint of the browser (its user agent), to notice a new device."""
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.sha256(agent.encode()).hexdigest()[:12]
+
+
+def _record_login(name: str) -> None:
+    log = current_app.extensions["log"]
+    device = _device()
+    # Devices seen before: logins in the log, and any the hub has not yet taken from the command queue.
+    seen = [e.detail for e in log.events(kind="access.login")]
+    seen += [e.detail for _, e in log.pending_commands() if e.kind == "access.login"]
+    known = {detail.get("device") for detail in seen if detail.get("account") == name}
+    detail = {"account": name, "address": request.remote_addr, "device": device}
+    log.submit_command("access.login", "dashboard", detail)
+    if known and device not in known:
+        log.submit_command("access.new_device", "dashboard", detail)
 
 
 @bp.route("/logout", methods=["POST"])
