@@ -21,7 +21,7 @@ from hub import __version__
 from hub.arming import MODES
 from hub.chain import Checkpoint
 from hub.commands import PinCheck, arm_request, checkin_request
-from hub.config import Config, field_paths, load_config, parse_config, resolve_secret, summary
+from hub.config import Config, field_paths, load_config, parse_config, summary
 from hub.errors import ConfigError, PorchlightError
 from hub.events import Event, Severity
 from hub.incident import CATEGORIES, Attachment, IncidentReport, Vehicle, Witness
@@ -307,7 +307,7 @@ def cmd_alert_ack(args: argparse.Namespace) -> int:
 
 def cmd_alert_test(args: argparse.Namespace) -> int:
     """Send a test message to one contact on every channel; print each outcome."""
-    from hub.delivery import AppriseSender, channel_name
+    from hub.delivery import AppriseSender, channel_name, deliver
 
     config = _config(args)
     contact = config.contacts.get(args.contact)
@@ -317,11 +317,8 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
     failures = 0
     results = []
     for url in contact.notify:
-        try:
-            error = AppriseSender().send(resolve_secret(url) or "", "Porchlight test",
-                                         "This is a test from Porchlight. No action needed.", [])
-        except ConfigError as err:
-            error = str(err)
+        error = deliver(AppriseSender(), url, "Porchlight test",
+                        "This is a test from Porchlight. No action needed.", [])
         failures += error is not None
         results.append({"channel": channel_name(url), "error": error})
         print(f"{channel_name(url)}: " + ("delivered" if error is None else f"FAILED: {error}"))

@@ -117,6 +117,16 @@ class AppriseSender:
         return None if bool(result) else f"the {channel_name(url)} channel did not accept the message"
 
 
+def deliver(sender: Sender, url_spec: str, title: str, body: str, attachments: list[Attachment]) -> str | None:
+    """Send on one channel given as a URL or an env:/file: reference; None, or what went wrong. Never raises."""
+    try:
+        return sender.send(resolve_secret(url_spec) or "", title, body, attachments)
+    except ConfigError as err:
+        return str(err)
+    except Exception as err:  # a channel library bug must not stop the other deliveries
+        return f"{type(err).__name__}: {err}"
+
+
 def _iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
@@ -279,12 +289,7 @@ class Deliveries:
         attachments = [] if self.alerts.discreet or cause is None else [
             attachment_for(self.log.evidence.path_for(sha), f"{source}-{seq}-{sha[:8]}")
             for sha in cause.evidence if self.log.evidence.exists(sha)]
-        try:
-            error = self.sender.send(resolve_secret(url_spec) or "", message.title, message.body, attachments)
-        except ConfigError as err:
-            error = str(err)
-        except Exception as err:  # a channel library bug must not stop the other deliveries
-            error = f"{type(err).__name__}: {err}"
+        error = deliver(self.sender, url_spec, message.title, message.body, attachments)
         detail_out = {"alert": alert_id, "contact": cid, "channel": channel_name(url_spec), "attempt": attempt}
         if error is None:
             self.log.execute("UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ? WHERE id = ?",

@@ -87,12 +87,6 @@ class Pipeline:
                 if self._stop.wait(_RETRY_SECONDS):
                     return None
 
-    def process(self, batch: Sequence[Envelope]) -> list[int]:
-        """Commit a batch, acknowledge it, then apply rules to each event in order."""
-        seqs = self.log.append_many([(envelope.event, ()) for envelope in batch])
-        self._after_commit(batch, seqs)
-        return seqs
-
     def _after_commit(self, batch: Sequence[Envelope], seqs: Sequence[int]) -> None:
         for envelope, seq in zip(batch, seqs):
             if envelope.on_committed is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from hub.bus import Bus
 from hub.clock import Clock
 from hub.config import Config, resolve_secret
-from hub.delivery import AppriseSender, channel_name
+from hub.delivery import AppriseSender, channel_name, deliver
 from hub.events import Event, Severity
 from hub.log import IncidentLog
 
@@ -194,7 +194,7 @@ class Schedules:
 
     def _send_to(self, cid: str, urls: list[str], title: str, body: str, attachments: list[Any], what: str) -> None:
         for url in urls:
-            error = AppriseSender().send(resolve_secret(url) or "", title, body, attachments)
+            error = deliver(AppriseSender(), url, title, body, attachments)
             self.bus.publish(Event(f"{what}.sent" if error is None else f"{what}.failed", "schedule",
                                    Severity.INFO if error is None else Severity.WARNING,
                                    {"contact": cid, "channel": channel_name(url), "error": error},

@@ -120,3 +120,16 @@ def test_idle_hub_signs_no_needless_checkpoints(incident_log: IncidentLog) -> No
     incident_log.append(Event("door.opened", "front_door"))
     assert incident_log.checkpoint_if_new_rows() is not None
     assert incident_log.checkpoint_if_new_rows() is None
+
+
+def test_one_broken_channel_does_not_stop_the_others(incident_log: IncidentLog, webhook: Webhook) -> None:
+    config = parse_config({"data_dir": str(incident_log.data_dir), "contacts": {
+        "a": {"notify": ["env:PORCHLIGHT_TEST_UNSET_CHANNEL"], "digest": True},
+        "b": {"notify": [webhook.url()], "digest": True}}})
+    bus = Bus()
+    Schedules(config, incident_log, bus, SystemClock()).digest()
+    events = [e.event for e in bus.take(timeout=0.1, most=10)]
+    assert [(e.kind, e.detail["contact"]) for e in events] == [("digest.failed", "a"), ("digest.sent", "b")]
+    assert events[0].detail["error"] == ("secret env:PORCHLIGHT_TEST_UNSET_CHANNEL: environment variable "
+                                         "PORCHLIGHT_TEST_UNSET_CHANNEL is not set")
+    assert len(webhook.posts) == 1
