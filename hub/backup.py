@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub.errors import PorchlightError
+from hub.files import write_atomic
 from hub.log import DB_NAME, IncidentLog
 
 MAGIC = b"PLB1"
@@ -85,16 +86,6 @@ def _open(key: bytes, name: str, sealed: bytes) -> bytes:
         raise BackupError("the backup key does not open this backup (a wrong key, or the backup was altered)") from err
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 @dataclass(frozen=True)
 class BackupReport:
     """What one backup did."""
@@ -121,7 +112,7 @@ def backup(log: IncidentLog, destination: Path, key: bytes) -> BackupReport:
             present += 1
             continue
         sealed = _seal(key, f"objects/{name}", path.read_bytes())
-        _write(target, sealed)
+        write_atomic(target, sealed)
         written += len(sealed)
         copied += 1
     files: dict[str, bytes] = {}
@@ -142,11 +133,11 @@ def backup(log: IncidentLog, destination: Path, key: bytes) -> BackupReport:
     snapshot_dir = destination / "snapshots" / stamp
     for index, (name, data) in enumerate(sorted(files.items())):
         sealed = _seal(key, f"snapshots/{stamp}/{index}", data)
-        _write(snapshot_dir / f"{index}.enc", sealed)
+        write_atomic(snapshot_dir / f"{index}.enc", sealed)
         written += len(sealed)
     manifest = {"format": "porchlight-backup-v1", "created": stamp, "files": sorted(files),
                 "evidence": objects, "head": list(log.head())}
-    _write(snapshot_dir / "manifest.enc", _seal(key, f"snapshots/{stamp}/manifest", json.dumps(manifest).encode()))
+    write_atomic(snapshot_dir / "manifest.enc", _seal(key, f"snapshots/{stamp}/manifest", json.dumps(manifest).encode()))
     return BackupReport(stamp, copied, present, written)
 
 
@@ -165,7 +156,7 @@ def restore(source: Path, data_dir: Path, key: bytes, snapshot: str | None = Non
     for index, name in enumerate(manifest["files"]):
         data = _open(key, f"snapshots/{stamp}/{index}", (snapshot_dir / f"{index}.enc").read_bytes())
         target = data_dir / name
-        _write(target, data)
+        write_atomic(target, data)
         if name.startswith("keys/"):
             target.chmod(0o600)
     for sha in manifest["evidence"]:
@@ -174,6 +165,6 @@ def restore(source: Path, data_dir: Path, key: bytes, snapshot: str | None = Non
         if hashlib.sha256(data).hexdigest() != sha:
             raise BackupError(f"evidence {sha}: the backup copy does not match its hash")
         target = data_dir / "evidence" / sha[:2] / sha
-        _write(target, data)
+        write_atomic(target, data)
         target.chmod(0o444)
     return dict(manifest)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from hub.errors import EvidenceError
+from hub.files import fsync_dir
 
 logger = logging.getLogger(__name__)
 
@@ -48,36 +49,36 @@ class EvidenceStore:
     def put_bytes(self, data: bytes) -> str:
         """Store bytes; return their SHA-256. Storing the same bytes twice is a no-op."""
         digest = hashlib.sha256(data).hexdigest()
-        return self._commit(digest, lambda handle: handle.write(data))
+        if self.path_for(digest).exists():
+            return digest
+        return self._link(digest, self._write_tmp(lambda out: out.write(data)))
 
     def put_file(self, source: Path) -> str:
         """Copy a file in, hashing while copying; return its SHA-256."""
         digest = hashlib.sha256()
-        tmp_dir = self.root / "tmp"
-        tmp_dir.mkdir(exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False) as out, source.open("rb") as src:
-            try:
+
+        def copy(out: IO[bytes]) -> None:
+            with source.open("rb") as src:
                 while chunk := src.read(_CHUNK):
                     digest.update(chunk)
                     out.write(chunk)
+
+        tmp = self._write_tmp(copy)
+        return self._link(digest.hexdigest(), tmp)
+
+    def _write_tmp(self, write: Callable[[IO[bytes]], object]) -> Path:
+        """A durable temporary file in the store (removed again if writing fails)."""
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False) as out:
+            try:
+                write(out)
                 out.flush()
                 os.fsync(out.fileno())
             except BaseException:
                 os.unlink(out.name)
                 raise
-        return self._link(digest.hexdigest(), Path(out.name))
-
-    def _commit(self, digest: str, write: Callable[[IO[bytes]], object]) -> str:
-        final = self.path_for(digest)
-        if final.exists():
-            return digest
-        tmp_dir = self.root / "tmp"
-        tmp_dir.mkdir(exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False) as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        return self._link(digest, Path(out.name))
+        return Path(out.name)
 
     def _link(self, digest: str, tmp: Path) -> str:
         final = self.path_for(digest)
@@ -90,7 +91,7 @@ class EvidenceStore:
             pass
         finally:
             os.unlink(tmp)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         return digest
 
     def exists(self, sha256: str) -> bool:
@@ -120,10 +121,3 @@ class EvidenceStore:
         path.chmod(0o644)
         path.unlink()
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

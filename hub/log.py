@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from hub.chain import (
 from hub.errors import LogError
 from hub.events import Event, LoggedEvent, Severity, utc_now
 from hub.evidence import EvidenceStore
+from hub.files import write_atomic
 from hub.keys import DeviceKey
 from hub.timeinfo import TimeSource
 
@@ -277,11 +277,8 @@ class IncidentLog:
 
     def _export_latest(self, point: Checkpoint) -> None:
         """Keep the newest checkpoint as a file, ready for backups and the daily message."""
-        folder = self.data_dir / "checkpoints"
-        folder.mkdir(exist_ok=True)
-        tmp = folder / "latest.json.tmp"
-        tmp.write_text(canonical_json(point.to_json()) + "\n")
-        os.replace(tmp, folder / "latest.json")
+        write_atomic(self.data_dir / "checkpoints" / "latest.json",
+                     (canonical_json(point.to_json()) + "\n").encode("utf-8"))
 
     def tombstone(self, sha256: str, reason: str, source: str = "retention") -> int:
         """Record that an evidence file is being removed, then remove it."""

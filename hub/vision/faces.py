@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from hub.errors import InputRejected
+from hub.files import write_atomic
 from hub.vision.frames import Frame
 from hub.vision.motion import Region
 
@@ -115,11 +115,8 @@ class FaceLibrary:
 
     def save(self, person: Person) -> None:
         """Write one person's file atomically."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{slug(person.name)}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(person.__dict__))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(person.__dict__).encode("utf-8"))
         self.people[path.stem] = person
 
     def enroll(self, name: str, photos: Sequence[Path], role: Role = "concern") -> list[PhotoResult]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -13,6 +12,7 @@ import cv2
 import numpy as np
 
 from hub.errors import InputRejected
+from hub.files import write_atomic
 from hub.vision.faces import load_rgb, slug
 from hub.vision.frames import Frame
 from hub.vision.plates import PlateRead, normalise, plate_distance
@@ -131,11 +131,7 @@ class VehicleLibrary:
             lines.append(f"accepted: {photo.name}: {0 if descriptors is None else len(descriptors)} features, "
                          f"looks {dominant_colour(bgr)}")
         if vehicle.histograms or vehicle.plate:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / f"{key}.json"
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(vehicle.__dict__))
-            os.replace(tmp, path)
+            write_atomic(self.folder / f"{key}.json", json.dumps(vehicle.__dict__).encode("utf-8"))
             self.vehicles[key] = vehicle
         return lines
 
