@@ -177,12 +177,27 @@ class Hub:
         library = FaceLibrary(self.config.data_dir / "people", recognition.tolerance)
         vehicles = VehicleLibrary(self.config.data_dir / "vehicles", recognition.plate_max_errors,
                                   recognition.vehicle_min_score)
+        pipelines = []
         for camera_id, camera in self.config.cameras.items():
             pipeline = CameraPipeline(camera_id, camera, self.config.recognition, library, self.log.evidence,
                                       self.clock.now, self.config.data_dir / "clips", vehicles)
             worker = CameraWorker(camera_id, camera, pipeline, self.bus, self.clock)
             worker.start()
             self.cameras.append(worker)
+            pipelines.append(pipeline)
+
+        def reload_libraries(seq: int, event: Event) -> None:
+            # Enrolled from the dashboard or the CLI while running: cameras use it from the next frame.
+            if event.kind in ("person.enrolled", "face.rejected"):
+                library.reload()
+            elif event.kind == "vehicle.enrolled":
+                fresh = VehicleLibrary(self.config.data_dir / "vehicles", recognition.plate_max_errors,
+                                       recognition.vehicle_min_score)
+                for each in pipelines:
+                    each.use_vehicles(fresh)
+
+        assert self.pipeline is not None
+        self.pipeline.add_listener(reload_libraries)
 
     def _verify_log(self) -> None:
         assert self.log is not None

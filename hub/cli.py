@@ -13,7 +13,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -118,6 +118,21 @@ def _serve(start: Callable[[], None], stop: Callable[[], None], status: str, hea
     return 0
 
 
+def _start_dashboard(config: Config, hub: Any) -> Any:
+    """Serve the dashboard beside the hub; a busy port is reported and the hub runs on without it."""
+    from web import create_app
+    from web.frames import CameraFrames
+    from web.server import WebServer
+
+    server = WebServer(create_app(config, frames=CameraFrames(hub.cameras)), config.web,
+                       config.data_dir / "keys", config.device_name)
+    if server.start() is None:
+        print(f"Dashboard: {server.url}", flush=True)
+        if server.fingerprint:
+            print(f"Dashboard certificate fingerprint (SHA-256): {server.fingerprint}", flush=True)
+    return server
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the hub until SIGTERM or Ctrl-C."""
     from hub.app import Hub
@@ -126,13 +141,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     hub = Hub(config)
     simulator = Simulator(hub) if args.simulate else None
+    dashboard: list[Any] = []
 
     def start() -> None:
         hub.start()
         if simulator is not None:
             simulator.start()
+        if config.web.enabled:
+            dashboard.append(_start_dashboard(config, hub))
 
     def stop() -> None:
+        for server in dashboard:
+            server.stop()
         if simulator is not None:
             simulator.stop()
         hub.stop()
@@ -307,24 +327,20 @@ def cmd_alert_ack(args: argparse.Namespace) -> int:
 
 def cmd_alert_test(args: argparse.Namespace) -> int:
     """Send a test message to one contact on every channel; print each outcome."""
-    from hub.delivery import AppriseSender, channel_name, deliver
+    from hub.contacts import ContactBook
+    from hub.delivery import send_test_message
 
-    config = _config(args)
-    contact = config.contacts.get(args.contact)
+    contacts = ContactBook(_config(args)).current()
+    contact = contacts.get(args.contact)
     if contact is None:
-        print(f"contacts.{args.contact}: no such contact (configured: {', '.join(config.contacts) or 'none'})")
+        print(f"contacts.{args.contact}: no such contact (configured: {', '.join(contacts) or 'none'})")
         return 1
-    failures = 0
-    results = []
-    for url in contact.notify:
-        error = deliver(AppriseSender(), url, "Porchlight test",
-                        "This is a test from Porchlight. No action needed.", [])
-        failures += error is not None
-        results.append({"channel": channel_name(url), "error": error})
-        print(f"{channel_name(url)}: " + ("delivered" if error is None else f"FAILED: {error}"))
+    results = send_test_message(contact)
+    for result in results:
+        print(f"{result['channel']}: " + ("delivered" if result["error"] is None else f"FAILED: {result['error']}"))
     with _open_log(args) as log:
         log.append(Event("alert.test", "cli", Severity.INFO, {"contact": args.contact, "results": results}))
-    return 1 if failures else 0
+    return 1 if any(r["error"] for r in results) else 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

@@ -277,6 +277,18 @@ class RetentionConfig(_Model):
     routine_days: int = Field(30, ge=1, le=3650)
 
 
+class WebConfig(_Model):
+    """The LAN dashboard, served by ``porchlight run``."""
+
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    port: int = Field(8443, ge=1, le=65535)
+    # false: plain HTTP, for tests and for a reverse proxy of her own that terminates TLS.
+    tls: bool = True
+    idle_minutes: int = Field(15, ge=1, le=240)
+    max_upload_mb: int = Field(25, ge=1, le=500)
+
+
 class Config(_Model):
     """The whole hub configuration."""
 
@@ -295,6 +307,7 @@ class Config(_Model):
     backup: BackupConfig = BackupConfig()
     satellites: dict[SensorId, SatelliteConfig] = {}
     satellite: SatelliteSelf | None = None
+    web: WebConfig = WebConfig()
 
 
 def resolve_secret(value: str | None) -> str | None:

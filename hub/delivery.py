@@ -15,6 +15,7 @@ from typing import Callable, Mapping, Protocol
 
 from hub.acks import AckSigner
 from hub.clock import Clock
+from hub.contacts import ContactBook
 from hub.config import Config, ContactConfig, resolve_secret
 from hub.errors import ConfigError, InputRejected
 from hub.events import Event, Severity
@@ -127,6 +128,14 @@ def deliver(sender: Sender, url_spec: str, title: str, body: str, attachments: l
         return f"{type(err).__name__}: {err}"
 
 
+def send_test_message(contact: ContactConfig, sender: Sender | None = None) -> list[dict[str, str | None]]:
+    """Send a test message on each of a contact's channels; one result per channel (error None: delivered)."""
+    chosen = sender or AppriseSender()
+    return [{"channel": channel_name(url),
+             "error": deliver(chosen, url, "Porchlight test", "This is a test from Porchlight. No action needed.", [])}
+            for url in contact.notify]
+
+
 def _iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
@@ -139,7 +148,7 @@ class Deliveries:
         self.log = log
         self.config = config
         self.alerts = config.alerts
-        self.contacts: Mapping[str, ContactConfig] = config.contacts
+        self.book = ContactBook(config)
         self.clock = clock
         self.record = record
         self.sender = sender or AppriseSender()
@@ -148,6 +157,11 @@ class Deliveries:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    @property
+    def contacts(self) -> Mapping[str, ContactConfig]:
+        """The contacts in force now (dashboard edits apply to the next alert)."""
+        return self.book.current()
 
     def start(self) -> None:
         """Start the worker thread."""

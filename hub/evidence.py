@@ -15,7 +15,7 @@ from hub.files import fsync_dir
 
 logger = logging.getLogger(__name__)
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1 << 20
 
 
@@ -30,7 +30,7 @@ def sha256_file(path: Path) -> str:
 
 def is_sha256(value: str) -> bool:
     """Whether ``value`` is a lower-case SHA-256 hex digest (and so safe in a path)."""
-    return bool(_SHA256.match(value))
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
 
 
 class EvidenceStore:

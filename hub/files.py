@@ -15,11 +15,15 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target, fsync, then rename over it (creating the folder if needed)."""
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write beside the target, fsync, then rename over it (creating the folder if needed).
+
+    ``mode`` applies from the first byte, so a private key is never readable by others.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as handle:
+    tmp.unlink(missing_ok=True)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.events import Event, Severity
+from hub.events import Event, LoggedEvent, Severity
 
 Category = Literal["surveillance", "life_invasion", "intimidation", "interference", "other"]
 CATEGORIES: tuple[str, ...] = ("surveillance", "life_invasion", "intimidation", "interference", "other")
@@ -77,3 +77,46 @@ class IncidentReport(BaseModel):
             evidence=tuple(a.sha256 for a in self.attachments),
             at=self.started_at or at,
         )
+
+
+# --- which rows are incidents, and how to say what they were ------------------------------------
+
+# What counts as an incident (routine rows such as heartbeats, logins and checkpoints do not), and
+# the category for what the hub saw by itself (her own entries carry hers).
+INCIDENT_KINDS: dict[str, str | None] = {
+    "incident.report": None, "face.match": "surveillance", "vehicle.match": "surveillance",
+    "vehicle.loitering": "surveillance", "alarm.triggered": "life_invasion", "panic": "intimidation",
+    "duress": "intimidation", "camera.tamper": "interference", "sensor.tamper": "interference",
+    "checkin.missed": "other",
+}
+# Rows added later that point at an incident: her narrative or corrections, and match reviews.
+FOLLOW_UP_KINDS = ("log.correction", "face.confirmed", "face.rejected", "vehicle.confirmed", "vehicle.rejected")
+
+
+def category_of(event: LoggedEvent) -> str:
+    """Her category for her own entries; a fixed one for what the hub saw by itself."""
+    if event.kind == "incident.report":
+        return str(event.detail.get("category") or "other")
+    return INCIDENT_KINDS.get(event.kind) or "other"
+
+
+def describe(event: LoggedEvent) -> str:
+    """One line saying what happened."""
+    detail = event.detail
+    text = detail.get("description") or detail.get("reason")
+    if text:
+        return str(text)[:160]
+    if event.kind == "face.match":
+        return f"{detail.get('person', 'person of concern')} seen by {event.source}"
+    if event.kind in ("vehicle.match", "vehicle.loitering"):
+        what = "loitering" if event.kind == "vehicle.loitering" else "passed"
+        return f"{detail.get('vehicle', 'vehicle of concern')} {what} ({event.source})"
+    return f"{event.kind} from {event.source}"
+
+
+def follows_up(event: LoggedEvent) -> int | None:
+    """The incident row this row adds to, if it is a follow-up."""
+    if event.kind not in FOLLOW_UP_KINDS:
+        return None
+    target = event.detail.get("corrects", event.detail.get("match_seq"))
+    return int(target) if isinstance(target, int) else None

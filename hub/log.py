@@ -83,7 +83,10 @@ CREATE TABLE IF NOT EXISTS commands (
     kind TEXT NOT NULL,
     source TEXT NOT NULL,
     detail TEXT NOT NULL,
-    taken_at TEXT
+    taken_at TEXT,
+    evidence TEXT NOT NULL DEFAULT '[]',
+    at TEXT,
+    severity TEXT
 );
 CREATE TABLE IF NOT EXISTS state (
     key TEXT PRIMARY KEY,
@@ -153,6 +156,7 @@ class IncidentLog:
         try:
             self._conn = connect(data_dir / DB_NAME)
             self._conn.executescript(SCHEMA)
+            _add_missing_columns(self._conn)
         except sqlite3.DatabaseError as err:
             raise LogError(f"{data_dir / DB_NAME}: cannot open the incident log ({err})") from err
         self._last_checkpoint_seq = self._scalar(
@@ -338,6 +342,13 @@ class IncidentLog:
             rows = self._conn.execute(sql, args).fetchall()
         return [_logged(content, digest) for content, digest in rows]
 
+    def raw_row(self, seq: int) -> RawRow | None:
+        """One stored row exactly as stored, for checking its hash."""
+        with self._lock:
+            row = self._conn.execute("SELECT seq, kind, source, at, content, prev_hash, hash FROM log WHERE seq = ?",
+                                     (seq,)).fetchone()
+        return RawRow(*row) if row else None
+
     def event(self, seq: int) -> LoggedEvent | None:
         """One row by sequence number."""
         with self._lock:
@@ -367,12 +378,19 @@ class IncidentLog:
             rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
         return [OutboxRow(*row) for row in rows]
 
-    def submit_command(self, kind: str, source: str, detail: dict[str, Any]) -> int:
-        """Queue a command (arm, disarm...) for the running hub; return its id."""
+    def submit_command(self, kind: str, source: str, detail: dict[str, Any], *,
+                       evidence: Sequence[str] = (), at: datetime | None = None,
+                       severity: Severity | None = None) -> int:
+        """Queue a command (arm, panic, a dashboard entry...) for the running hub; return its id.
+
+        ``evidence`` must already be in the evidence store; ``at`` defaults to now.
+        """
         with self._lock:
             cursor = self._conn.execute(
-                "INSERT INTO commands (created_at, kind, source, detail) VALUES (?, ?, ?, ?)",
-                (_iso(utc_now()), kind, source, canonical_json(detail)),
+                "INSERT INTO commands (created_at, kind, source, detail, evidence, at, severity) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_iso(utc_now()), kind, source, canonical_json(detail), canonical_json(list(evidence)),
+                 _iso(at) if at is not None else None, severity.value if severity is not None else None),
             )
         return int(cursor.lastrowid or 0)
 
@@ -380,12 +398,16 @@ class IncidentLog:
         """Commands not yet taken by the hub, oldest first, as events."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, created_at, kind, source, detail FROM commands WHERE taken_at IS NULL ORDER BY id"
+                "SELECT id, created_at, kind, source, detail, evidence, at, severity FROM commands "
+                "WHERE taken_at IS NULL ORDER BY id"
             ).fetchall()
         return [
-            (cid, Event(kind, source, Severity.CRITICAL if kind in ("panic", "duress") else Severity.NOTICE,
-                        json.loads(detail), at=datetime.fromisoformat(created)))
-            for cid, created, kind, source, detail in rows
+            (cid, Event(kind, source,
+                        Severity(severity) if severity else
+                        Severity.CRITICAL if kind in ("panic", "duress") else Severity.NOTICE,
+                        json.loads(detail), evidence=tuple(json.loads(evidence)),
+                        at=datetime.fromisoformat(at or created)))
+            for cid, created, kind, source, detail, evidence, at, severity in rows
         ]
 
     def take_command(self, command_id: int) -> None:
@@ -410,6 +432,14 @@ class IncidentLog:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Columns added to the command queue after the first release (the log table never changes)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(commands)")}
+    for column, spec in (("evidence", "TEXT NOT NULL DEFAULT '[]'"), ("at", "TEXT"), ("severity", "TEXT")):
+        if column not in have:
+            conn.execute(f"ALTER TABLE commands ADD COLUMN {column} {spec}")
 
 
 def _logged(content: str, digest: str) -> LoggedEvent:

@@ -29,6 +29,9 @@ ALWAYS_ALERT = {
     "checkin.missed": Severity.CRITICAL,
     "satellite.offline": Severity.WARNING,
     "access.new_device": Severity.WARNING,
+    # SEC-4: a change to credentials, contacts or logins is told to her, in case it was not her.
+    "access.settings_changed": Severity.NOTICE,
+    "access.recovery_code_used": Severity.WARNING,
 }
 
 
@@ -146,6 +149,8 @@ def _reason(event: Event, sensors: Mapping[str, SensorConfig]) -> str:
         "checkin.missed": "A check-in was missed",
         "satellite.offline": f"Satellite {event.source} stopped reporting",
         "access.new_device": "Someone logged in to the hub from a new device",
+        "access.settings_changed": f"Hub settings changed: {event.detail.get('what', 'settings')}",
+        "access.recovery_code_used": "The hub's password was reset with a recovery code",
         "door.opened": f"{label} opened",
         "window.opened": f"{label} opened",
         "motion.detected": f"Motion at {label}",

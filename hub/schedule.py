@@ -15,6 +15,7 @@ from typing import Any
 
 from hub.bus import Bus
 from hub.clock import Clock
+from hub.contacts import ContactBook
 from hub.config import Config, resolve_secret
 from hub.delivery import AppriseSender, channel_name, deliver
 from hub.events import Event, Severity
@@ -73,7 +74,7 @@ class Schedules:
             self.scheduler.add_job(fire, "cron", hour=b_hour, minute=b_minute, timezone=_local_zone(),
                                    id="backup", replace_existing=True, args=["backup", "{}"])
         hour, minute = (int(x) for x in self.config.alerts.digest_time.split(":"))
-        if any(c.digest for c in self.config.contacts.values()):
+        if any(c.digest for c in ContactBook(self.config).current().values()):
             self.scheduler.add_job(fire, "cron", hour=hour, minute=minute, timezone=_local_zone(), id="digest",
                                    replace_existing=True, args=["digest", "{}"])
         if self.config.alerts.heartbeat_url:
@@ -188,7 +189,7 @@ class Schedules:
         body = "Porchlight, the last 24 hours:\n" + "\n".join(lines)
         if self.config.alerts.discreet:
             body = "Daily home summary: " + (f"{sum(counts.values())} entries" if counts else "nothing new")
-        for cid, contact in self.config.contacts.items():
+        for cid, contact in ContactBook(self.config).current().items():
             if contact.digest:
                 self._send_to(cid, contact.notify, "Porchlight daily summary", body, [], "digest")
 
@@ -214,7 +215,7 @@ class Schedules:
 
         body = (f"Porchlight's signed checkpoint of its incident log (row {point.head_seq}). Keep this "
                 "email: it lets anyone prove later that the log was not rewritten.")
-        for cid, contact in self.config.contacts.items():
+        for cid, contact in ContactBook(self.config).current().items():
             if contact.evidence_keeper:
                 self._send_to(cid, contact.notify, "Porchlight checkpoint", body,
                               [Attachment(path, path.name, "application/json")], "checkpoint")

@@ -1,24 +1,25 @@
-"""The dashboard's front door: first-run setup, login with lockout, CSRF, headers, quick exit."""
+"""The dashboard's front door: setup, login, lockout, sessions, roles, CSRF, headers, quick exit."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import IntegerConverter
 
-from web import PUBLIC_ENDPOINTS, create_app
-
-PASSWORD = "correct horse battery"
+from hub.log import IncidentLog
+from tests.webtools import PASSWORD, commands, csrf, login, make_app, owner, post, set_up, take_commands
+from web import PUBLIC_ENDPOINTS
 
 
 @pytest.fixture
 def app(data_dir: Path) -> Flask:
     """The dashboard app on a temporary data directory."""
-    return create_app({"DATA_DIR": str(data_dir), "TLS": False})
+    return make_app(data_dir, arming={"pin": "2468", "duress_pin": "1357"},
+                    contacts={"ann": {"name": "Ann", "notify": ["json://127.0.0.1:9/x"]}})
 
 
 @pytest.fixture
@@ -27,136 +28,204 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def _csrf(client: FlaskClient, path: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert match is not None
-    return match.group(1)
-
-
-def _set_up(client: FlaskClient) -> list[str]:
-    page = client.post("/setup", data={"csrf_token": _csrf(client, "/setup"), "password": PASSWORD,
-                                       "confirm": PASSWORD}).get_data(as_text=True)
-    return re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", page)
-
-
-def _login(client: FlaskClient, password: str = PASSWORD) -> Any:
-    return client.post("/login", data={"csrf_token": _csrf(client, "/login"), "password": password})
-
-
 def test_first_visit_must_create_the_owner_password(client: FlaskClient) -> None:
     assert client.get("/").headers["Location"] == "/setup"
     assert client.get("/login").headers["Location"] == "/setup"
-    weak = client.post("/setup", data={"csrf_token": _csrf(client, "/setup"), "password": "1234", "confirm": "1234"})
+    weak = client.post("/setup", data={"csrf_token": csrf(client, "/setup"), "password": "1234", "confirm": "1234"})
     assert weak.status_code == 400 and "at least 10 characters" in weak.get_data(as_text=True)
-    codes = _set_up(client)
+    codes = set_up(client)
     assert len(codes) == 8 and len(set(codes)) == 8
     assert client.get("/setup").headers["Location"] == "/login"  # only once
 
 
 def test_login_then_home_then_logout(client: FlaskClient) -> None:
-    _set_up(client)
-    assert _login(client).headers["Location"] == "/"
+    set_up(client)
+    assert login(client).headers["Location"] == "/"
     assert client.get("/").status_code == 200
-    client.post("/logout", data={"csrf_token": _csrf(client, "/")})
+    post(client, "/logout")
     assert client.get("/").headers["Location"] == "/login"
 
 
 def test_five_wrong_passwords_lock_the_account(client: FlaskClient) -> None:
-    _set_up(client)
+    set_up(client)
     for _ in range(4):
-        assert "Wrong name or password." in _login(client, "guess").get_data(as_text=True)
-    locked = _login(client, "guess")
+        assert "Wrong name or password." in login(client, "guess").get_data(as_text=True)
+    locked = login(client, "guess")
     assert locked.status_code == 401 and "Too many wrong passwords. Try again in 15 minutes." in locked.get_data(as_text=True)
-    assert _login(client).status_code == 401  # even the right password waits the lockout out
+    assert login(client).status_code == 401  # even the right password waits the lockout out
+
+
+def _sample_path(app: Flask, rule: object) -> str:
+    values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "a"  # type: ignore[attr-defined]
+              for arg in rule.arguments}  # type: ignore[attr-defined]
+    return app.url_map.bind("localhost").build(rule.endpoint, values)  # type: ignore[attr-defined]
 
 
 def test_every_route_needs_login_and_every_post_needs_csrf(app: Flask, client: FlaskClient) -> None:
-    _set_up(client)
+    set_up(client)
     rules = [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC_ENDPOINTS]
-    assert rules  # the test means something only while there are private routes
+    assert len(rules) > 30  # the test means something only while there are private routes
     for rule in rules:
-        path = rule.rule.replace("<", "").replace(">", "")
+        path = _sample_path(app, rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = client.open(path, method=method)
-            expected = 400 if method == "POST" else 302  # a POST without a token is refused first
-            assert response.status_code == expected, (rule.rule, method)
             if method == "GET":
-                assert response.headers["Location"] == "/login"
+                assert (response.status_code, response.headers.get("Location")) == (302, "/login"), rule.rule
+            else:
+                assert response.status_code == 400, (rule.rule, method)  # refused for want of a token
+    # Logged in, a POST without the token is still refused, on every route.
+    login(client)
+    for rule in rules:
+        if "POST" in (rule.methods or set()):
+            assert client.post(_sample_path(app, rule)).status_code == 400, rule.rule
+    public = {r.endpoint for r in app.url_map.iter_rules()} & PUBLIC_ENDPOINTS
+    assert public == {"static", "auth.login", "auth.setup", "auth.exit", "auth.recover", "ack.acknowledge"}
 
 
-def test_posts_without_csrf_are_refused(client: FlaskClient) -> None:
-    assert client.post("/setup", data={"password": PASSWORD, "confirm": PASSWORD}).status_code == 400
-    _set_up(client)
-    assert client.post("/login", data={"password": PASSWORD}).status_code == 400
+def test_security_headers_and_cookies(data_dir: Path) -> None:
+    from hub.config import parse_config
+    from web import create_app
 
-
-def test_security_headers_and_cookies(app: Flask, data_dir: Path) -> None:
-    secure = create_app({"DATA_DIR": str(data_dir)}).test_client()
+    secure = create_app(parse_config({"data_dir": str(data_dir)})).test_client()
     response = secure.get("/setup")
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy and "script-src 'self'" in policy
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Strict" in cookie
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_no_page_loads_anything_from_the_internet(app: Flask) -> None:
+    client = owner(app)
+    for path in ("/", "/incidents", "/entry", "/concern", "/contacts", "/checkin", "/export", "/help", "/settings",
+                 "/live", "/alerts"):
+        page = client.get(path).get_data(as_text=True)
+        assert client.get(path).status_code == 200, path
+        assert not re.search(r'(src|href)="(https?:)?//', page), path
 
 
 def test_quick_exit_ends_the_session(client: FlaskClient) -> None:
-    _set_up(client)
-    _login(client)
+    set_up(client)
+    login(client)
     exit_response = client.get("/exit")
     assert exit_response.headers["Location"] == "https://www.bbc.com/weather"
     assert client.get("/").headers["Location"] == "/login"
     assert 'id="quick-exit"' in client.get("/login").get_data(as_text=True)
 
 
-@pytest.fixture
-def pinned(data_dir: Path) -> FlaskClient:
-    """A logged-in client on a hub with a PIN and a duress PIN."""
-    from hub.config import parse_config
-
-    hub_config = parse_config({"data_dir": str(data_dir), "arming": {"pin": "2468", "duress_pin": "1357"}})
-    client = create_app({"DATA_DIR": str(data_dir), "TLS": False, "HUB_CONFIG": hub_config}).test_client()
-    _set_up(client)
-    _login(client)
-    return client
-
-
-def _commands(data_dir: Path) -> list[tuple[str, dict[str, Any]]]:
-    from hub.log import IncidentLog
-
-    log = IncidentLog(data_dir)
-    try:
-        return [(event.kind, dict(event.detail)) for _, event in log.pending_commands()]
-    finally:
-        log.close()
-
-
 def test_logins_are_recorded_and_a_new_device_is_flagged(data_dir: Path, client: FlaskClient) -> None:
-    _set_up(client)
-    _login(client, "wrong password")
-    _login(client)
+    set_up(client)
+    login(client, "wrong password")
+    login(client)
     other = client.application.test_client()
     other.environ_base["HTTP_USER_AGENT"] = "his phone"
-    _login(other)
-    assert [kind for kind, _ in _commands(data_dir)] == [
+    login(other)
+    assert [kind for kind, _ in commands(data_dir)] == [
         "access.login_failed", "access.login", "access.login", "access.new_device"]
+    page = client.get("/").get_data(as_text=True)
+    assert "login from a NEW device" in page and "FAILED login" in page
 
 
-def test_duress_disarm_looks_exactly_like_a_normal_disarm(data_dir: Path, pinned: FlaskClient) -> None:
-    normal = pinned.post("/arm", data={"csrf_token": _csrf(pinned, "/"), "mode": "disarmed", "pin": "2468"})
-    duress = pinned.post("/arm", data={"csrf_token": _csrf(pinned, "/"), "mode": "disarmed", "pin": "1357"})
+def test_owner_lists_and_ends_sessions(app: Flask) -> None:
+    mine = owner(app)
+    his = app.test_client()
+    his.environ_base["HTTP_USER_AGENT"] = "his laptop"
+    login(his)
+    page = mine.get("/settings").get_data(as_text=True)
+    assert "his laptop" in page and "this one" in page
+    post(mine, "/settings/sessions/end", {"sid": "all"})
+    assert his.get("/").headers["Location"] == "/login"
+    assert mine.get("/").status_code == 200
+
+
+def test_idle_session_is_logged_out(app: Flask, data_dir: Path) -> None:
+    client = owner(app)
+    store = app.extensions["porchlight"].sessions
+    store._conn.execute("UPDATE sessions SET last_seen = last_seen - 16 * 60")
+    assert client.get("/").headers["Location"] == "/login"
+
+
+def test_a_recovery_code_resets_the_password_once(client: FlaskClient, data_dir: Path) -> None:
+    codes = set_up(client)
+    new = "a brand new passphrase"
+    form = {"code": codes[0], "password": new, "confirm": new}
+    assert post(client, "/recover", form).headers["Location"].startswith("/?done=Password")
+    fresh = client.application.test_client()
+    assert login(fresh, PASSWORD).status_code == 401
+    assert login(fresh, new).status_code == 302
+    again = client.application.test_client()
+    reused = post(again, "/recover", {**form, "password": "another passphrase", "confirm": "another passphrase"})
+    assert reused.status_code == 401 and "wrong or was already used" in reused.get_data(as_text=True)
+    assert "access.recovery_code_used" in [kind for kind, _ in commands(data_dir)]
+
+
+def test_duress_disarm_looks_exactly_like_a_normal_disarm(data_dir: Path, app: Flask) -> None:
+    client = owner(app)
+    normal = post(client, "/arm", {"mode": "disarmed", "pin": "2468"})
+    duress = post(client, "/arm", {"mode": "disarmed", "pin": "1357"})
     assert normal.status_code == duress.status_code == 302
     assert normal.headers["Location"] == duress.headers["Location"]
     assert normal.get_data() == duress.get_data()
-    wrong = pinned.post("/arm", data={"csrf_token": _csrf(pinned, "/"), "mode": "disarmed", "pin": "0000"})
+    wrong = post(client, "/arm", {"mode": "disarmed", "pin": "0000"})
     assert "Wrong+PIN" in wrong.headers["Location"]
-    kinds = [kind for kind, _ in _commands(data_dir) if not kind.startswith("access.")]
+    kinds = [kind for kind, _ in commands(data_dir) if not kind.startswith("access.")]
     assert kinds == ["arm.set", "arm.set", "duress", "arm.pin_rejected"]
 
 
-def test_panic_and_arming_from_the_home_page(data_dir: Path, pinned: FlaskClient) -> None:
-    page = pinned.get("/").get_data(as_text=True)
+def test_panic_and_arming_from_the_home_page(data_dir: Path, app: Flask) -> None:
+    client = owner(app)
+    page = client.get("/").get_data(as_text=True)
     assert "Panic: alert everyone now" in page and "Mode: disarmed" in page
-    pinned.post("/arm", data={"csrf_token": _csrf(pinned, "/"), "mode": "away"})
-    panic = pinned.post("/panic", data={"csrf_token": _csrf(pinned, "/")})
+    post(client, "/arm", {"mode": "away"})
+    panic = post(client, "/panic")
     assert "every+contact+is+being+alerted" in panic.headers["Location"]
-    assert [k for k, _ in _commands(data_dir) if not k.startswith("access.")] == ["arm.set", "panic"]
+    assert [k for k, _ in commands(data_dir) if not k.startswith("access.")] == ["arm.set", "panic"]
+
+
+def test_a_trusted_contact_sees_only_alerts_sent_to_them(app: Flask, data_dir: Path) -> None:
+    client = owner(app)
+    post(client, "/settings/accounts", {"name": "ann", "contact": "ann", "password": "ann's long password"})
+    log = IncidentLog(data_dir)
+    from hub.events import Event, Severity
+    from hub.log import AlertRequest
+
+    seen = log.append(Event("face.match", "front_cam", Severity.CRITICAL, {"person": "him"}),
+                      [AlertRequest(Severity.CRITICAL, "him at the door", "face.match", "front_cam")])
+    other = log.append(Event("incident.report", "owner", Severity.NOTICE, {"description": "private note"}))
+    log.execute("INSERT INTO deliveries (alert_id, contact, channel, tier, next_at) VALUES (1, 'ann', 0, 1, 'x')")
+    ann = app.test_client()
+    assert login(ann, "ann's long password", name="ann").headers["Location"] == "/"
+    assert ann.get("/").headers["Location"] == "/alerts"
+    page = ann.get("/alerts").get_data(as_text=True)
+    assert "him seen by front_cam" in page
+    assert ann.get(f"/incidents/{seen}").status_code == 200
+    assert ann.get(f"/incidents/{other}").status_code == 404
+    for path in ("/incidents", "/settings", "/export", "/entry", "/contacts", "/live"):
+        assert ann.get(path).status_code == 403, path
+    post(ann, "/alerts/1/ack")
+    assert log.execute("SELECT acked_by FROM outbox WHERE id = 1") == [("ann",)]
+    # Revoked: the contact's open session ends at once.
+    post(client, "/settings/accounts/ann", {"action": "revoke"})
+    assert ann.get("/alerts").headers["Location"] == "/login"
+    take_commands(log)
+    log.close()
+
+
+def test_evidence_urls_refuse_traversal_and_unknown_hashes(app: Flask, data_dir: Path) -> None:
+    client = owner(app)
+    log = IncidentLog(data_dir)
+    sha = log.evidence.put_bytes(b"\xff\xd8\xff\xe0 a tiny jpeg")
+    log.close()
+    with client.get(f"/evidence/{sha}") as response:
+        assert response.status_code == 200 and response.headers["Content-Type"] == "image/jpeg"
+        assert response.get_data() == b"\xff\xd8\xff\xe0 a tiny jpeg"
+    for attempt in ("../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fporchlight.db",
+                    sha.upper(), sha + "%0a", sha[:-1], "..", "a" * 64, f"{sha[:2]}%2F{sha}",
+                    "....//....//etc/passwd", "%00"):
+        response = client.get(f"/evidence/{attempt}")
+        assert response.status_code == 404, attempt
+        assert b"root:" not in response.get_data()
+    for attempt in ("../../porchlight.db", "..%2F..%2Fweb.db", "0" * 16 + "/../../x", "abc"):
+        assert client.get(f"/export/{attempt}/download").status_code == 404, attempt
+        assert client.get(f"/export/{attempt}").status_code == 404, attempt

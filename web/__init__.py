@@ -1,23 +1,30 @@
 """The LAN dashboard: a Flask application factory. Every page needs a login except setup, login,
-static files and signed acknowledgement links; every POST carries a CSRF token."""
+recovery, static files and signed acknowledgement links; every POST carries a CSRF token."""
 
 from __future__ import annotations
 
 import os
 import secrets
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, redirect, request, session, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from hub.config import Config
+from hub.log import IncidentLog
 from web.accounts import AccountStore
+from web.services import FrameProvider, Services, no_frames
+from web.sessions import SessionStore
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup", "auth.exit"}
-IDLE_MINUTES = 15
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup", "auth.exit", "auth.recover", "ack.acknowledge"}
+# What a trusted contact may open; everything else is the owner's alone.
+CONTACT_ENDPOINTS = {"alerts.index", "alerts.acknowledge", "incidents.detail", "evidence.file",
+                     "resources.index", "auth.logout", "live.index", "live.stream"}
+EXIT_URL = "https://www.bbc.com/weather"
 
 
 def _secret_key(data_dir: Path) -> bytes:
@@ -30,54 +37,85 @@ def _secret_key(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the dashboard. ``config`` needs DATA_DIR; TLS (default True) decides Secure cookies."""
-    settings = dict(config or {})
+def create_app(config: Config, *, frames: FrameProvider = no_frames,
+               settings: Mapping[str, Any] | None = None) -> Flask:
+    """Build the dashboard for a hub configuration; ``settings`` overrides Flask config (tests)."""
     app = Flask(__name__)
-    data_dir = Path(settings.get("DATA_DIR", "./data"))
+    data_dir = config.data_dir
+    web = config.web
     app.config.update(
         SECRET_KEY=_secret_key(data_dir),
+        SESSION_COOKIE_NAME="porchlight",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=bool(settings.get("TLS", True)),
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=IDLE_MINUTES),
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
-        EXIT_URL="https://www.bbc.com/weather",
+        SESSION_COOKIE_SECURE=web.tls,
+        MAX_CONTENT_LENGTH=web.max_upload_mb * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which idles out on its own
+        EXIT_URL=EXIT_URL,
+        TLS_FINGERPRINT=None,
     )
-    app.config.update(settings)
-    app.extensions["accounts"] = AccountStore(data_dir)
-    from hub.config import parse_config
-    from hub.log import IncidentLog
-
+    app.config.update(settings or {})
     # The dashboard reads the log and writes only commands; the hub's pipeline records them.
-    app.extensions["log"] = IncidentLog(data_dir)
-    app.extensions["hub_config"] = settings.get("HUB_CONFIG") or parse_config({"data_dir": str(data_dir)})
+    app.extensions["porchlight"] = Services(
+        config=config, log=IncidentLog(data_dir), accounts=AccountStore(data_dir),
+        sessions=SessionStore(data_dir, web.idle_minutes * 60), frames=frames)
     CSRFProtect(app)
 
-    from web import auth, home
+    from web import (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents,
+                     live, resources, settings_page)
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(home.bp)
+    for module in (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents, live,
+                   resources, settings_page):
+        app.register_blueprint(module.bp)
+
+    app.jinja_env.filters["clock"] = lambda epoch: datetime.fromtimestamp(float(epoch)).strftime("%a %d %b %H:%M")
 
     @app.before_request
     def require_login() -> Response | None:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
-        if not app.extensions["accounts"].has_owner():
+        found: Services = app.extensions["porchlight"]
+        if not found.accounts.has_owner():
             return redirect(url_for("auth.setup"))
-        if "account" not in session:
+        name = found.sessions.touch(str(session.get("sid", ""))) if "sid" in session else None
+        who = found.accounts.get(name) if name else None
+        if who is None:
+            session.clear()
             return redirect(url_for("auth.login"))
-        session.permanent = True  # idle logout: the lifetime restarts on every request
+        g.account = who
+        g.sid = session["sid"]
+        if who.role != "owner" and request.endpoint not in CONTACT_ENDPOINTS:
+            if request.endpoint == "home.index":
+                return redirect(url_for("alerts.index"))
+            return Response("This page is for the owner of this hub.", 403, mimetype="text/plain")
         return None
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+            "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if web.tls:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        app.logger.warning("upload refused: larger than %d MB from %s", web.max_upload_mb, request.remote_addr)
+        return render_template("error.html", title="Upload too large",
+                               problem=f"That upload is larger than the {web.max_upload_mb} MB limit. "
+                                       "Nothing was stored. Try a smaller file, or split it."), 413
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error: CSRFError) -> tuple[str, int]:
+        app.logger.warning("request refused from %s: %s", request.remote_addr, error.description)
+        return render_template("error.html", title="Form expired",
+                               problem="This form has expired or did not come from this dashboard. "
+                                       "Go back, reload the page and try again."), 400
 
     return app

@@ -1,4 +1,4 @@
-"""First-run setup (no default credentials), login with lockout, logout, quick exit."""
+"""First-run setup (no default credentials), login with lockout, recovery codes, logout, quick exit."""
 
 from __future__ import annotations
 
@@ -7,50 +7,75 @@ import hashlib
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from web.services import audit, services
+
 bp = Blueprint("auth", __name__)
 MIN_PASSWORD = 10
 
 
+def _password_problem(password: str, confirm: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return f"Choose a password of at least {MIN_PASSWORD} characters, one he could not guess."
+    if password != confirm:
+        return "The two passwords are not the same."
+    return None
+
+
 @bp.route("/setup", methods=["GET", "POST"])
-def setup() -> str | Response:
+def setup() -> str | Response | tuple[str, int]:
     """Create the owner's password before the dashboard does anything else."""
-    accounts = current_app.extensions["accounts"]
+    accounts = services().accounts
     if accounts.has_owner():
         return redirect(url_for("auth.login"))
     error = None
     if request.method == "POST":
         password = request.form.get("password", "")
-        if len(password) < MIN_PASSWORD:
-            error = f"Choose a password of at least {MIN_PASSWORD} characters, one he could not guess."
-        elif password != request.form.get("confirm", ""):
-            error = "The two passwords are not the same."
-        else:
+        error = _password_problem(password, request.form.get("confirm", ""))
+        if error is None:
             codes = accounts.create_owner("owner", password)
             return render_template("auth/codes.html", codes=codes)
-    return render_template("auth/setup.html", error=error), 400 if error else 200  # type: ignore[return-value]
+    return render_template("auth/setup.html", error=error), 400 if error else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     """Log in; five wrong passwords lock the account for 15 minutes."""
-    accounts = current_app.extensions["accounts"]
+    accounts = services().accounts
     if not accounts.has_owner():
         return redirect(url_for("auth.setup"))
     error = None
     if request.method == "POST":
-        name = request.form.get("name", "owner") or "owner"
+        name = (request.form.get("name") or "owner").strip()[:64] or "owner"
         if accounts.check(name, request.form.get("password", "")):
-            session.clear()
-            session["account"] = name
-            session.permanent = True
-            _record_login(name)
+            _start_session(name)
             return redirect(url_for("home.index"))
-        current_app.extensions["log"].submit_command("access.login_failed", "dashboard", {
-            "account": name, "address": request.remote_addr, "device": _device()})
+        audit("access.login_failed", {"device": _device()}, who=name)
         locked = accounts.locked_for(name)
         error = (f"Too many wrong passwords. Try again in {int(locked // 60) + 1} minutes."
                  if locked else "Wrong name or password.")
-    return render_template("auth/login.html", error=error), 401 if error else 200  # type: ignore[return-value]
+    return render_template("auth/login.html", error=error), 401 if error else 200
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+def recover() -> str | Response | tuple[str, int]:
+    """Forgotten password: one recovery code sets a new one and ends every other session."""
+    accounts = services().accounts
+    error = None
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        error = _password_problem(password, request.form.get("confirm", ""))
+        if error is None:
+            if accounts.use_recovery_code(request.form.get("code", "")[:64]):
+                accounts.set_password("owner", password)
+                services().sessions.end_all("owner", "password reset with a recovery code")
+                audit("access.recovery_code_used", {"codes_left": accounts.codes_left(), "device": _device()},
+                      who="owner")
+                _start_session("owner")
+                return redirect(url_for("home.index", done="Password changed. Every other session was ended."))
+            locked = accounts.locked_for("owner")
+            error = (f"Too many wrong tries. Try again in {int(locked // 60) + 1} minutes." if locked
+                     else "That recovery code is wrong or was already used.")
+    return render_template("auth/recover.html", error=error), 401 if error else 200
 
 
 def _device() -> str:
@@ -59,22 +84,26 @@ def _device() -> str:
     return hashlib.sha256(agent.encode()).hexdigest()[:12]
 
 
-def _record_login(name: str) -> None:
-    log = current_app.extensions["log"]
+def _start_session(name: str) -> None:
+    found = services()
+    session.clear()
+    session["sid"] = found.sessions.open(name, request.remote_addr, request.headers.get("User-Agent"))
+    log = found.log
     device = _device()
     # Devices seen before: logins in the log, and any the hub has not yet taken from the command queue.
     seen = [e.detail for e in log.events(kind="access.login")]
     seen += [e.detail for _, e in log.pending_commands() if e.kind == "access.login"]
     known = {detail.get("device") for detail in seen if detail.get("account") == name}
-    detail = {"account": name, "address": request.remote_addr, "device": device}
-    log.submit_command("access.login", "dashboard", detail)
+    audit("access.login", {"device": device}, who=name)
     if known and device not in known:
-        log.submit_command("access.new_device", "dashboard", detail)
+        audit("access.new_device", {"device": device, "agent": request.headers.get("User-Agent", "")[:200]},
+              who=name)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     """End this session."""
+    services().sessions.end(str(session.get("sid", "")), "logged out")
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -82,5 +111,7 @@ def logout() -> Response:
 @bp.route("/exit")
 def exit() -> Response:
     """Quick exit: end the session and show a neutral site instead."""
+    if "sid" in session:
+        services().sessions.end(str(session["sid"]), "quick exit")
     session.clear()
     return redirect(current_app.config["EXIT_URL"])

@@ -1,44 +1,55 @@
-"""The home page: arm mode and its buttons, panic, recent incidents and recent access."""
+"""The home page: arm mode and its buttons, panic, device health, recent incidents and recent access."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from hub.arming import ArmState
 from hub.commands import PinCheck, arm_request
+from web.health import camera_health, sensor_health
+from hub.incident import INCIDENT_KINDS, describe
+from web.services import services
 
 bp = Blueprint("home", __name__)
-ACCESS_KINDS = ("access.login", "access.login_failed", "access.new_device")
+ACCESS_KINDS = ("access.login", "access.login_failed", "access.new_device", "access.evidence_viewed",
+                "access.export", "access.settings_changed", "access.recovery_code_used", "access.session_ended")
+ACCESS_WORDS = {"access.login": "login", "access.login_failed": "FAILED login",
+                "access.new_device": "login from a NEW device", "access.evidence_viewed": "evidence viewed",
+                "access.export": "export made", "access.settings_changed": "settings changed",
+                "access.recovery_code_used": "recovery code used", "access.session_ended": "session ended"}
 
 
 @bp.route("/")
 def index() -> str:
-    """Arm mode, controls, latest incidents, recent access."""
-    log = current_app.extensions["log"]
+    """Arm mode, controls, health, latest incidents, recent access."""
+    found = services()
+    log = found.log
     state = ArmState.from_json(log.get_state("arm"))
-    recent = [e for e in log.events(newest_first=True, limit=200)]
-    access = [e for e in recent if e.kind in ACCESS_KINDS][:10]
-    incidents = [e for e in recent if e.kind in ("alarm.triggered", "incident.report", "face.match",
-                                                 "vehicle.match", "panic")][:10]
-    return render_template("home/index.html", account=session.get("account"), mode=state.mode,
-                           access=access, incidents=incidents, message=request.args.get("done"))
+    recent = log.events(newest_first=True, limit=500)
+    pending = [event for _, event in log.pending_commands()]
+    access = [e for e in pending[::-1] + recent if e.kind in ACCESS_KINDS][:12]
+    incidents = [e for e in recent if e.kind in INCIDENT_KINDS][:10]
+    return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
+                           incidents=incidents, describe=describe, message=request.args.get("done"),
+                           sensors=sensor_health(found.config, log),
+                           cameras=camera_health(found.config, log, found.frames))
 
 
 @bp.route("/arm", methods=["POST"])
 def arm() -> Response:
     """Arm (no PIN needed) or disarm (PIN; the duress PIN looks exactly the same here)."""
-    log = current_app.extensions["log"]
+    found = services()
     mode = request.form.get("mode", "")
-    pins = PinCheck(current_app.extensions["hub_config"].arming)
+    pins = PinCheck(found.config.arming)
     try:
         outcome = arm_request(pins, mode, request.form.get("pin"), "dashboard", datetime.now(timezone.utc))
     except ValueError:
         return redirect(url_for("home.index", done="That is not an arm mode."))
     for event in outcome.events:
-        log.submit_command(event.kind, event.source, dict(event.detail))
+        found.log.submit_command(event.kind, event.source, dict(event.detail), severity=event.severity)
     done = f"Mode set to {mode}." if outcome.response["ok"] else "Wrong PIN: nothing changed."
     return redirect(url_for("home.index", done=done))
 
@@ -46,5 +57,5 @@ def arm() -> Response:
 @bp.route("/panic", methods=["POST"])
 def panic() -> Response:
     """One action, no confirmation: every contact is alerted."""
-    current_app.extensions["log"].submit_command("panic", "dashboard", {"via": "dashboard"})
+    services().log.submit_command("panic", "dashboard", {"via": "dashboard"})
     return redirect(url_for("home.index", done="Help is being called: every contact is being alerted now."))

@@ -70,7 +70,8 @@ class CameraPipeline:
         self._last_search = -1e9
         self._recording: _Recording | None = None
         self._model = model_version() if self.finder else ""
-        self.vehicles = vehicles if vehicles and vehicles.vehicles and config.vehicles else None
+        self.vehicles: VehicleLibrary | None = None
+        self.use_vehicles(vehicles)
         self.vehicle_min_score = recognition.vehicle_min_score
         self.passes = PassTracker(recognition.pass_gap_seconds, recognition.loitering_seconds)
         self._last_vehicle_search = -1e9
@@ -212,6 +213,11 @@ class CameraPipeline:
             "pre_seconds": self.config.pre_seconds, "post_seconds": self.config.post_seconds,
             "format": "fragmented MP4, H.264",
         }, (sha,), self.now())]
+
+
+    def use_vehicles(self, vehicles: VehicleLibrary | None) -> None:
+        """Look for these vehicles from the next frame on (none enrolled: no vehicle search at all)."""
+        self.vehicles = vehicles if vehicles and vehicles.vehicles and self.config.vehicles else None
 
 
 class CameraWorker:

@@ -105,13 +105,12 @@ class FaceLibrary:
         self.reload()
 
     def reload(self) -> None:
-        """Read every enrolled person from disk."""
-        self.people = {}
-        if not self.folder.is_dir():
-            return
-        for path in sorted(self.folder.glob("*.json")):
-            data = json.loads(path.read_text())
-            self.people[path.stem] = Person(**data)
+        """Read every enrolled person from disk (swapped in whole: a camera thread may be matching)."""
+        people: dict[str, Person] = {}
+        if self.folder.is_dir():
+            for path in sorted(self.folder.glob("*.json")):
+                people[path.stem] = Person(**json.loads(path.read_text()))
+        self.people = people
 
     def save(self, person: Person) -> None:
         """Write one person's file atomically."""

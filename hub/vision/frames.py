@@ -191,6 +191,11 @@ class Grabber:
             self._taken = self._latest.number
             return self._latest
 
+    def latest(self) -> Grabbed | None:
+        """The newest frame without taking it (for the live view; analysis still gets it)."""
+        with self._cond:
+            return self._latest
+
     def frame_age(self) -> float | None:
         """Seconds since the newest frame was grabbed (None before the first frame)."""
         with self._cond:

@@ -1,0 +1,326 @@
+"""The court and advocate export: one ZIP anybody can check with its own verify.py."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from hub.chain import CHECKPOINT_KIND, RawRow
+from hub.config import Config
+from hub.errors import LogError, PorchlightError
+from hub.events import LoggedEvent
+from hub.filetypes import sniff
+from hub.files import fsync_dir
+from hub.incident import INCIDENT_KINDS, category_of, describe, follows_up
+from hub.keys import fingerprint, load_public_key_b64
+from hub.log import IncidentLog
+from hub.report import ReportItem, build_report
+
+VERIFY_SOURCE = Path(__file__).with_name("export_verify.py")
+# Details that say where she lives, who she is with, or how she feels: left out of a redacted copy.
+REDACTED_FIELDS = frozenset({"location", "people_present", "children_present", "witnesses", "impact",
+                             "officer_name", "officer_badge", "address", "device", "agent", "encoding",
+                             "suspected_technology", "statements", "name", "contact", "account"})
+DISCOVERY_WARNING = ("Anything you share may reach him: in a court case, the other side can usually ask for "
+                     "copies of evidence (discovery). Share the redacted copy where the full one is not needed, "
+                     "and talk to your advocate or attorney before sharing.")
+
+Progress = Callable[[str, float], None]
+
+
+class ExportError(PorchlightError):
+    """An export that could not be made, and why."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export: the chosen incident rows, and the range they were chosen from (for the title)."""
+
+    seqs: tuple[int, ...]
+    start: date | None = None
+    end: date | None = None
+    redacted: bool = False
+
+
+@dataclass
+class ExportResult:
+    """The finished ZIP."""
+
+    path: Path
+    sha256: str
+    files: int
+    rows: int
+    incidents: int
+    evidence_files: int
+    skipped: list[str] = field(default_factory=list)
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    return None
+
+
+class _Zip:
+    """Writes files under one top folder and remembers each file's SHA-256 for SHA256SUMS."""
+
+    def __init__(self, handle: Any, top: str) -> None:
+        self.archive = zipfile.ZipFile(handle, "w")
+        self.top = top
+        self.sums: dict[str, str] = {}
+
+    def add(self, name: str, data: bytes, compress: bool = True) -> None:
+        info = zipfile.ZipInfo(f"{self.top}/{name}", date_time=datetime.now().timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        info.external_attr = 0o644 << 16
+        self.archive.writestr(info, data)
+        self.sums[name] = hashlib.sha256(data).hexdigest()
+
+
+def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_dir: Path,
+                 progress: Progress = _quiet) -> ExportResult:
+    """Verify the log, sign a checkpoint, and write the export ZIP into ``out_dir``."""
+    if not request.seqs:
+        raise ExportError("choose at least one incident to export")
+    progress("checking the whole log and its evidence", 0.02)
+    verified = log.verify()
+    if not verified.ok:
+        raise ExportError(f"the log does not verify ({verified.message()}); an export would not either. "
+                          "Run porchlight log verify and talk to whoever helps you with the hub.")
+    progress("signing a fresh checkpoint", 0.1)
+    for attempt in range(5):
+        try:
+            log.checkpoint_if_new_rows()
+            break
+        except LogError:
+            # The running hub wrote a row at the same moment; the next try signs the new head.
+            if attempt == 4:
+                raise ExportError("the log kept changing while a checkpoint was signed; try again") from None
+    chosen = [e for seq in sorted(set(request.seqs)) if (e := log.event(seq)) is not None
+              and e.kind in INCIDENT_KINDS]
+    if not chosen:
+        raise ExportError("none of the chosen rows is an incident")
+    first = chosen[0].seq
+    rows = list(log.raw_rows(after_seq=first - 1))
+    ends = [r.seq for r in rows if r.kind == CHECKPOINT_KIND and r.seq > chosen[-1].seq]
+    if not ends:
+        raise ExportError("no signed checkpoint after the chosen incidents; try again in a moment")
+    rows = [r for r in rows if r.seq <= ends[0]]
+    events = {r.seq: log.event(r.seq) for r in rows}
+    chosen_seqs = {e.seq for e in chosen}
+    selected = set(chosen_seqs)
+    for seq, event in events.items():
+        if event is not None and (follows_up(event) in chosen_seqs or event.kind == "order.recorded"):
+            selected.add(seq)
+    now = datetime.now(timezone.utc)
+    top = f"porchlight-export-{now.astimezone():%Y%m%d-%H%M%S}" + ("-redacted" if request.redacted else "")
+    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    final = out_dir / f"{top}.zip"
+    tmp = final.with_suffix(".zip.tmp")
+    with tmp.open("wb") as handle:
+        archive = _Zip(handle, top)
+        result = _write(archive, log, config, request, rows, events, sorted(selected), chosen, progress)
+        archive.archive.close()
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, final)
+    fsync_dir(out_dir)
+    digest = hashlib.sha256(final.read_bytes()).hexdigest()
+    progress("done", 1.0)
+    result.path, result.sha256 = final, digest
+    return result
+
+
+def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportRequest, rows: list[RawRow],
+           events: dict[int, LoggedEvent | None], selected: list[int], chosen: list[LoggedEvent],
+           progress: Progress) -> ExportResult:
+    result = ExportResult(Path(), "", 0, len(rows), len(chosen), 0)
+    progress("copying the original evidence files", 0.15)
+    manifest: list[dict[str, Any]] = []
+    files_by_sha: dict[str, str] = {}
+    wanted = [(seq, sha) for seq in selected if (e := events[seq]) is not None for sha in e.evidence]
+    for done, (seq, sha) in enumerate(wanted, 1):
+        event = events[seq]
+        assert event is not None
+        if request.redacted and event.kind in ("incident.report", "order.recorded"):
+            result.skipped.append(f"{sha} (her attachment to row {seq}; left out of the redacted copy)")
+            continue
+        if sha in files_by_sha:
+            continue
+        if not log.evidence.exists(sha):
+            result.skipped.append(f"{sha} (row {seq}; removed earlier, see its tombstone row)")
+            continue
+        data = log.evidence.read(sha)
+        kind = sniff(data[:4096])
+        name = f"evidence/{sha}.{kind.ext if kind else 'bin'}"
+        archive.add(name, data, compress=kind is None or kind.shown_as == "document")
+        files_by_sha[sha] = name
+        manifest.append({"file": name, "sha256": sha, "size": len(data), "capture_time": event.at.isoformat(),
+                         "recorded_time": event.recorded_at.isoformat(), "source": event.source, "row": seq,
+                         "kind": event.kind, "type": kind.mime.split(";")[0] if kind else "unknown"})
+        progress(f"copying evidence {done} of {len(wanted)}", 0.15 + 0.45 * done / len(wanted))
+    result.evidence_files = len(manifest)
+    progress("writing the log slice and its chain", 0.62)
+    chain_lines = [_chain_line(row, row.seq in selected, request.redacted) for row in rows]
+    archive.add("log/chain.jsonl", ("\n".join(chain_lines) + "\n").encode("utf-8"))
+    archive.add("log/selected.json", json.dumps(selected).encode("utf-8"))
+    checkpoints = [json.loads(r.content)["detail"] for r in rows if r.kind == CHECKPOINT_KIND]
+    archive.add("log/checkpoints.json", json.dumps(checkpoints, indent=1).encode("utf-8"))
+    key = log.key.public_b64
+    archive.add("device-public-key.txt", f"{key}\n".encode("ascii"))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["file", "sha256", "size", "capture_time", "recorded_time", "source",
+                                             "row", "kind", "type"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(manifest)
+    archive.add("manifest.csv", out.getvalue().encode("utf-8"))
+    progress("laying out the PDF report", 0.7)
+    items = _report_items(log, chosen, events, files_by_sha, request.redacted)
+    span = _span(request, chosen)
+    key_print = fingerprint(load_public_key_b64(key))
+    intro = [f"Device: {config.device_name}. Device key fingerprint: {key_print}.",
+             f"Incidents: {len(chosen)}, {span}. Made {datetime.now().astimezone():%d %B %Y %H:%M %Z}.",
+             "Times are local to the hub; the log also keeps UTC, the zone offset and whether the clock was "
+             "synchronised. Each row's hash is printed so it can be matched to log/chain.jsonl.",
+             ("REDACTED COPY: addresses, witnesses, and other personal details are left out; her attachments "
+              "are listed by hash only. " if request.redacted else "") + DISCOVERY_WARNING]
+    archive.add("report.pdf", build_report("Stalking incident log", intro, items), compress=False)
+    progress("writing the README, the certification template and verify.py", 0.9)
+    archive.add("README.txt", _readme(config, chosen, span, key_print, request.redacted, result.skipped).encode())
+    archive.add("certification.txt", _certification(config, manifest, span, key_print).encode("utf-8"))
+    archive.add("verify.py", VERIFY_SOURCE.read_bytes())
+    sums = "".join(f"{digest}  {name}\n" for name, digest in sorted(archive.sums.items())).encode("utf-8")
+    archive.add("SHA256SUMS", sums)
+    archive.add("SHA256SUMS.sig", (log.key.sign(sums) + "\n").encode("ascii"))
+    result.files = len(archive.sums)
+    return result
+
+
+def _chain_line(row: RawRow, selected: bool, redacted: bool) -> str:
+    link = {"seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash}
+    if not redacted or row.kind == CHECKPOINT_KIND:
+        return json.dumps({**link, "content": row.content}, ensure_ascii=False)
+    if not selected:
+        return json.dumps({**link, "omitted": True})
+    content = json.loads(row.content)
+    removed = sorted(k for k in content.get("detail", {}) if k in REDACTED_FIELDS)
+    if not removed:
+        return json.dumps({**link, "content": row.content}, ensure_ascii=False)
+    content["detail"] = {k: v for k, v in content["detail"].items() if k not in REDACTED_FIELDS}
+    return json.dumps({**link, "redacted": True, "removed": removed, "shown": content}, ensure_ascii=False)
+
+
+def _span(request: ExportRequest, chosen: list[LoggedEvent]) -> str:
+    start = request.start or chosen[0].at.astimezone().date()
+    end = request.end or chosen[-1].at.astimezone().date()
+    return f"from {start:%d %B %Y} to {end:%d %B %Y}"
+
+
+def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int, LoggedEvent | None],
+                  files: dict[str, str], redacted: bool) -> list[ReportItem]:
+    follow: dict[int, list[str]] = {}
+    for event in events.values():
+        if event is not None and (target := follows_up(event)) is not None:
+            text = event.detail.get("text") or event.detail.get("note") or event.kind
+            follow.setdefault(target, []).append(f"{event.at.astimezone():%d %b %Y %H:%M} {text}")
+    items = []
+    for event in chosen:
+        d = event.detail
+        witnesses = "; ".join(f"{w.get('name')}" + (f" ({w['contact']})" if w.get("contact") else "")
+                              for w in d.get("witnesses", []) if isinstance(w, dict))
+        police = ""
+        if d.get("police_called") is not None:
+            police = "Called" if d["police_called"] else "Not called"
+        for label, key in (("Officer", "officer_name"), ("Badge", "officer_badge"),
+                           ("Report no.", "police_report_number"), ("Order", "protective_order_ref")):
+            if d.get(key):
+                police += f"\n{label}: {d[key]}"
+        images, others = [], []
+        for sha in event.evidence:
+            name = files.get(sha)
+            if name is None:
+                others.append(f"Evidence {sha} (not in this copy)")
+            elif name.rsplit(".", 1)[-1] in ("jpg", "png", "webp"):
+                images.append((sha, log.evidence.read(sha)))
+            else:
+                others.append(f"Evidence {name}")
+        items.append(ReportItem(
+            seq=event.seq, when=f"{event.at.astimezone():%a %d %b %Y %H:%M}", kind=event.kind,
+            category=category_of(event), description=describe(event) if event.kind != "incident.report"
+            else str(d.get("description", "")),
+            location="" if redacted else str(d.get("location") or event.source),
+            witnesses="" if redacted else witnesses, police=police,
+            recorded_by="her" if event.kind == "incident.report" else "the hub (automatic)",
+            row_hash=event.hash, follow_ups=follow.get(event.seq, []), images=images, other_files=others))
+    return items
+
+
+def _readme(config: Config, chosen: Iterable[LoggedEvent], span: str, key_print: str, redacted: bool,
+            skipped: list[str]) -> str:
+    count = len(list(chosen))
+    left_out = "".join(f"  - {line}\n" for line in skipped) or "  (none)\n"
+    kind = "a REDACTED copy of " if redacted else ""
+    return f"""This folder is {kind}an evidence export from a Porchlight home-security hub ({config.device_name}).
+It covers {count} incident(s) {span}.
+
+WARNING: {DISCOVERY_WARNING}
+
+What is in it
+  report.pdf             The incidents laid out like a stalking incident log, with thumbnails.
+  evidence/              The original photos, clips and files, exactly as recorded, named by SHA-256.
+  manifest.csv           Each evidence file: its SHA-256, size, when it was captured, which camera or
+                         person it came from, and the log row that cites it.
+  log/chain.jsonl        The log rows from the first chosen incident to a signed checkpoint, each with
+                         the hash of the row before it, so that removing or changing a row shows.
+  log/selected.json      Which of those rows are the chosen incidents and what was added to them later.
+  log/checkpoints.json   The hub's signed statements of the log's state.
+  device-public-key.txt  The hub's public key (fingerprint {key_print}).
+  certification.txt      A template for a records custodian or the owner to certify the files, listing
+                         every hash. An attorney should review it before it is signed.
+  verify.py              Checks all of the above (see below).
+  SHA256SUMS(.sig)       The SHA-256 of every file, signed with the hub's key.
+
+How to check it
+  1. Install Python 3 and the "cryptography" package:   python3 -m pip install cryptography
+  2. In this folder run:                                   python3 verify.py
+  3. It prints OK, or FAIL with the name of every file (and log row) that is not as the hub made it.
+  4. Compare the device key fingerprint it prints with one received from the hub earlier (the daily
+     message to a contact, or a backup). If they match, these rows came from that hub.
+
+Files not included
+{left_out}
+Times are recorded in UTC with the hub's zone offset, a monotonic clock reading, the boot id and
+whether the clock was synchronised; the report shows local time.
+"""
+
+
+def _certification(config: Config, manifest: list[dict[str, Any]], span: str, key_print: str) -> str:
+    lines = "".join(f"  {m['sha256']}  {m['size']:>10} bytes  {m['capture_time'][:19]}  {m['file']}\n"
+                    for m in manifest) or "  (no evidence files)\n"
+    return f"""CERTIFICATION OF ELECTRONIC RECORDS (TEMPLATE: have an attorney review it before use)
+
+I, ______________________________, declare:
+
+1. I am the owner and operator of the Porchlight home-security device named "{config.device_name}",
+   and I am familiar with how it records events.
+2. The device records events automatically at or near the time they occur, as part of its regular
+   operation, into an append-only log in which each entry carries the cryptographic hash of the
+   entry before it. The device signs the state of the log with its own key
+   (public key fingerprint {key_print}).
+3. The files listed below were exported from the device on ______________ and are true copies of the
+   records it made {span}. Each file is identified by its SHA-256 hash value:
+
+{lines}
+4. The accompanying verify.py program recomputes these hash values and checks the log chain and the
+   device's signatures.
+
+I declare under penalty of perjury that the foregoing is true and correct.
+
+Date: ______________      Place: ______________________      Signature: ______________________
+"""

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Check a Porchlight evidence export. Needs Python 3.9+ and the "cryptography" package, nothing else.
+
+    python3 -m pip install cryptography
+    python3 verify.py            (inside the unzipped export folder)
+    python3 verify.py path/to/export-folder-or-zip
+
+It checks that no file was changed since the hub made the export, that the log rows form an
+unbroken hash chain, that the chain ends in a checkpoint signed by the hub's device key, and that
+every evidence file is the one the log rows name. Any problem names the file (and row) at fault.
+Exit status: 0 when everything checks out, 1 when anything does not.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+GENESIS = "0" * 64
+CHECKPOINT_KIND = "log.checkpoint"
+SUMS = "SHA256SUMS"
+SUMS_SIG = "SHA256SUMS.sig"
+
+
+class Folder:
+    """The export's files, from an unzipped folder or straight from the ZIP."""
+
+    def __init__(self, where: Path) -> None:
+        self.files: Dict[str, bytes] = {}
+        if where.is_file():
+            with zipfile.ZipFile(where) as archive:
+                for info in archive.infolist():
+                    if not info.is_dir():
+                        self.files[_inner(info.filename)] = archive.read(info)
+        else:
+            for path in sorted(where.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    self.files[path.relative_to(where).as_posix()] = path.read_bytes()
+
+    def get(self, name: str) -> Optional[bytes]:
+        return self.files.get(name)
+
+
+def _inner(name: str) -> str:
+    # The ZIP keeps everything under one top folder; names are reported without it.
+    parts = name.split("/", 1)
+    return parts[1] if len(parts) == 2 else parts[0]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def entry_hash(prev_hash: str, content: str) -> str:
+    return hashlib.sha256(f"{prev_hash}\n{content}".encode("utf-8")).hexdigest()
+
+
+def checkpoint_message(head_seq: int, head_hash: str, at: str) -> bytes:
+    return f"porchlight-checkpoint-v1\n{head_seq}\n{head_hash}\n{at}".encode("utf-8")
+
+
+def signature_ok(public_b64: str, signature_b64: str, message: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64))
+        key.verify(base64.b64decode(signature_b64), message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+class Report:
+    def __init__(self) -> None:
+        self.problems: List[str] = []
+        self.notes: List[str] = []
+
+    def fail(self, where: str, what: str) -> None:
+        self.problems.append(f"{where}: {what}")
+
+
+def check_sums(folder: Folder, key_b64: str, report: Report) -> None:
+    """Every file against SHA256SUMS, and SHA256SUMS against the device's signature."""
+    sums = folder.get(SUMS)
+    sig = folder.get(SUMS_SIG)
+    if sums is None:
+        report.fail(SUMS, "missing: the list of file hashes is gone")
+        return
+    if sig is None or not signature_ok(key_b64, sig.decode("ascii", "replace").strip(), sums):
+        report.fail(SUMS, "its signature (SHA256SUMS.sig) does not match: the list of file hashes was changed")
+    listed: Dict[str, str] = {}
+    for line in sums.decode("utf-8", "replace").splitlines():
+        if line.strip():
+            digest, _, name = line.partition("  ")
+            listed[name] = digest
+    for name, digest in listed.items():
+        data = folder.get(name)
+        if data is None:
+            report.fail(name, "missing from the export")
+        elif sha256(data) != digest:
+            report.fail(name, "changed since the export was made (its SHA-256 no longer matches SHA256SUMS)")
+    for name in folder.files:
+        if name not in listed and name not in (SUMS, SUMS_SIG):
+            report.fail(name, "not part of the export as made (added later)")
+
+
+def check_chain(folder: Folder, key_b64: str, report: Report) -> Dict[int, Dict[str, Any]]:
+    """The log rows: each links to the one before; full rows hash to their stored hash; checkpoints sign."""
+    name = "log/chain.jsonl"
+    data = folder.get(name)
+    rows: Dict[int, Dict[str, Any]] = {}
+    if data is None:
+        report.fail(name, "missing")
+        return rows
+    prev: Optional[str] = None
+    expected: Optional[int] = None
+    signed_to = 0
+    last_seq = 0
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        try:
+            row = json.loads(line)
+            seq = int(row["seq"])
+        except (ValueError, KeyError, TypeError):
+            report.fail(name, f"line {number} is not a log row")
+            continue
+        where = f"{name} row {seq}"
+        if expected is not None and seq != expected:
+            report.fail(where, f"out of order or missing rows (expected row {expected})")
+        if prev is not None and row.get("prev_hash") != prev:
+            report.fail(where, "does not link to the row before it")
+        if row.get("redacted"):
+            report.notes.append(f"row {seq}")
+            rows[seq] = dict(row.get("shown", {}), redacted=True)
+        elif "content" in row:
+            if entry_hash(row.get("prev_hash", ""), row["content"]) != row.get("hash"):
+                report.fail(where, "its content does not match its hash (the row was changed)")
+            content = json.loads(row["content"])
+            if content.get("seq") != seq:
+                report.fail(where, "its content carries another sequence number")
+            rows[seq] = content
+            if content.get("kind") == CHECKPOINT_KIND:
+                detail = content.get("detail", {})
+                message = checkpoint_message(int(detail.get("head_seq", -1)), str(detail.get("head_hash")),
+                                             str(detail.get("at")))
+                if detail.get("public_key") != key_b64:
+                    report.fail(where, "checkpoint signed by another key than device-public-key.txt")
+                elif not signature_ok(key_b64, str(detail.get("signature")), message):
+                    report.fail(where, "checkpoint signature is not valid")
+                elif int(detail.get("head_seq", -1)) != seq - 1 or detail.get("head_hash") != row.get("prev_hash"):
+                    report.fail(where, "checkpoint does not sign the row before it")
+                else:
+                    signed_to = seq - 1
+        prev = row.get("hash")
+        expected = seq + 1
+        last_seq = seq
+    if signed_to == 0:
+        report.fail(name, "no signed checkpoint: the rows cannot be tied to the device")
+    elif signed_to < last_seq - 1:
+        report.fail(name, f"rows after {signed_to} are not covered by a signed checkpoint")
+    return rows
+
+
+def check_evidence(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Report) -> int:
+    """Each evidence file hashes to its manifest line, and every hash a chosen incident cites is in the export."""
+    data = folder.get("manifest.csv")
+    if data is None:
+        report.fail("manifest.csv", "missing")
+        return 0
+    listed = set()
+    for line in csv.DictReader(io.StringIO(data.decode("utf-8", "replace"))):
+        name, digest = line.get("file", ""), line.get("sha256", "")
+        content = folder.get(name)
+        if content is None:
+            report.fail(name, "listed in manifest.csv but missing")
+        elif sha256(content) != digest:
+            report.fail(name, "changed: its SHA-256 does not match manifest.csv and the log")
+        listed.add(digest)
+    chosen = json.loads(folder.get("log/selected.json") or b"[]")
+    for seq in chosen:
+        row = rows.get(int(seq))
+        if row is None:
+            report.fail("log/selected.json", f"names row {seq}, which is not in log/chain.jsonl")
+            continue
+        for digest in row.get("evidence", []):
+            if digest not in listed:
+                report.fail(f"log row {seq}", f"cites evidence {digest[:16]}… which is not in this export")
+    return len(listed)
+
+
+def main(argv: List[str]) -> int:
+    where = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
+    folder = Folder(where)
+    report = Report()
+    key_file = folder.get("device-public-key.txt")
+    if key_file is None:
+        print("FAIL: device-public-key.txt: missing")
+        return 1
+    key_b64 = key_file.decode("ascii", "replace").split()[0]
+    check_sums(folder, key_b64, report)
+    rows = check_chain(folder, key_b64, report)
+    files = check_evidence(folder, rows, report)
+    digest = hashlib.sha256(base64.b64decode(key_b64)).hexdigest()
+    fingerprint = ":".join(digest[i:i + 4] for i in range(0, 32, 4))
+    print(f"Device key fingerprint: {fingerprint}")
+    print("  (compare it with the fingerprint in a daily message or backup received from the hub earlier)")
+    if report.problems:
+        for problem in report.problems:
+            print(f"FAIL: {problem}")
+        print(f"{len(report.problems)} problem(s): this export cannot be relied on as made.")
+        return 1
+    if report.notes:
+        print(f"This is a REDACTED copy: {len(report.notes)} rows had details removed by the hub, so those rows "
+              "cannot be checked one by one against the chain (the hub's signature on SHA256SUMS shows it made "
+              "this copy; the full export proves each row).")
+    print(f"OK: {len(folder.files)} files unchanged since the hub made them, {len(rows)} log rows checked, "
+          f"chain unbroken up to a signed checkpoint, {files} evidence files match their hashes.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,241 @@
+"""The dashboard's pages against a real log: incidents and charts, entries, uploads, contacts, check-in, live."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hub.events import Event, Severity
+from hub.log import IncidentLog
+from tests.conftest import SHARED_DATA, SmtpServer, Webhook, wait_for
+from tests.webtools import commands, make_app, owner, post, take_commands
+from web.services import LiveFrame
+
+FACES = SHARED_DATA / "faces"
+
+
+@pytest.fixture
+def app(data_dir: Path) -> Flask:
+    return make_app(data_dir, arming={"pin": "2468", "duress_pin": "1357"})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return owner(app)
+
+
+def _seed(log: IncidentLog) -> dict[str, int]:
+    """A month of a course of conduct: drive-bys on Friday evenings, a face at the door, her notes."""
+    now = datetime.now(timezone.utc)
+    seqs = {}
+    for day in range(0, 28, 7):
+        at = (now - timedelta(days=day)).replace(hour=19, minute=30)
+        seqs[f"pass{day}"] = log.append(Event("vehicle.match", "street_cam", Severity.WARNING,
+                                              {"vehicle": "grey golf", "plate": "KX12ABC"}, at=at))
+    jpeg = (FACES / "obama.jpg").read_bytes()
+    sha = log.evidence.put_bytes(jpeg)
+    seqs["face"] = log.append(Event("face.match", "front_cam", Severity.CRITICAL,
+                                    {"person": "him", "distance": 0.41}, evidence=(sha,), at=now - timedelta(days=2)))
+    seqs["note"] = log.append(Event("incident.report", "owner", Severity.NOTICE,
+                                    {"description": "A letter on the doorstep", "category": "intimidation"},
+                                    at=now - timedelta(days=1)))
+    log.append(Event("hub.heartbeat", "hub"))
+    return seqs
+
+
+def test_timeline_filters_and_pattern_charts(client: FlaskClient, data_dir: Path) -> None:
+    log = IncidentLog(data_dir)
+    seqs = _seed(log)
+    page = client.get("/incidents").get_data(as_text=True)
+    assert "6 incidents." in page and "heartbeat" not in page
+    assert page.count("<svg") == 3 and "Incidents by weekday and hour" in page and "Vehicle passes per day" in page
+    assert re.search(r"<title>\w{3} 19:00: 4</title>", page)  # the Friday-evening pattern shows in the heat map
+    only_cars = client.get("/incidents?kind=vehicle.match").get_data(as_text=True)
+    assert "4 incidents." in only_cars and "A letter on the doorstep" not in only_cars
+    mine = client.get("/incidents?category=intimidation").get_data(as_text=True)
+    assert "1 incident." in mine and "A letter on the doorstep" in mine
+    recent = (datetime.now() - timedelta(days=3)).date().isoformat()
+    assert "3 incidents." in client.get(f"/incidents?from={recent}").get_data(as_text=True)
+    bad = client.get("/incidents?from=yesterday&kind=<script>").get_data(as_text=True)
+    assert "is not a date like 2026-05-31" in bad and "<script>" not in bad
+    detail = client.get(f"/incidents/{seqs['face']}").get_data(as_text=True)
+    assert "hash is intact" in detail and "(verified)" in detail and "Is this him?" in detail
+    log.close()
+
+
+def test_incident_detail_adds_narrative_and_reviews_a_match(client: FlaskClient, data_dir: Path) -> None:
+    log = IncidentLog(data_dir)
+    seqs = _seed(log)
+    post(client, f"/incidents/{seqs['note']}/note", {"type": "narrative", "text": "He also rang twice at 23:10."})
+    post(client, f"/incidents/{seqs['pass0']}/review", {"verdict": "confirm", "note": "his car"})
+    take_commands(log)
+    page = client.get(f"/incidents/{seqs['note']}").get_data(as_text=True)
+    assert "He also rang twice at 23:10." in page and "A letter on the doorstep" in page
+    assert log.event(seqs["note"]).detail["description"] == "A letter on the doorstep"  # type: ignore[union-attr]
+    assert log.verify().ok
+    log.checkpoint()
+    assert "covered by the signed checkpoint" in client.get(f"/incidents/{seqs['note']}").get_data(as_text=True)
+    log.close()
+
+
+def test_manual_entry_with_attachments_checked_by_content(client: FlaskClient, data_dir: Path) -> None:
+    from io import BytesIO
+
+    voicemail = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)
+    response = post(client, "/entry", {"description": "He called from a new number", "category": "intimidation",
+                                       "tags": ["calls or messages"], "location": "phone",
+                                       "witness_name": ["Ann"], "witness_contact": ["555-0101"],
+                                       "attachments": [(BytesIO(voicemail), "voicemail.wav"),
+                                                       (BytesIO((FACES / "biden.jpg").read_bytes()), "shot.jpg")]},
+                    content_type="multipart/form-data")
+    assert response.status_code == 302 and "Entry+saved+with+2+attachments" in response.headers["Location"]
+    [(kind, detail)] = [c for c in commands(data_dir) if c[0] == "incident.report"]
+    assert detail["witnesses"] == [{"name": "Ann", "contact": "555-0101"}]
+    assert [a["name"] for a in detail["attachments"]] == ["voicemail.wav", "shot.jpg"]
+    log = IncidentLog(data_dir)
+    [seq] = [s for s in take_commands(log) if log.event(s).kind == "incident.report"]  # type: ignore[union-attr]
+    assert len(log.event(seq).evidence) == 2  # type: ignore[union-attr]
+    log.close()
+
+
+def test_uploads_of_the_wrong_type_or_too_large_are_refused_and_nothing_is_stored(
+        data_dir: Path) -> None:
+    from io import BytesIO
+
+    client = owner(make_app(data_dir, web={"tls": False, "max_upload_mb": 1}))
+    evidence = data_dir / "evidence"
+
+    def stored() -> int:
+        return sum(1 for p in evidence.rglob("*") if p.is_file())
+
+    before = stored()
+    disguised = post(client, "/entry", {"description": "x", "attachments": [
+        (BytesIO(b"\x7fELF\x02\x01\x01" + bytes(100)), "photo.jpg")]}, content_type="multipart/form-data")
+    text = disguised.get_data(as_text=True)
+    assert disguised.status_code == 400
+    assert "photo.jpg: its content is not a file type this dashboard accepts" in text and "nothing was stored" in text
+    mixed = post(client, "/entry", {"description": "x", "attachments": [
+        (BytesIO((FACES / "obama.jpg").read_bytes()), "ok.jpg"),
+        (BytesIO(b"MZ\x90\x00" + bytes(60)), "invoice.pdf")]}, content_type="multipart/form-data")
+    assert mixed.status_code == 400 and "invoice.pdf" in mixed.get_data(as_text=True)
+    huge = post(client, "/entry", {"description": "x", "attachments": [
+        (BytesIO(b"%PDF-1.4" + bytes(2 * 1024 * 1024)), "order.pdf")]}, content_type="multipart/form-data")
+    assert huge.status_code == 413 and "larger than the 1 MB limit. Nothing was stored." in huge.get_data(as_text=True)
+    photo = post(client, "/concern/person", {"name": "him", "photos": [(BytesIO(b"GIF89a" + bytes(50)), "him.gif")]},
+                 content_type="multipart/form-data")
+    assert photo.status_code == 400 and "him.gif: its content is a image/gif file" in photo.get_data(as_text=True)
+    assert stored() == before
+    assert [k for k, _ in commands(data_dir) if k == "incident.report"] == []
+    assert sum(1 for k, _ in commands(data_dir) if k == "input.rejected") == 2
+
+
+def test_person_of_concern_upload_gives_feedback_per_photo(client: FlaskClient, data_dir: Path) -> None:
+    from io import BytesIO
+
+    photos = [(BytesIO((FACES / name).read_bytes()), name) for name in ("obama.jpg", "two_people.jpg", "32bit.png")]
+    page = post(client, "/concern/person", {"name": "him", "photos": photos},
+                content_type="multipart/form-data").get_data(as_text=True)
+    assert "Accepted: obama.jpg: face found and enrolled" in page
+    assert "Rejected: two_people.jpg: 2 faces found" in page
+    assert "32bit.png" in page
+    assert "him: " in page and "photos enrolled." in page
+    enrolled = [d for k, d in commands(data_dir) if k == "person.enrolled"]
+    assert enrolled and enrolled[0]["person"] == "him"
+    vehicle = post(client, "/concern/vehicle", {"name": "grey golf", "plate": "KX12 ABC", "colour": "grey"},
+                   content_type="multipart/form-data").get_data(as_text=True)
+    assert "grey golf: 0 of 0 photos enrolled, plate KX12 ABC, colour grey." in vehicle
+    order = post(client, "/concern/order", {"court": "County Court", "number": "PO-123", "issued": "2026-10-01",
+                                            "terms": "no contact, 100 yards"}).get_data(as_text=True)
+    assert "Protective order recorded" in order and "PO-123" in order
+
+
+def test_contacts_added_tested_for_real_and_history_shown(client: FlaskClient, data_dir: Path,
+                                                          smtp_server: SmtpServer, webhook: Webhook) -> None:
+    saved = post(client, "/contacts/save", {"id": "ann", "name": "Ann next door", "tier": "1",
+                                            "notify": f"{smtp_server.url()}\n{webhook.url('/ann')}",
+                                            "events": ["panic", "face.match"], "can_acknowledge": "on"})
+    assert "Contact+Ann+next+door+saved" in saved.headers["Location"]
+    tested = post(client, "/contacts/ann/test")
+    assert "Test+delivered+on+every+channel" in tested.headers["Location"]
+    wait_for(lambda: smtp_server.messages and webhook.posts, 10, "the test message at both receivers")
+    assert b"This is a test from Porchlight" in smtp_server.messages[0]
+    bad = post(client, "/contacts/save", {"id": "Bad Id!", "notify": "x"})
+    assert bad.status_code == 400 and "lower-case letters" in bad.get_data(as_text=True)
+    empty = post(client, "/contacts/save", {"id": "bob", "notify": ""})
+    assert empty.status_code == 400 and "notify" in empty.get_data(as_text=True)
+    page = client.get("/contacts").get_data(as_text=True)
+    assert "Ann next door" in page and "mailto" in page.lower()
+    kinds = [k for k, d in commands(data_dir)]
+    assert "access.settings_changed" in kinds and "alert.test" in kinds
+    from hub.config import parse_config
+    from hub.contacts import ContactBook
+
+    book = ContactBook(parse_config({"data_dir": str(data_dir)}))
+    assert book.current()["ann"].events == ["panic", "face.match"]
+    assert (data_dir / "contacts.json").stat().st_mode & 0o077 == 0
+
+
+def test_checkin_timer_and_duress_checkin(client: FlaskClient, data_dir: Path) -> None:
+    post(client, "/checkin/start", {"minutes": "30"})
+    assert "Timer running" in client.get("/checkin").get_data(as_text=True)
+    normal = post(client, "/checkin/done", {"pin": "2468"})
+    assert "Checked+in" in normal.headers["Location"]
+    assert "No timer running" in client.get("/checkin").get_data(as_text=True)
+    duress = post(client, "/checkin/done", {"pin": "1357"})
+    assert duress.headers["Location"] == normal.headers["Location"]
+    assert [k for k, _ in commands(data_dir) if k.startswith(("checkin", "duress"))] == [
+        "checkin.start", "checkin.done", "checkin.done", "duress"]
+
+
+def test_signed_acknowledgement_link_works_once_without_login(data_dir: Path, webhook: Webhook) -> None:
+    from hub.acks import AckSigner
+    from hub.log import AlertRequest
+
+    app = make_app(data_dir, contacts={"ann": {"notify": [webhook.url()]}})
+    log = IncidentLog(data_dir)
+    log.append(Event("panic", "dashboard", Severity.CRITICAL),
+               [AlertRequest(Severity.CRITICAL, "panic", "panic", "dashboard")])
+    token = AckSigner(data_dir / "keys").sign(1, "ann")
+    stranger = app.test_client()
+    page = stranger.get(f"/ack/{token}")
+    assert page.status_code == 200 and "I'm on it" in page.get_data(as_text=True)
+    assert log.execute("SELECT acked_at FROM outbox") == [(None,)]  # a link preview must not acknowledge
+    done = post(stranger, f"/ack/{token}")
+    assert "you are on it" in done.get_data(as_text=True)
+    again = post(stranger, f"/ack/{token}")
+    assert again.status_code == 400 and "already acknowledged by ann" in again.get_data(as_text=True)
+    forged = post(stranger, f"/ack/{token[:-2]}xx")
+    assert forged.status_code == 400 and "not valid" in forged.get_data(as_text=True)
+    log.close()
+
+
+def test_live_view_streams_frames_and_marks_a_stale_camera(data_dir: Path) -> None:
+    from hub.config import parse_config
+    from web import create_app
+    from tests.webtools import set_up, login
+
+    jpeg = (FACES / "obama-240p.jpg").read_bytes()
+    frames = {"porch": LiveFrame(jpeg, 0.4), "yard": LiveFrame(jpeg, 42.0)}
+    config = parse_config({"data_dir": str(data_dir), "web": {"tls": False},
+                           "cameras": {"porch": {"source": "x.mp4"}, "yard": {"source": "y.mp4"},
+                                       "gate": {"source": "z.mp4"}}})
+    app = create_app(config, frames=frames.get)
+    client = app.test_client()
+    set_up(client)
+    login(client)
+    page = client.get("/live").get_data(as_text=True)
+    assert "porch: <span class=\"status-ok\">ok</span>" in page
+    assert "yard: <span class=\"status-stale\">stale</span>" in page and "42.0 s old" in page
+    assert "Offline: no picture from this camera." in page
+    with client.get("/live/porch.mjpg", buffered=False) as stream:
+        assert stream.mimetype == "multipart/x-mixed-replace"
+        first = next(stream.response)  # type: ignore[call-overload]
+        assert b"Content-Type: image/jpeg" in first and jpeg in first
+    assert client.get("/live/nope.mjpg").status_code == 404
+    home = client.get("/").get_data(as_text=True)
+    assert "status-stale" in home and "status-offline" in home

@@ -1,0 +1,60 @@
+"""Check-in: "I'm walking home, 30 minutes". If she does not check in, her contacts are told."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from hub.commands import PinCheck, checkin_request
+from web.services import services
+
+bp = Blueprint("checkin", __name__)
+
+
+def _due() -> datetime | None:
+    """When the running timer runs out, if one is running."""
+    log = services().log
+    latest = log.events(kind="checkin.*", newest_first=True, limit=20)
+    pending = [e for _, e in log.pending_commands() if e.kind.startswith("checkin.")]
+    for event in pending[::-1] + list(latest):
+        if event.kind == "checkin.start":
+            return event.at + timedelta(minutes=float(event.detail.get("minutes", 0)))
+        if event.kind in ("checkin.done", "checkin.missed"):
+            return None
+    return None
+
+
+@bp.route("/checkin")
+def index() -> str:
+    """The running timer, and the buttons."""
+    due = _due()
+    now = datetime.now(timezone.utc)
+    return render_template("checkin/index.html", due=due, overdue=due is not None and due < now,
+                           message=request.args.get("done"))
+
+
+@bp.route("/checkin/start", methods=["POST"])
+def start() -> Response:
+    """Start a timer of 5 minutes to 24 hours."""
+    try:
+        minutes = float(request.form.get("minutes", ""))
+    except ValueError:
+        minutes = 0
+    if not 5 <= minutes <= 24 * 60:
+        return redirect(url_for("checkin.index", done="Choose between 5 minutes and 24 hours."))
+    services().log.submit_command("checkin.start", "dashboard", {"minutes": minutes})
+    return redirect(url_for("checkin.index", done=f"Timer started: check in within {minutes:g} minutes."))
+
+
+@bp.route("/checkin/done", methods=["POST"])
+def done() -> Response:
+    """Check in with the PIN; the duress PIN looks the same and silently alerts everyone."""
+    found = services()
+    outcome = checkin_request(PinCheck(found.config.arming), request.form.get("pin"), "dashboard",
+                              datetime.now(timezone.utc))
+    for event in outcome.events:
+        found.log.submit_command(event.kind, event.source, dict(event.detail), severity=event.severity)
+    text = "Checked in. Thank you." if outcome.response["ok"] else "Wrong PIN: not checked in."
+    return redirect(url_for("checkin.index", done=text))

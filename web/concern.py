@@ -1,0 +1,159 @@
+"""The person and vehicle of concern: photos with feedback per photo, plate, colour, protective order."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from werkzeug.wrappers import Response
+
+from hub.errors import InputRejected
+from hub.events import Severity
+from hub.filetypes import PDF, PHOTO_TYPES
+from web.services import services
+from web.uploads import UploadRefused, Upload, check_all
+
+bp = Blueprint("concern", __name__)
+MAX_PHOTOS = 12
+
+
+@dataclass(frozen=True)
+class PhotoFeedback:
+    """One uploaded photo's outcome, in words."""
+
+    name: str
+    accepted: bool
+    message: str
+
+
+def _page(status: int = 200, **results: object) -> tuple[str, int]:
+    from hub.vision.faces import FaceLibrary
+    from hub.vision.vehicles import COLOUR_HUES, NEUTRAL_COLOURS, VehicleLibrary
+
+    config = services().config
+    people = FaceLibrary(config.data_dir / "people").people.values()
+    vehicles = VehicleLibrary(config.data_dir / "vehicles").vehicles.values()
+    log = services().log
+    orders: list[Any] = [e for _, e in log.pending_commands() if e.kind == "order.recorded"][::-1]
+    orders += log.events(kind="order.recorded", newest_first=True, limit=10)
+    return render_template("concern/index.html", people=[p for p in people if p.role == "concern"],
+                           vehicles=list(vehicles), orders=orders,
+                           colours=(*COLOUR_HUES, *NEUTRAL_COLOURS), **results), status
+
+
+@bp.route("/concern")
+def index() -> tuple[str, int]:
+    """What is enrolled, and the forms to add more."""
+    return _page()
+
+
+def _photos() -> list[Upload]:
+    uploads = check_all(request.files.getlist("photos"), PHOTO_TYPES, services().config.web.max_upload_mb << 20)
+    if not uploads:
+        raise UploadRefused("choose at least one photo")
+    if len(uploads) > MAX_PHOTOS:
+        raise UploadRefused(f"{len(uploads)} photos at once is too many; send at most {MAX_PHOTOS}")
+    return uploads
+
+
+def _in_files(uploads: list[Upload], folder: Path) -> list[Path]:
+    # Temporary names are ours (photo-1.jpg...); her file names are only ever shown back.
+    paths = []
+    for i, upload in enumerate(uploads, 1):
+        path = folder / f"photo-{i}.{upload.type.ext}"
+        path.write_bytes(upload.data)
+        paths.append(path)
+    return paths
+
+
+@bp.route("/concern/person", methods=["POST"])
+def person() -> tuple[str, int] | Response:
+    """Enrol photos of the person of concern; each photo is accepted or rejected with the reason."""
+    from hub.vision.faces import FaceLibrary
+
+    found = services()
+    name = request.form.get("name", "").strip()[:100]
+    if not name:
+        return _page(400, error="Give the person a name (any name you will recognise).")
+    try:
+        uploads = _photos()
+    except UploadRefused as err:
+        return _page(400, error=str(err))
+    library = FaceLibrary(found.config.data_dir / "people", found.config.recognition.tolerance)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = _in_files(uploads, Path(tmp))
+        results = library.enroll(name, paths, role="concern")
+    feedback = [PhotoFeedback(u.name, r.accepted, r.message.replace(p.name, u.name))
+                for u, r, p in zip(uploads, results, paths)]
+    stored = [{"name": u.name, "sha256": found.log.evidence.put_bytes(u.data)}
+              for u, r in zip(uploads, results) if r.accepted]
+    if stored:
+        found.log.submit_command("person.enrolled", "owner", {"person": name, "role": "concern", "photos": stored},
+                                 evidence=[s["sha256"] for s in stored], severity=Severity.NOTICE)
+    return _page(200 if stored else 400, feedback=feedback,
+                 message=f"{name}: {len(stored)} of {len(uploads)} photos enrolled.")
+
+
+@bp.route("/concern/vehicle", methods=["POST"])
+def vehicle() -> tuple[str, int] | Response:
+    """Enrol a vehicle: photos, plate and colour."""
+    from hub.vision.vehicles import VehicleLibrary
+
+    found = services()
+    name = request.form.get("name", "").strip()[:100]
+    plate = request.form.get("plate", "").strip()[:20] or None
+    colour = request.form.get("colour", "").strip() or None
+    if not name:
+        return _page(400, error="Give the vehicle a name (for example: his grey Golf).")
+    try:
+        uploads = _photos() if any(f.filename for f in request.files.getlist("photos")) else []
+        if not uploads and not plate:
+            raise UploadRefused("give at least a photo or the plate")
+    except UploadRefused as err:
+        return _page(400, error=str(err))
+    library = VehicleLibrary(found.config.data_dir / "vehicles", found.config.recognition.plate_max_errors,
+                             found.config.recognition.vehicle_min_score)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = _in_files(uploads, Path(tmp))
+            lines = library.enroll(name, paths, plate=plate, colour=colour)
+    except InputRejected as err:
+        return _page(400, error=str(err))
+    feedback = [PhotoFeedback(u.name, line.startswith("accepted"), line.replace(p.name, u.name))
+                for u, line, p in zip(uploads, lines, paths)]
+    stored = [{"name": u.name, "sha256": found.log.evidence.put_bytes(u.data)}
+              for u, f in zip(uploads, feedback) if f.accepted]
+    found.log.submit_command("vehicle.enrolled", "owner", {"vehicle": name, "plate": plate, "colour": colour,
+                                                           "photos": stored},
+                             evidence=[s["sha256"] for s in stored], severity=Severity.NOTICE)
+    return _page(feedback=feedback, message=f"{name}: {len(stored)} of {len(uploads)} photos enrolled"
+                 + (f", plate {plate}" if plate else "") + (f", colour {colour}" if colour else "") + ".")
+
+
+@bp.route("/concern/order", methods=["POST"])
+def order() -> tuple[str, int] | Response:
+    """Record the protective order: court, number, dates, terms, and the order itself as a PDF or photo."""
+    found = services()
+    form = request.form
+    detail: dict[str, object] = {k: form.get(k, "").strip()[:1000] or None
+                                 for k in ("court", "number", "issued", "expires", "terms", "distance")}
+    for key in ("issued", "expires"):
+        if detail[key]:
+            try:
+                date.fromisoformat(str(detail[key]))
+            except ValueError:
+                return _page(400, error=f"{key}: {detail[key]!r} is not a date like 2026-05-31")
+    if not detail["number"] and not detail["court"]:
+        return _page(400, error="Give at least the court or the order number.")
+    try:
+        uploads = check_all(request.files.getlist("document"), (PDF, *PHOTO_TYPES), found.config.web.max_upload_mb << 20)
+    except UploadRefused as err:
+        return _page(400, error=str(err))
+    shas = [found.log.evidence.put_bytes(u.data) for u in uploads]
+    detail["documents"] = [{"name": u.name, "sha256": sha} for u, sha in zip(uploads, shas)]
+    found.log.submit_command("order.recorded", "owner", detail, evidence=shas, severity=Severity.NOTICE)
+    return _page(message="Protective order recorded. Alerts and exports will name it.")

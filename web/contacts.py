@@ -1,0 +1,97 @@
+"""Trusted contacts: add and edit them, send a test message, see every delivery attempt."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from hub.config import ContactConfig
+from hub.contacts import ContactBook
+from hub.delivery import channel_name, send_test_message
+from hub.events import Severity
+from web.services import audit, services
+
+bp = Blueprint("contacts", __name__)
+CONTACT_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
+EVENT_CHOICES = ("panic", "duress", "face.match", "vehicle.match", "vehicle.loitering", "alarm.triggered",
+                 "checkin.missed", "camera.tamper", "sensor.tamper", "sensor.offline", "access.*")
+
+
+def _book() -> ContactBook:
+    return ContactBook(services().config)
+
+
+def _history(limit: int = 50) -> list[tuple[object, ...]]:
+    return services().log.execute(
+        "SELECT deliveries.id, deliveries.contact, deliveries.channel, deliveries.status, deliveries.attempts, "
+        "deliveries.sent_at, deliveries.last_error, outbox.kind, outbox.created_at, outbox.acked_by "
+        "FROM deliveries JOIN outbox ON outbox.id = deliveries.alert_id ORDER BY deliveries.id DESC LIMIT ?", (limit,))
+
+
+def _page(status: int = 200, **extra: object) -> tuple[str, int]:
+    book = _book()
+    contacts = book.current()
+    tests = services().log.events(kind="alert.test", newest_first=True, limit=10)
+    return render_template("contacts/index.html", contacts=contacts, from_dashboard=book.from_dashboard,
+                           channel_name=channel_name, history=_history(), tests=tests, choices=EVENT_CHOICES,
+                           accounts={a.contact: a for a in services().accounts.contacts()},
+                           **extra), status
+
+
+@bp.route("/contacts")
+def index() -> tuple[str, int]:
+    """Every contact, the form to add one, and delivery history."""
+    return _page(message=request.args.get("done"))
+
+
+@bp.route("/contacts/save", methods=["POST"])
+def save() -> tuple[str, int] | Response:
+    """Add or edit a contact (stored on the hub; used from the next alert on)."""
+    form = request.form
+    cid = form.get("id", "").strip().lower()
+    if not CONTACT_ID.fullmatch(cid):
+        return _page(400, error="Contact id: use lower-case letters, digits and _ (for example: neighbour_ann).")
+    notify = [line.strip() for line in form.get("notify", "").splitlines() if line.strip()]
+    try:
+        contact = ContactConfig(name=form.get("name", "").strip()[:100] or None, tier=int(form.get("tier") or 1),
+                                notify=notify, events=[e for e in form.getlist("events") if e in EVENT_CHOICES]
+                                or list(ContactConfig.model_fields["events"].default),
+                                quiet_hours=form.get("quiet_hours", "").strip() or None,
+                                can_acknowledge=form.get("can_acknowledge") == "on",
+                                digest=form.get("digest") == "on")
+    except (ValidationError, ValueError) as err:
+        words = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in err.errors()) \
+            if isinstance(err, ValidationError) else "tier: a number from 1 to 9"
+        return _page(400, error=f"Contact {cid}: {words}.")
+    new = cid not in _book().current()
+    _book().save(cid, contact)
+    audit("access.settings_changed", {"what": "contact added" if new else "contact edited", "contact": cid})
+    return redirect(url_for("contacts.index", done=f"Contact {contact.name or cid} saved."))
+
+
+@bp.route("/contacts/<cid>/remove", methods=["POST"])
+def remove(cid: str) -> Response:
+    """Remove a contact added on the dashboard."""
+    if not CONTACT_ID.fullmatch(cid):
+        abort(404)
+    if _book().remove(cid):
+        audit("access.settings_changed", {"what": "contact removed", "contact": cid})
+        return redirect(url_for("contacts.index", done=f"Contact {cid} removed."))
+    return redirect(url_for("contacts.index", done=f"{cid} comes from the config file; remove it there."))
+
+
+@bp.route("/contacts/<cid>/test", methods=["POST"])
+def test(cid: str) -> Response:
+    """Send a test message on every channel of one contact, now, and record the outcome."""
+    contact = _book().current().get(cid) if CONTACT_ID.fullmatch(cid) else None
+    if contact is None:
+        abort(404)
+    results = send_test_message(contact)
+    services().log.submit_command("alert.test", "dashboard", {"contact": cid, "results": results},
+                                  severity=Severity.INFO)
+    failed = [f"{r['channel']}: {r['error']}" for r in results if r["error"]]
+    done = ("Test delivered on every channel." if not failed else "Test FAILED on " + "; ".join(failed))
+    return redirect(url_for("contacts.index", done=done))

@@ -1,0 +1,55 @@
+"""The live view's frames from the running cameras: JPEG with the frame's age drawn on it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Sequence
+
+from web.health import STALE_SECONDS
+from web.services import LiveFrame
+
+JPEG_QUALITY = 70
+MAX_WIDTH = 960
+
+
+class CameraFrames:
+    """A frame provider over the hub's camera workers (anything with ``camera_id`` and ``grabber``)."""
+
+    def __init__(self, workers: Sequence[Any]) -> None:
+        self._workers = {w.camera_id: w for w in workers}
+        self._cache: dict[str, tuple[int, bool, LiveFrame]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, camera_id: str) -> LiveFrame | None:
+        worker = self._workers.get(camera_id)
+        grabbed = worker.grabber.latest() if worker is not None else None
+        if grabbed is None:
+            return None
+        age = time.monotonic() - grabbed.at
+        stale = age > STALE_SECONDS
+        with self._lock:
+            cached = self._cache.get(camera_id)
+            if cached is not None and cached[0] == grabbed.number and cached[1] == stale and not stale:
+                return LiveFrame(cached[2].jpeg, age)
+        jpeg = _encode(grabbed.image, age, stale)
+        frame = LiveFrame(jpeg, age)
+        with self._lock:
+            self._cache[camera_id] = (grabbed.number, stale, frame)
+        return frame
+
+
+def _encode(image: Any, age: float, stale: bool) -> bytes:
+    import cv2
+
+    height, width = image.shape[:2]
+    if width > MAX_WIDTH:
+        image = cv2.resize(image, (MAX_WIDTH, int(height * MAX_WIDTH / width)))
+    else:
+        image = image.copy()
+    text = f"STALE: {age:.0f} s old" if stale else f"{age:.1f} s old"
+    colour = (0, 0, 255) if stale else (255, 255, 255)
+    cv2.putText(image, text, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
+    cv2.putText(image, text, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, colour, 2, cv2.LINE_AA)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    return bytes(data) if ok else b""

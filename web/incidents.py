@@ -1,0 +1,217 @@
+"""The incident timeline with filters and pattern charts, and one incident in full."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from hub.chain import CHECKPOINT_KIND, Checkpoint, entry_hash
+from hub.events import LoggedEvent
+from hub.filetypes import sniff
+from hub.incident import CATEGORIES, INCIDENT_KINDS, category_of, describe, follows_up
+from web import charts
+from web.services import account, audit, services
+
+bp = Blueprint("incidents", __name__)
+
+MAX_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The timeline's filters, parsed from the query string (bad values are ignored and said so)."""
+
+    kind: str = ""
+    source: str = ""
+    category: str = ""
+    start: date | None = None
+    end: date | None = None
+    problem: str | None = None
+
+    @classmethod
+    def from_args(cls) -> "Filters":
+        args = request.args
+        problems = []
+        dates: list[date | None] = []
+        for name in ("from", "to"):
+            value = args.get(name, "").strip()
+            try:
+                dates.append(date.fromisoformat(value) if value else None)
+            except ValueError:
+                problems.append(f"{name} date {value!r} is not a date like 2026-05-31; it was ignored")
+                dates.append(None)
+        kind = args.get("kind", "")
+        category = args.get("category", "")
+        if kind and kind not in INCIDENT_KINDS:
+            problems.append(f"kind {kind!r} is not one the timeline knows; it was ignored")
+            kind = ""
+        if category and category not in CATEGORIES:
+            problems.append(f"category {category!r} is not known; it was ignored")
+            category = ""
+        return cls(kind, args.get("source", "")[:64], category, dates[0], dates[1], "; ".join(problems) or None)
+
+    def matches(self, event: LoggedEvent) -> bool:
+        local = event.at.astimezone().date()
+        return ((not self.kind or event.kind == self.kind) and (not self.source or event.source == self.source)
+                and (not self.category or category_of(event) == self.category)
+                and (self.start is None or local >= self.start) and (self.end is None or local <= self.end))
+
+
+def incidents(filters: Filters) -> list[LoggedEvent]:
+    """Incidents matching the filters, newest first."""
+    since = (datetime.combine(filters.start, time.min).astimezone() - timedelta(days=1)) if filters.start else None
+    rows = services().log.events(since=since, newest_first=True, limit=MAX_ROWS * 4)
+    return [e for e in rows if e.kind in INCIDENT_KINDS and filters.matches(e)][:MAX_ROWS]
+
+
+@bp.route("/incidents")
+def index() -> str:
+    """The timeline, its filters, and three pattern charts over the same selection."""
+    filters = Filters.from_args()
+    found = incidents(filters)
+    weekly: dict[date, Counter[str]] = defaultdict(Counter)
+    passes: Counter[date] = Counter()
+    for event in found:
+        local = event.at.astimezone().date()
+        weekly[local - timedelta(days=local.weekday())][category_of(event)] += 1
+        if event.kind == "vehicle.match":
+            passes[local] += 1
+    today = datetime.now(timezone.utc).astimezone().date()
+    first = filters.start or (min(passes) if passes else today - timedelta(days=29))
+    sources = sorted({e.source for e in found})
+    return render_template(
+        "incidents/index.html", events=found, filters=filters, describe=describe, category_of=category_of,
+        kinds=sorted(INCIDENT_KINDS), categories=CATEGORIES, sources=sources, error=filters.problem,
+        message=request.args.get("done"),
+        heatmap=Markup(charts.heatmap([e.at for e in found])),
+        weekly=Markup(charts.stacked_weeks(weekly, CATEGORIES)),
+        passes=Markup(charts.daily_bars(passes, first, filters.end or today)))
+
+
+def contact_may_see(seq: int) -> bool:
+    """A trusted contact sees only the events she or he was alerted about."""
+    who = account()
+    if who.role == "owner":
+        return True
+    rows = services().log.execute(
+        "SELECT 1 FROM outbox JOIN deliveries ON deliveries.alert_id = outbox.id "
+        "WHERE outbox.seq = ? AND deliveries.contact = ? LIMIT 1", (seq, who.contact or ""))
+    return bool(rows)
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """One evidence file on the detail page."""
+
+    sha256: str
+    size: int | None
+    mime: str
+    shown_as: str
+    problem: str | None
+
+
+def _evidence(shas: tuple[str, ...]) -> list[EvidenceView]:
+    store = services().log.evidence
+    views = []
+    for sha in shas:
+        path = store.path_for(sha)
+        if not path.exists():
+            views.append(EvidenceView(sha, None, "", "missing", "missing from the evidence store"))
+            continue
+        with path.open("rb") as handle:
+            kind = sniff(handle.read(64))
+        views.append(EvidenceView(sha, path.stat().st_size, kind.mime if kind else "application/octet-stream",
+                                  kind.shown_as if kind else "document", store.check(sha)))
+    return views
+
+
+def _chain_status(seq: int) -> tuple[bool, str]:
+    """Whether this row still hashes to what the chain says, and whether a signed checkpoint covers it."""
+    log = services().log
+    row = log.raw_row(seq)
+    if row is None or entry_hash(row.prev_hash, row.content) != row.hash:
+        return False, "This row no longer matches its hash: it was changed after it was written."
+    previous = log.raw_row(seq - 1)
+    if previous is not None and previous.hash != row.prev_hash:
+        return False, "This row does not link to the row before it: the chain is broken here."
+    later = log.execute("SELECT content FROM log WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1",
+                        (CHECKPOINT_KIND, seq))
+    if not later:
+        return True, "The row's hash is intact. No signed checkpoint covers it yet (one is made within minutes)."
+    import json
+
+    detail = json.loads(later[0][0])["detail"]
+    point = Checkpoint.from_json({"format": "porchlight-checkpoint-v1", **detail})
+    if point.public_key != log.key.public_b64 or not point.is_signed():
+        return False, "The checkpoint after this row does not carry this device's valid signature."
+    return True, f"The row's hash is intact and covered by the signed checkpoint of {point.at[:19]} UTC."
+
+
+@bp.route("/incidents/<int:seq>")
+def detail(seq: int) -> str:
+    """One row in full: what, when, evidence with hashes, verification, follow-ups."""
+    log = services().log
+    event = log.event(seq)
+    if event is None or not contact_may_see(seq):
+        abort(404)
+    follow_ups = [e for e in log.events(since=event.at - timedelta(days=1)) if follows_up(e) == seq]
+    ok, chain = _chain_status(seq)
+    evidence = _evidence(event.evidence)
+    if evidence:
+        audit("access.evidence_viewed", {"seq": seq, "files": len(evidence)})
+    return render_template("incidents/detail.html", event=event, evidence=evidence, chain_ok=ok, chain=chain,
+                           follow_ups=follow_ups, describe=describe, message=request.args.get("done"),
+                           fields=_fields(event))
+
+
+def _fields(event: LoggedEvent) -> list[tuple[str, str]]:
+    """The detail as label/value pairs, skipping machine-only values (face encodings)."""
+    out = []
+    for key, value in event.detail.items():
+        if key in ("encoding", "attachments", "photos"):
+            continue
+        if isinstance(value, (dict, list)):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else \
+                "; ".join(str(v) for v in value)
+        out.append((key.replace("_", " "), str(value)))
+    return out
+
+
+@bp.route("/incidents/<int:seq>/note", methods=["POST"])
+def note(seq: int) -> Response:
+    """Add narrative or a correction: a new row pointing at this one (the original never changes)."""
+    log = services().log
+    if log.event(seq) is None:
+        abort(404)
+    text = request.form.get("text", "").strip()
+    kind = request.form.get("type", "narrative")
+    if not text or len(text) > 20_000 or kind not in ("narrative", "correction"):
+        return redirect(url_for("incidents.detail", seq=seq, done="Write the text first (up to 20,000 characters)."))
+    log.submit_command("log.correction", "owner", {"corrects": seq, "text": text, "type": kind})
+    return redirect(url_for("incidents.detail", seq=seq, done=f"Your {kind} was added; the original stays as it was."))
+
+
+@bp.route("/incidents/<int:seq>/review", methods=["POST"])
+def review(seq: int) -> Response:
+    """Confirm or reject a face or vehicle match; a rejected face teaches the matcher not to repeat it."""
+    found = services()
+    event = found.log.event(seq)
+    verdict = request.form.get("verdict", "")
+    if event is None or event.kind not in ("face.match", "vehicle.match") or verdict not in ("confirm", "reject"):
+        abort(404)
+    family = event.kind.split(".")[0]
+    who = str(event.detail.get("person") or event.detail.get("vehicle") or "")
+    if family == "face" and verdict == "reject":
+        from hub.vision.faces import FaceLibrary
+
+        library = FaceLibrary(found.config.data_dir / "people", found.config.recognition.tolerance)
+        library.reject(who, list(event.detail.get("encoding") or []))
+    kind = f"{family}.{'confirmed' if verdict == 'confirm' else 'rejected'}"
+    found.log.submit_command(kind, "owner", {"match_seq": seq, "person" if family == "face" else "vehicle": who,
+                                             "note": request.form.get("note", "")[:2000] or None})
+    return redirect(url_for("incidents.detail", seq=seq, done=f"Match {kind.split('.')[1]}."))

@@ -1,0 +1,57 @@
+"""Live view: each camera as MJPEG with its frame age; a stale or offline camera says so."""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+from flask import Blueprint, Response, abort, render_template
+
+from web.health import STALE_SECONDS, camera_health
+from web.services import FrameProvider, LiveFrame, account, audit, services
+
+bp = Blueprint("live", __name__)
+FRAMES_PER_SECOND = 2.0
+# A stream ends after this long (the page offers to reload): no loop runs unbounded.
+STREAM_SECONDS = 600.0
+BOUNDARY = "porchlightframe"
+
+
+def _allowed() -> None:
+    who = account()
+    if who.role != "owner" and not who.live_view:
+        abort(403)
+
+
+@bp.route("/live")
+def index() -> str:
+    """Every camera, with its status and the age of its newest frame."""
+    _allowed()
+    found = services()
+    audit("access.live_viewed", {"cameras": len(found.config.cameras)})
+    ages = {cid: (frame.age_seconds if (frame := found.frames(cid)) else None) for cid in found.config.cameras}
+    return render_template("live/index.html", cameras=camera_health(found.config, found.log, found.frames),
+                           ages=ages, stale=STALE_SECONDS)
+
+
+def _stream(frames: FrameProvider, camera_id: str, deadline: float) -> Iterator[bytes]:
+    # Runs after the view returned (outside the app context): everything it needs is passed in.
+    last: LiveFrame | None = None
+    while time.monotonic() < deadline:
+        frame = frames(camera_id)
+        if frame is not None and frame is not last:
+            last = frame
+            yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n"
+                   f"X-Frame-Age: {frame.age_seconds:.1f}\r\n\r\n").encode() + frame.jpeg + b"\r\n"
+        time.sleep(1.0 / FRAMES_PER_SECOND)
+
+
+@bp.route("/live/<camera_id>.mjpg")
+def stream(camera_id: str) -> Response:
+    """The camera's frames as multipart JPEG (age printed onto each picture), for up to 10 minutes."""
+    _allowed()
+    found = services()
+    if camera_id not in found.config.cameras:
+        abort(404)
+    generator = _stream(found.frames, camera_id, time.monotonic() + STREAM_SECONDS)
+    return Response(generator, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")

@@ -1,0 +1,60 @@
+"""What every dashboard page reaches for: the log, accounts, sessions, config, camera frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from flask import current_app, g, request
+
+from hub.config import Config
+from hub.log import IncidentLog
+from web.accounts import Account, AccountStore
+from web.sessions import SessionStore
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """The newest frame of a camera as JPEG, and how old it is."""
+
+    jpeg: bytes
+    age_seconds: float
+
+
+FrameProvider = Callable[[str], LiveFrame | None]
+
+
+@dataclass
+class Services:
+    """Built once in create_app; pages get it with ``services()``."""
+
+    config: Config
+    log: IncidentLog
+    accounts: AccountStore
+    sessions: SessionStore
+    frames: FrameProvider
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def services() -> Services:
+    """The running app's services."""
+    found: Services = current_app.extensions["porchlight"]
+    return found
+
+
+def account() -> Account:
+    """The logged-in account (set by the login check before every private page)."""
+    found: Account = g.account
+    return found
+
+
+def audit(kind: str, detail: Mapping[str, Any] | None = None, *, who: str | None = None) -> None:
+    """Put a dashboard action on the record: who, from where, and what (``kind`` starts with access.)."""
+    name = who if who is not None else (g.account.name if getattr(g, "account", None) else None)
+    services().log.submit_command(kind, "dashboard", {"account": name, "address": request.remote_addr,
+                                                      **(detail or {})})
+
+
+def no_frames(camera_id: str) -> LiveFrame | None:
+    """The frame provider when no camera is running (the dashboard alone, as in most tests)."""
+    return None

@@ -1,0 +1,101 @@
+"""Settings: the certificate fingerprint, every open session, contact logins, the owner's password."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from hub.contacts import ContactBook
+from web.auth import MIN_PASSWORD
+from web.services import audit, services
+
+bp = Blueprint("settings_page", __name__)
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_.-]{2,64}")
+
+
+@bp.route("/settings")
+def index() -> str:
+    """Everything on one page."""
+    found = services()
+    return render_template("settings/index.html", fingerprint=current_app.config.get("TLS_FINGERPRINT"),
+                           tls=found.config.web.tls, sessions=found.sessions.open_sessions(), current=g.sid,
+                           accounts=found.accounts.contacts(), contacts=ContactBook(found.config).current(),
+                           codes_left=found.accounts.codes_left(), message=request.args.get("done"))
+
+
+@bp.route("/settings/sessions/end", methods=["POST"])
+def end_session() -> Response:
+    """End one session, or every session but this one."""
+    found = services()
+    sid = request.form.get("sid", "")
+    if sid == "all":
+        count = found.sessions.end_all(None, "ended by the owner", keep=g.sid)
+        audit("access.session_ended", {"sessions": count, "which": "all others"})
+        return redirect(url_for("settings_page.index", done=f"{count} other session(s) ended."))
+    ended = [s for s in found.sessions.open_sessions() if s.id == sid]
+    if ended and found.sessions.end(sid, "ended by the owner"):
+        audit("access.session_ended", {"sessions": 1, "account_ended": ended[0].account,
+                                       "from": ended[0].address})
+        if sid == g.sid:
+            session.clear()
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("settings_page.index", done="Session ended."))
+    return redirect(url_for("settings_page.index", done="That session had already ended."))
+
+
+@bp.route("/settings/password", methods=["POST"])
+def password() -> Response:
+    """Change the owner's password (the old one is needed); every other session ends."""
+    found = services()
+    new = request.form.get("new", "")
+    if not found.accounts.check("owner", request.form.get("old", "")):
+        return redirect(url_for("settings_page.index", done="The current password was wrong; nothing changed."))
+    if len(new) < MIN_PASSWORD or new != request.form.get("confirm"):
+        return redirect(url_for("settings_page.index",
+                                done=f"The new password needs {MIN_PASSWORD}+ characters, typed the same twice."))
+    found.accounts.set_password("owner", new)
+    count = found.sessions.end_all("owner", "password changed", keep=g.sid)
+    audit("access.settings_changed", {"what": "owner password changed", "sessions_ended": count})
+    return redirect(url_for("settings_page.index", done="Password changed; every other session of yours ended."))
+
+
+@bp.route("/settings/accounts", methods=["POST"])
+def add_account() -> Response:
+    """Give a trusted contact a login of their own (linked to one of the contacts)."""
+    found = services()
+    form = request.form
+    name, contact = form.get("name", "").strip(), form.get("contact", "")
+    if not ACCOUNT_NAME.fullmatch(name) or name == "owner":
+        return redirect(url_for("settings_page.index", done="Login name: 2 to 64 letters, digits, . _ or -."))
+    if contact not in ContactBook(found.config).current():
+        return redirect(url_for("settings_page.index", done="Choose which contact this login belongs to."))
+    pw = form.get("password", "")
+    if len(pw) < MIN_PASSWORD:
+        return redirect(url_for("settings_page.index", done=f"Their password needs {MIN_PASSWORD}+ characters."))
+    try:
+        found.accounts.add_contact(name, pw, contact, form.get("live_view") == "on")
+    except ValueError as err:
+        return redirect(url_for("settings_page.index", done=str(err)))
+    audit("access.settings_changed", {"what": "contact login added", "login": name, "contact": contact,
+                                      "live_view": form.get("live_view") == "on"})
+    return redirect(url_for("settings_page.index", done=f"Login {name} created for {contact}."))
+
+
+@bp.route("/settings/accounts/<name>", methods=["POST"])
+def change_account(name: str) -> Response:
+    """Allow or stop live view for a contact login, or revoke it (its sessions end at once)."""
+    found = services()
+    if found.accounts.get(name) is None or name == "owner":
+        return redirect(url_for("settings_page.index", done="No such login."))
+    action = request.form.get("action", "")
+    if action == "revoke":
+        found.accounts.revoke(name)
+        found.sessions.end_all(name, "login revoked")
+    elif action in ("live_on", "live_off"):
+        found.accounts.set_live_view(name, action == "live_on")
+    else:
+        return redirect(url_for("settings_page.index", done="Unknown action."))
+    audit("access.settings_changed", {"what": f"contact login {action}", "login": name})
+    return redirect(url_for("settings_page.index", done=f"Login {name}: done."))
