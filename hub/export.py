@@ -123,12 +123,18 @@ def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_d
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     final = out_dir / f"{top}.zip"
     tmp = final.with_suffix(".zip.tmp")
-    with tmp.open("wb") as handle:
-        archive = _Zip(handle, top)
-        result = _write(archive, log, config, request, rows, events, sorted(selected), chosen, progress)
-        archive.archive.close()
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with tmp.open("wb") as handle:
+            archive = _Zip(handle, top)
+            try:
+                result = _write(archive, log, config, request, rows, events, sorted(selected), chosen, progress)
+            finally:
+                archive.archive.close()
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half-written export is left behind
+        raise
     os.replace(tmp, final)
     fsync_dir(out_dir)
     digest = hashlib.sha256(final.read_bytes()).hexdigest()
@@ -231,7 +237,7 @@ def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int,
             follow.setdefault(target, []).append(f"{event.at.astimezone():%d %b %Y %H:%M} {text}")
     items = []
     for event in chosen:
-        d = event.detail
+        d = {k: v for k, v in event.detail.items() if not (redacted and k in REDACTED_FIELDS)}
         witnesses = "; ".join(f"{w.get('name')}" + (f" ({w['contact']})" if w.get("contact") else "")
                               for w in d.get("witnesses", []) if isinstance(w, dict))
         police = ""

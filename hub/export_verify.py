@@ -95,7 +95,9 @@ def check_sums(folder: Folder, key_b64: str, report: Report) -> None:
         report.fail(SUMS, "missing: the list of file hashes is gone")
         return
     if sig is None or not signature_ok(key_b64, sig.decode("ascii", "replace").strip(), sums):
-        report.fail(SUMS, "its signature (SHA256SUMS.sig) does not match: the list of file hashes was changed")
+        # Which of the two was changed cannot be told apart; either way the list is not the hub's.
+        report.fail(f"{SUMS_SIG} and {SUMS}", "the hub's signature does not match the list of file hashes: "
+                    "one of these two files was changed, so no file in this export can be relied on")
     listed: Dict[str, str] = {}
     for line in sums.decode("utf-8", "replace").splitlines():
         if line.strip():
@@ -140,9 +142,14 @@ def check_chain(folder: Folder, key_b64: str, report: Report) -> Dict[int, Dict[
             report.notes.append(f"row {seq}")
             rows[seq] = dict(row.get("shown", {}), redacted=True)
         elif "content" in row:
-            if entry_hash(row.get("prev_hash", ""), row["content"]) != row.get("hash"):
+            if entry_hash(row.get("prev_hash", ""), str(row["content"])) != row.get("hash"):
                 report.fail(where, "its content does not match its hash (the row was changed)")
-            content = json.loads(row["content"])
+            try:
+                content = json.loads(row["content"])
+                assert isinstance(content, dict)
+            except (ValueError, AssertionError):
+                report.fail(where, "its content is not a log entry")
+                continue
             if content.get("seq") != seq:
                 report.fail(where, "its content carries another sequence number")
             rows[seq] = content
@@ -183,12 +190,18 @@ def check_evidence(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Repo
         elif sha256(content) != digest:
             report.fail(name, "changed: its SHA-256 does not match manifest.csv and the log")
         listed.add(digest)
-    chosen = json.loads(folder.get("log/selected.json") or b"[]")
+    try:
+        chosen = [int(seq) for seq in json.loads(folder.get("log/selected.json") or b"[]")]
+    except (ValueError, TypeError):
+        report.fail("log/selected.json", "is not a list of row numbers")
+        chosen = []
     for seq in chosen:
         row = rows.get(int(seq))
         if row is None:
             report.fail("log/selected.json", f"names row {seq}, which is not in log/chain.jsonl")
             continue
+        if row.get("redacted"):
+            continue  # a redacted copy leaves her own attachments out on purpose (README lists them)
         for digest in row.get("evidence", []):
             if digest not in listed:
                 report.fail(f"log row {seq}", f"cites evidence {digest[:16]}… which is not in this export")
@@ -196,6 +209,14 @@ def check_evidence(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Repo
 
 
 def main(argv: List[str]) -> int:
+    try:
+        return check(argv)
+    except Exception as err:  # a damaged file must give an answer, not a traceback
+        print(f"FAIL: could not finish checking ({type(err).__name__}: {err}); the export is damaged")
+        return 1
+
+
+def check(argv: List[str]) -> int:
     where = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
     folder = Folder(where)
     report = Report()

@@ -73,10 +73,10 @@ def build_report(title: str, intro: list[str], items: list[ReportItem]) -> bytes
     pdf = _Pdf(title)
     pdf.add_page()
     pdf.set_font(pdf.family, "B", 15)
-    pdf.multi_cell(0, 8, pdf.text_of(title))
+    pdf.multi_cell(0, 8, pdf.text_of(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.family, "", 9)
     for line in intro:
-        pdf.multi_cell(0, 5, pdf.text_of(line))
+        pdf.multi_cell(0, 5, pdf.text_of(line), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     pdf.ln(2)
     _header(pdf)
@@ -115,15 +115,15 @@ def _row(pdf: _Pdf, item: ReportItem) -> None:
     for text, width in zip(cells, widths):
         pdf.rect(x, y, width, height)
         pdf.set_xy(x + 0.5, y + 1)
-        pdf.multi_cell(width - 1, 4, pdf.text_of(text or "-"))
+        pdf.multi_cell(width - 1, 4, pdf.text_of(text or "-"), align="L")
         x += width
     pdf.set_xy(pdf.l_margin, y + height)
     thumbs = [(sha, t) for sha, data in item.images if (t := _thumbnail(data)) is not None]
     if thumbs or item.other_files or item.row_hash:
         pdf.set_font(pdf.family, "", 6)
-        pdf.multi_cell(0, 3.5, pdf.text_of(f"Row hash {item.row_hash}"))
+        pdf.multi_cell(0, 3.5, pdf.text_of(f"Row hash {item.row_hash}"), new_x="LMARGIN", new_y="NEXT")
         for line in item.other_files:
-            pdf.multi_cell(0, 3.5, pdf.text_of(line))
+            pdf.multi_cell(0, 3.5, pdf.text_of(line), new_x="LMARGIN", new_y="NEXT")
         if thumbs:
             if pdf.get_y() + 42 > pdf.h - 15:
                 pdf.add_page()

@@ -168,7 +168,8 @@ def incident_log(data_dir: Path) -> Iterator[IncidentLog]:
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:
-    """Write a YAML config file and return its path."""
+    """Write a YAML config file and return its path. The dashboard listens on loopback only, on a free port."""
+    data = {**data, "web": data.get("web", {"host": "127.0.0.1", "port": free_port()})}
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 

@@ -1,0 +1,162 @@
+"""The court export: a ZIP that its own verify.py checks in a bare Python with only "cryptography"."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from hub.config import Config, parse_config
+from hub.events import Event, Severity
+from hub.export import ExportRequest, build_export
+from hub.log import IncidentLog
+from tests.conftest import SHARED_DATA
+
+FACES = SHARED_DATA / "faces"
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with only the "cryptography" package: no Porchlight, no hub code."""
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "cryptography"],
+                   check=True, timeout=300, capture_output=True)
+    probe = subprocess.run([str(python), "-c", "import hub"], capture_output=True, cwd="/", timeout=60)
+    assert probe.returncode != 0  # Porchlight is not importable there
+    return python
+
+
+def _seed(log: IncidentLog) -> list[int]:
+    now = datetime.now(timezone.utc)
+    photo = log.evidence.put_bytes((FACES / "obama.jpg").read_bytes())
+    voicemail = log.evidence.put_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(64))
+    log.append(Event("hub.started", "hub"))
+    seqs = [
+        log.append(Event("face.match", "front_cam", Severity.CRITICAL, {"person": "him", "distance": 0.4},
+                         evidence=(photo,), at=now - timedelta(days=3))),
+        log.append(Event("access.login", "dashboard", detail={"account": "owner", "address": "192.168.1.20"})),
+        log.append(Event("incident.report", "owner", Severity.NOTICE, {
+            "description": "He left a voicemail: ‘I know where you are’", "category": "intimidation",
+            "location": "14 Elm Street", "witnesses": [{"name": "Ann", "contact": "555-0101"}],
+            "police_called": True, "officer_name": "Officer Diaz", "police_report_number": "R-2026-0042",
+            "attachments": [{"sha256": voicemail, "name": "voicemail.wav", "size": 80}]},
+            evidence=(voicemail,), at=now - timedelta(days=1))),
+    ]
+    log.append(Event("log.correction", "owner", detail={"corrects": seqs[2], "text": "It was 21:40, not 21:30.",
+                                                          "type": "correction"}))
+    return [seqs[0], seqs[2]]
+
+
+@pytest.fixture
+def exported(tmp_path: Path) -> Iterator[tuple[Config, IncidentLog, list[int]]]:
+    config = parse_config({"data_dir": str(tmp_path / "data"), "device_name": "hall-hub"})
+    log = IncidentLog(config.data_dir)
+    yield config, log, _seed(log)
+    log.close()
+
+
+def _unzip(path: Path, where: Path) -> Path:
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(where)
+    [top] = list(where.iterdir())
+    return top
+
+
+def _verify(python: Path, folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(python), "verify.py"], cwd=folder, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"})
+
+
+def test_export_verifies_in_a_bare_python_and_any_changed_byte_is_named(
+        exported: tuple[Config, IncidentLog, list[int]], bare_python: Path, tmp_path: Path) -> None:
+    config, log, incidents = exported
+    stages: list[str] = []
+    result = build_export(log, config, ExportRequest(tuple(incidents)), tmp_path / "out",
+                          lambda stage, fraction: stages.append(stage))
+    assert result.incidents == 2 and result.evidence_files == 2 and stages[-1] == "done"
+    folder = _unzip(result.path, tmp_path / "unzipped")
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    for expected in ("README.txt", "manifest.csv", "log/chain.jsonl", "log/checkpoints.json", "report.pdf",
+                     "certification.txt", "verify.py", "device-public-key.txt", "SHA256SUMS", "SHA256SUMS.sig"):
+        assert expected in names
+    assert (folder / "report.pdf").read_bytes().startswith(b"%PDF-")
+    manifest = (folder / "manifest.csv").read_text()
+    assert manifest.startswith("file,sha256,size,capture_time,recorded_time,source,row,kind,type")
+    assert "front_cam" in manifest and "audio/wav" in manifest
+    certification = (folder / "certification.txt").read_text()
+    assert all(line.split(",")[1] in certification for line in manifest.splitlines()[1:])
+    assert "discovery" in (folder / "README.txt").read_text()
+    ok = _verify(bare_python, folder)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "OK:" in ok.stdout and "Device key fingerprint:" in ok.stdout
+    # The ZIP itself verifies too, unopened.
+    assert subprocess.run([str(bare_python), str(folder / "verify.py"), str(result.path)], capture_output=True,
+                          timeout=60).returncode == 0
+    # One byte changed in the middle of each file; for verify.py also one in its text, where it still runs.
+    changes = [(name, len((folder / name).read_bytes()) // 2) for name in names] + [("verify.py", 60)]
+    for name, offset in changes:
+        path = folder / name
+        original = path.read_bytes()
+        changed = bytearray(original)
+        changed[offset] ^= 0x01
+        path.write_bytes(bytes(changed))
+        try:
+            bad = _verify(bare_python, folder)
+        finally:
+            path.write_bytes(original)
+        assert bad.returncode == 1, name
+        if name == "verify.py" and offset != 60:
+            assert "verify.py" in bad.stdout + bad.stderr  # a script broken by the change cannot even run
+        else:
+            assert f"FAIL: {name}" in bad.stdout, (name, bad.stdout)
+
+
+def test_redacted_copy_leaves_out_her_details_and_still_verifies(
+        exported: tuple[Config, IncidentLog, list[int]], bare_python: Path, tmp_path: Path) -> None:
+    config, log, incidents = exported
+    result = build_export(log, config, ExportRequest(tuple(incidents), redacted=True), tmp_path / "out")
+    folder = _unzip(result.path, tmp_path / "unzipped")
+    everything = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.suffix != ".pdf")
+    for secret in (b"14 Elm Street", b"555-0101", b"192.168.1.20", b"Officer Diaz"):
+        assert secret not in everything, secret
+    assert b"R-2026-0042" in everything  # the police report number stays: it is what the reader needs
+    assert not list(folder.glob("evidence/*.wav"))  # her attachment is listed by hash only
+    ok = _verify(bare_python, folder)
+    assert ok.returncode == 0, ok.stdout
+    assert "REDACTED copy" in ok.stdout
+    original = log.event(incidents[1])
+    assert original is not None and original.detail["location"] == "14 Elm Street"  # the log is untouched
+    assert log.verify().ok
+
+
+def test_export_from_the_dashboard_shows_progress_and_is_logged(tmp_path: Path) -> None:
+    from tests.webtools import commands, make_app, owner, post
+
+    data = tmp_path / "data"
+    app = make_app(data)
+    log = IncidentLog(data)
+    incidents = _seed(log)
+    client = owner(app)
+    page = client.get("/export").get_data(as_text=True)
+    assert "Anything you share may reach him" in page and page.count('name="seq"') == 2
+    started = post(client, "/export", {"seq": [str(s) for s in incidents], "from": "2020-01-01", "to": "2100-01-01"})
+    status_url = started.headers["Location"]
+    deadline = time.monotonic() + 60
+    while "Download" not in (status := client.get(status_url).get_data(as_text=True)):
+        assert "could not be made" not in status, status
+        assert time.monotonic() < deadline, "the export did not finish in 60 s"
+        time.sleep(0.2)
+    with client.get(status_url + "/download") as download:
+        assert download.mimetype == "application/zip"
+        assert zipfile.ZipFile(__import__("io").BytesIO(download.get_data())).testzip() is None
+    kinds = [k for k, _ in commands(data)]
+    assert kinds.count("access.export") == 2  # made, then downloaded
+    log.close()
