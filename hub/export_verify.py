@@ -224,11 +224,17 @@ def check(argv: List[str]) -> int:
     if key_file is None:
         print("FAIL: device-public-key.txt: missing")
         return 1
-    key_b64 = key_file.decode("ascii", "replace").split()[0]
+    key_b64 = (key_file.decode("ascii", "replace").split() or [""])[0]
+    try:
+        raw_key = base64.b64decode(key_b64, validate=True)
+    except ValueError:
+        raw_key = b""
+    if len(raw_key) != 32:
+        report.fail("device-public-key.txt", "is not an Ed25519 public key (the file was changed)")
     check_sums(folder, key_b64, report)
     rows = check_chain(folder, key_b64, report)
     files = check_evidence(folder, rows, report)
-    digest = hashlib.sha256(base64.b64decode(key_b64)).hexdigest()
+    digest = hashlib.sha256(raw_key).hexdigest()
     fingerprint = ":".join(digest[i:i + 4] for i in range(0, 32, 4))
     print(f"Device key fingerprint: {fingerprint}")
     print("  (compare it with the fingerprint in a daily message or backup received from the hub earlier)")
