@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System packages the hub and its tests use. Installed with apt only where missing.
 APT_PACKAGES := mosquitto tesseract-ocr fonts-dejavu-core
+TEST_APT_PACKAGES := chromium
 FACE_RECOGNITION := face_recognition==1.3.0
 
 .PHONY: demo test venv system-deps install uninstall typecheck bench clean
@@ -16,7 +17,9 @@ demo: venv
 	@mosquitto -c config/demo-mosquitto.conf & broker=$$!; trap "kill $$broker 2>/dev/null" EXIT; \
 	$(BIN)/porchlight run --config config/demo.yaml --simulate
 
+# The browser tests drive Debian's chromium (Playwright's own browser download is never used).
 test: venv
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
 	$(BIN)/mypy
 	$(BIN)/pytest
 

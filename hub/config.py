@@ -287,6 +287,8 @@ class WebConfig(_Model):
     tls: bool = True
     idle_minutes: int = Field(15, ge=1, le=240)
     max_upload_mb: int = Field(25, ge=1, le=500)
+    # Where quick exit goes: a dull, common site that looks like ordinary browsing.
+    exit_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")] = "https://www.bbc.com/weather"
 
 
 class Config(_Model):

@@ -109,7 +109,7 @@ def test_quick_exit_ends_the_session(client: FlaskClient) -> None:
     set_up(client)
     login(client)
     exit_response = client.get("/exit")
-    assert exit_response.headers["Location"] == "https://www.bbc.com/weather"
+    assert exit_response.headers["Location"] == "https://www.bbc.com/weather"  # the default neutral site
     assert client.get("/").headers["Location"] == "/login"
     assert 'id="quick-exit"' in client.get("/login").get_data(as_text=True)
 
@@ -229,3 +229,11 @@ def test_evidence_urls_refuse_traversal_and_unknown_hashes(app: Flask, data_dir:
     for attempt in ("../../porchlight.db", "..%2F..%2Fweb.db", "0" * 16 + "/../../x", "abc"):
         assert client.get(f"/export/{attempt}/download").status_code == 404, attempt
         assert client.get(f"/export/{attempt}").status_code == 404, attempt
+
+
+def test_a_stray_request_does_not_spoil_the_login_form(client: FlaskClient) -> None:
+    set_up(client)
+    token = csrf(client, "/login")
+    client.get("/favicon.ico")  # browsers ask for it while she types; it must not reset the form's token
+    response = client.post("/login", data={"csrf_token": token, "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/"

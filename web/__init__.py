@@ -24,7 +24,6 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup", "auth.exit", "auth.rec
 # What a trusted contact may open; everything else is the owner's alone.
 CONTACT_ENDPOINTS = {"alerts.index", "alerts.acknowledge", "incidents.detail", "evidence.file",
                      "resources.index", "auth.logout", "live.index", "live.stream"}
-EXIT_URL = "https://www.bbc.com/weather"
 
 
 def _secret_key(data_dir: Path) -> bytes:
@@ -51,7 +50,7 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
         SESSION_COOKIE_SECURE=web.tls,
         MAX_CONTENT_LENGTH=web.max_upload_mb * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which idles out on its own
-        EXIT_URL=EXIT_URL,
+        EXIT_URL=web.exit_url,
         TLS_FINGERPRINT=None,
     )
     app.config.update(settings or {})
@@ -80,7 +79,9 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
         name = found.sessions.touch(str(session.get("sid", ""))) if "sid" in session else None
         who = found.accounts.get(name) if name else None
         if who is None:
-            session.clear()
+            # Only the login goes: a stray request (a favicon, a second tab) must not wipe the CSRF token
+            # of the login form she is about to send.
+            session.pop("sid", None)
             return redirect(url_for("auth.login"))
         g.account = who
         g.sid = session["sid"]
@@ -97,7 +98,7 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # Flask-WTF checks the referrer on HTTPS; nothing leaves the LAN
         response.headers["Cache-Control"] = "no-store"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if web.tls:

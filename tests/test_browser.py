@@ -1,0 +1,223 @@
+"""The dashboard in a real browser (Debian's chromium driven by Playwright) against a running hub.
+
+Walks what she does: first-run setup, login, arm and disarm, upload his photo, add an entry with an
+attachment, open an incident, export and check it, quick exit. Saves a screenshot of every page to
+docs/screenshots/ (linked from the README).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from hub.events import Event, Severity
+from hub.log import IncidentLog
+from tests.conftest import PORCHLIGHT, REPO, SHARED_DATA, Webhook, free_port, wait_for, write_config
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = REPO / "docs" / "screenshots"
+PASSWORD = "a long and private passphrase"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+
+def _seed(data: Path) -> None:
+    """Six weeks of drive-bys and one face at the door, so the charts show a pattern."""
+    from hub.vision.synthetic import car
+
+    import cv2
+
+    log = IncidentLog(data)
+    now = datetime.now(timezone.utc)
+    ok, jpeg = cv2.imencode(".jpg", car((90, 90, 90), "KX12 ABC"))
+    snapshot = log.evidence.put_bytes(bytes(jpeg))
+    for day in range(42, 0, -1):
+        if day % 7 in (2, 5) or day < 6:
+            at = (now - timedelta(days=day)).replace(hour=18 + day % 3, minute=10)
+            log.append(Event("vehicle.match", "street_cam", Severity.WARNING,
+                             {"vehicle": "grey hatchback", "plate": "KX12ABC"}, evidence=(snapshot,), at=at))
+    face = log.evidence.put_bytes((SHARED_DATA / "faces" / "obama-480p.jpg").read_bytes())
+    log.append(Event("face.match", "front_cam", Severity.CRITICAL, {"person": "him", "distance": 0.42},
+                     evidence=(face,), at=now - timedelta(days=3, hours=2)))
+    log.close()
+
+
+@pytest.fixture
+def weather(webhook: Webhook) -> str:
+    """The neutral site quick exit goes to, here a local page (the test machine has no internet)."""
+    return webhook.url("/weather").replace("json://", "http://")
+
+
+@pytest.fixture
+def hub_url(tmp_path: Path, weather: str) -> Iterator[str]:
+    """A running ``porchlight run`` with a looping street camera, served over HTTPS on loopback."""
+    from hub.vision.synthetic import car, drive_by_video
+
+    data = tmp_path / "data"
+    _seed(data)
+    video = drive_by_video(car((90, 90, 90), "KX12 ABC"), tmp_path / "street.mp4", seconds=4.0)
+    port = free_port()
+    config = write_config(tmp_path / "porchlight.yaml", {
+        "data_dir": str(data), "device_name": "hall", "gpio": {"pin_factory": "mock"},
+        "mqtt": {"enabled": False}, "arming": {"pin": "2468", "duress_pin": "1357", "exit_delay_seconds": 0},
+        "sensors": {"front_door": {"kind": "door", "label": "Front door", "gpio": {"pin": 17}}},
+        "cameras": {"street_cam": {"source": str(video), "label": "Street", "loop": True, "fps": 2,
+                                   "faces": False}},
+        "contacts": {"ann": {"name": "Ann next door", "notify": ["json://127.0.0.1:9/none"]}},
+        "web": {"host": "127.0.0.1", "port": port, "tls": True, "exit_url": weather}})
+    out = tmp_path / "hub.out"
+    with out.open("w") as handle:
+        process = subprocess.Popen([*PORCHLIGHT, "run", "--config", str(config)], cwd=REPO, stdout=handle,
+                                   stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "Dashboard: " in out.read_text(), 60, "the dashboard to start")
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Any]:
+    """A headless chromium page (flags keep it from reaching for Google's services)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        context = browser.new_context(ignore_https_errors=True, viewport={"width": 1100, "height": 800},
+                                      accept_downloads=True)
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _until(page: Any, url: str, text: str, seconds: float = 20) -> None:
+    """Reload until the page shows ``text`` (the hub takes dashboard commands within a second)."""
+    def shown() -> bool:
+        page.goto(url)
+        return text in page.content()
+    wait_for(shown, seconds, f"{text!r} on {url}", interval=0.5)
+
+
+def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path, weather: str) -> None:
+    # First visit: no default password; she creates hers and sees her recovery codes once.
+    page.goto(hub_url + "/")
+    assert page.url.endswith("/setup")
+    _shot(page, "01-setup")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("ul.codes")
+    assert page.locator("ul.codes li").count() == 8
+    _shot(page, "02-recovery-codes")
+    page.click("text=I have kept them safe: log in")
+    page.wait_for_url("**/login")
+    _shot(page, "03-login")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(hub_url + "/")
+
+    # Arm (no PIN), then disarm with the PIN; the running hub records both.
+    page.click("text=Arm away")
+    _until(page, hub_url + "/", "Mode: away")
+    page.fill("input[name=pin]", "2468")
+    page.click("text=Disarm")
+    _until(page, hub_url + "/", "Mode: disarmed")
+    _shot(page, "04-home")
+
+    # His photo: accepted with a face found; a group photo is refused with the reason.
+    page.goto(hub_url + "/concern")
+    page.fill("form[action='/concern/person'] input[name=name]", "him")
+    page.set_input_files("form[action='/concern/person'] input[name=photos]",
+                         [str(SHARED_DATA / "faces" / "obama.jpg"), str(SHARED_DATA / "faces" / "two_people.jpg")])
+    page.click("form[action='/concern/person'] button")
+    assert "Accepted: obama.jpg: face found and enrolled" in page.content()
+    assert "Rejected: two_people.jpg: 2 faces found" in page.content()
+    _shot(page, "05-person-and-vehicle")
+
+    # A manual entry with a screenshot attached.
+    page.goto(hub_url + "/entry")
+    _shot(page, "06-new-entry")
+    page.fill("textarea[name=description]", "A note under the wiper: 'I saw you at the gym'")
+    page.select_option("select[name=category]", "intimidation")
+    page.set_input_files("input[name=attachments]", str(SHARED_DATA / "faces" / "32bit.png"))
+    page.click("text=Save the entry")
+    assert "Entry saved with 1 attachment" in page.content()
+    _until(page, hub_url + "/incidents", "A note under the wiper")
+    _shot(page, "07-incidents")
+
+    # The entry in full: the attachment with its hash, verified.
+    page.click("text=A note under the wiper")
+    assert "(verified)" in page.content() and "hash is intact" in page.content()
+    _shot(page, "08-incident-detail")
+
+    # Export everything and check it with its own verify.py.
+    page.goto(hub_url + "/export?from=2000-01-01")
+    assert "Anything you share may reach him" in page.content()
+    _shot(page, "09-export")
+    page.click("text=Build the export")
+    page.wait_for_selector("#download", timeout=60_000)
+    _shot(page, "10-export-ready")
+    with page.expect_download() as download_info:
+        page.click("#download")
+    archive = tmp_path / "export.zip"
+    download_info.value.save_as(str(archive))
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(tmp_path / "export")
+    [folder] = list((tmp_path / "export").iterdir())
+    checked = subprocess.run([sys.executable, "verify.py"], cwd=folder, capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout
+
+    # The other pages, for the record.
+    for path, name in (("/live", "11-live"), ("/contacts", "12-contacts"), ("/checkin", "13-checkin"),
+                       ("/help", "14-safety-help"), ("/settings", "15-settings"), ("/alerts", "16-alerts")):
+        page.goto(hub_url + path)
+        if path == "/live":
+            page.wait_for_function("document.querySelector('img.live') && document.querySelector('img.live').naturalWidth > 0")
+        _shot(page, name)
+    page.goto(hub_url + "/settings")
+    assert page.locator("#fingerprint").inner_text().count(":") == 31  # the certificate's, for her to compare
+
+    # Quick exit: Esc twice leaves for a weather page and the session is over.
+    page.goto(hub_url + "/incidents")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.wait_for_url(weather)
+    page.goto(hub_url + "/incidents")
+    assert page.url.endswith("/login")
+
+
+def test_quick_exit_button_and_lockout_in_the_browser(hub_url: str, page: Any, weather: str) -> None:
+    page.goto(hub_url + "/setup")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("ul.codes")
+    page.goto(hub_url + "/login")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(hub_url + "/")
+    page.click("#quick-exit")
+    page.wait_for_url(weather)
+    page.go_back()
+    page.goto(hub_url + "/")
+    assert page.url.endswith("/login")
+    for _ in range(5):
+        page.fill("input[name=password]", "his old guess")
+        page.click("button[type=submit]")
+    assert "Too many wrong passwords" in page.content()
+    _shot(page, "17-lockout")
