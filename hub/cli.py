@@ -10,7 +10,7 @@ import re
 import signal
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
@@ -343,6 +343,30 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
     return 1 if any(r["error"] for r in results) else 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export every incident between two days (local time) as a verifiable ZIP; print where it is."""
+    from hub.export import DISCOVERY_WARNING, ExportError, ExportRequest, build_export
+    from hub.incident import INCIDENT_KINDS
+
+    config = _config(args)
+    with _open_log(args) as log:
+        since = datetime.combine(args.start, datetime.min.time()).astimezone() if args.start else None
+        seqs = tuple(e.seq for e in log.events(since=since, kinds=list(INCIDENT_KINDS))
+                     if args.end is None or e.at.astimezone().date() <= args.end)
+        try:
+            result = build_export(log, config, ExportRequest(seqs, args.start, args.end, args.redacted),
+                                  Path(args.out), lambda stage, fraction: print(f"{fraction:4.0%} {stage}"))
+        except ExportError as err:
+            print(f"no export: {err}", file=sys.stderr)
+            return 1
+        log.append(Event("access.export", "cli", Severity.NOTICE, {
+            "incidents": result.incidents, "files": result.files, "redacted": args.redacted,
+            "zip": result.path.name, "zip_sha256": result.sha256}))
+    print(f"{result.path}\nSHA-256 {result.sha256}\n{result.incidents} incidents, {result.evidence_files} evidence "
+          f"files. Check it with: python3 verify.py (inside the unzipped folder)\n{DISCOVERY_WARNING}")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """Write an encrypted backup; the first time, print the key as a recovery sheet."""
     from hub.backup import backup, key_to_text, load_or_create_key
@@ -464,6 +488,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", parents=[common], help="check what the hub depends on")
     doctor.set_defaults(func=cmd_doctor)
+
+    exp = sub.add_parser("export", parents=[common], help="make the court/advocate ZIP (verify.py inside)")
+    exp.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD", help="first day")
+    exp.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD", help="last day")
+    exp.add_argument("--redacted", action="store_true", help="leave out addresses, witnesses, her attachments")
+    exp.add_argument("--out", required=True, metavar="DIR", help="where the ZIP goes")
+    exp.set_defaults(func=cmd_export)
 
     back = sub.add_parser("backup", parents=[common], help="write an encrypted backup")
     back.add_argument("--to", required=True, metavar="DIR", help="a USB disk, a network share...")

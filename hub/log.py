@@ -316,9 +316,14 @@ class IncidentLog:
         source: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        kinds: Sequence[str] | None = None,
     ) -> list[LoggedEvent]:
-        """Rows as LoggedEvents, filtered; ``kind`` may end in ``.*`` for a family."""
-        clauses, args = [], []
+        """Rows as LoggedEvents, filtered; ``kind`` may end in ``.*`` for a family; ``kinds`` is any of these."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if kinds is not None:
+            clauses.append(f"kind IN ({', '.join('?' for _ in kinds)})")
+            args.extend(kinds)
         if since is not None:
             clauses.append("at >= ?")
             args.append(_iso(since))

@@ -31,3 +31,12 @@ def test_every_command_in_the_readme_exists() -> None:
         if words[0] == "log":
             log_parser = subcommands["log"]
             assert words[1] in log_parser._subparsers._group_actions[0].choices, line  # type: ignore[union-attr]
+
+
+def test_every_screenshot_the_readme_links_exists_and_every_page_has_one() -> None:
+    readme = (REPO / "README.md").read_text()
+    linked = set(re.findall(r"\((docs/screenshots/[\w-]+\.png)\)", readme))
+    assert len(linked) >= 15
+    for path in linked:
+        assert (REPO / path).is_file(), path
+        assert (REPO / path).read_bytes().startswith(b"\x89PNG"), path

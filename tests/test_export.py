@@ -159,3 +159,19 @@ def test_export_from_the_dashboard_shows_progress_and_is_logged(tmp_path: Path) 
     kinds = [k for k, _ in commands(data)]
     assert kinds.count("access.export") == 2  # made, then downloaded
     log.close()
+
+
+def test_export_from_the_command_line(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    data = tmp_path / "data"
+    log = IncidentLog(data)
+    _seed(log)
+    log.close()
+    done = run_cli("export", "--data", str(data), "--from", "2000-01-01", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    [archive] = list((tmp_path / "out").glob("porchlight-export-*.zip"))
+    assert str(archive) in done.stdout and "2 incidents, 2 evidence files" in done.stdout
+    assert "may reach him" in done.stdout
+    none = run_cli("export", "--data", str(data), "--from", "2099-01-01", "--out", str(tmp_path / "out"))
+    assert none.returncode == 1 and "choose at least one incident" in none.stderr

@@ -51,8 +51,8 @@ def index() -> str:
     """The range, the incidents in it (all ticked), the redaction choice and the warning."""
     start, end, problem = _range()
     since = datetime.combine(start, time.min).astimezone()
-    found = [e for e in services().log.events(since=since, limit=20000)
-             if e.kind in INCIDENT_KINDS and e.at.astimezone().date() <= end]
+    found = [e for e in services().log.events(since=since, kinds=list(INCIDENT_KINDS), limit=20000)
+             if e.at.astimezone().date() <= end]
     return render_template("export/index.html", start=start, end=end, incidents=found, describe=describe,
                            warning=DISCOVERY_WARNING, error=problem)
 

@@ -14,12 +14,13 @@ from hub.incident import INCIDENT_KINDS, describe
 from web.services import services
 
 bp = Blueprint("home", __name__)
-ACCESS_KINDS = ("access.login", "access.login_failed", "access.new_device", "access.evidence_viewed",
+ACCESS_KINDS = ("access.login", "access.live_viewed", "access.login_failed", "access.new_device", "access.evidence_viewed",
                 "access.export", "access.settings_changed", "access.recovery_code_used", "access.session_ended")
 ACCESS_WORDS = {"access.login": "login", "access.login_failed": "FAILED login",
                 "access.new_device": "login from a NEW device", "access.evidence_viewed": "evidence viewed",
                 "access.export": "export made", "access.settings_changed": "settings changed",
-                "access.recovery_code_used": "recovery code used", "access.session_ended": "session ended"}
+                "access.recovery_code_used": "recovery code used", "access.session_ended": "session ended",
+                "access.live_viewed": "live cameras viewed"}
 
 
 @bp.route("/")
@@ -28,10 +29,10 @@ def index() -> str:
     found = services()
     log = found.log
     state = ArmState.from_json(log.get_state("arm"))
-    recent = log.events(newest_first=True, limit=500)
     pending = [event for _, event in log.pending_commands()]
-    access = [e for e in pending[::-1] + recent if e.kind in ACCESS_KINDS][:12]
-    incidents = [e for e in recent if e.kind in INCIDENT_KINDS][:10]
+    access = ([e for e in pending[::-1] if e.kind in ACCESS_KINDS]
+              + log.events(newest_first=True, limit=12, kinds=ACCESS_KINDS))[:12]
+    incidents = log.events(newest_first=True, limit=10, kinds=list(INCIDENT_KINDS))
     return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
                            incidents=incidents, describe=describe, message=request.args.get("done"),
                            sensors=sensor_health(found.config, log),

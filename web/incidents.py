@@ -65,8 +65,10 @@ class Filters:
 def incidents(filters: Filters) -> list[LoggedEvent]:
     """Incidents matching the filters, newest first."""
     since = (datetime.combine(filters.start, time.min).astimezone() - timedelta(days=1)) if filters.start else None
-    rows = services().log.events(since=since, newest_first=True, limit=MAX_ROWS * 4)
-    return [e for e in rows if e.kind in INCIDENT_KINDS and filters.matches(e)][:MAX_ROWS]
+    kinds = [filters.kind] if filters.kind else list(INCIDENT_KINDS)
+    rows = services().log.events(since=since, newest_first=True, kinds=kinds,
+                                 source=filters.source or None, limit=MAX_ROWS * 2)
+    return [e for e in rows if filters.matches(e)][:MAX_ROWS]
 
 
 @bp.route("/incidents")
@@ -113,9 +115,10 @@ class EvidenceView:
     mime: str
     shown_as: str
     problem: str | None
+    name: str = ""
 
 
-def _evidence(shas: tuple[str, ...]) -> list[EvidenceView]:
+def _evidence(shas: tuple[str, ...], names: dict[str, str]) -> list[EvidenceView]:
     store = services().log.evidence
     views = []
     for sha in shas:
@@ -126,7 +129,7 @@ def _evidence(shas: tuple[str, ...]) -> list[EvidenceView]:
         with path.open("rb") as handle:
             kind = sniff(handle.read(64))
         views.append(EvidenceView(sha, path.stat().st_size, kind.mime if kind else "application/octet-stream",
-                                  kind.shown_as if kind else "document", store.check(sha)))
+                                  kind.shown_as if kind else "document", store.check(sha), names.get(sha, "")))
     return views
 
 
@@ -161,7 +164,9 @@ def detail(seq: int) -> str:
         abort(404)
     follow_ups = [e for e in log.events(since=event.at - timedelta(days=1)) if follows_up(e) == seq]
     ok, chain = _chain_status(seq)
-    evidence = _evidence(event.evidence)
+    listed = [*event.detail.get("attachments", []), *event.detail.get("photos", []), *event.detail.get("documents", [])]
+    evidence = _evidence(event.evidence, {str(a.get("sha256")): str(a.get("name", "")) for a in listed
+                                          if isinstance(a, dict)})
     if evidence:
         audit("access.evidence_viewed", {"seq": seq, "files": len(evidence)})
     return render_template("incidents/detail.html", event=event, evidence=evidence, chain_ok=ok, chain=chain,
@@ -173,7 +178,7 @@ def _fields(event: LoggedEvent) -> list[tuple[str, str]]:
     """The detail as label/value pairs, skipping machine-only values (face encodings)."""
     out = []
     for key, value in event.detail.items():
-        if key in ("encoding", "attachments", "photos"):
+        if key in ("encoding", "attachments", "photos") or value in (None, "", [], {}):
             continue
         if isinstance(value, (dict, list)):
             value = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else \
