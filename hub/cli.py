@@ -367,6 +367,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard_password(args: argparse.Namespace) -> int:
+    """Console recovery (SEC-2): a new owner password, the lockout lifted, every session ended, on the record."""
+    import getpass
+
+    from web.accounts import AccountStore
+    from web.auth import MIN_PASSWORD
+    from web.sessions import SessionStore
+
+    config = _config(args)
+    if args.stdin:
+        password = confirm = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("New dashboard password: ")
+        confirm = getpass.getpass("Again: ")
+    if len(password) < MIN_PASSWORD or password != confirm:
+        print(f"not changed: the password needs {MIN_PASSWORD}+ characters, typed the same twice", file=sys.stderr)
+        return 1
+    try:
+        AccountStore(config.data_dir).reset_owner(password)
+    except PermissionError as err:
+        print(f"not changed: {err}", file=sys.stderr)
+        return 1
+    ended = SessionStore(config.data_dir, config.web.idle_minutes * 60).end_all(None, "password reset at the console")
+    with _open_log(args) as log:
+        log.submit_command("access.settings_changed", "console",
+                           {"what": "owner password reset at the console", "sessions_ended": ended})
+    print(f"dashboard password changed; {ended} open session(s) ended")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """Write an encrypted backup; the first time, print the key as a recovery sheet."""
     from hub.backup import backup, key_to_text, load_or_create_key
@@ -495,6 +525,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--redacted", action="store_true", help="leave out addresses, witnesses, her attachments")
     exp.add_argument("--out", required=True, metavar="DIR", help="where the ZIP goes")
     exp.set_defaults(func=cmd_export)
+
+    pw = sub.add_parser("dashboard-password", parents=[common],
+                        help="at the Pi's console: set a new dashboard password, end every session")
+    pw.add_argument("--stdin", action="store_true", help="read the new password from standard input")
+    pw.set_defaults(func=cmd_dashboard_password)
 
     back = sub.add_parser("backup", parents=[common], help="write an encrypted backup")
     back.add_argument("--to", required=True, metavar="DIR", help="a USB disk, a network share...")

@@ -7,6 +7,7 @@ docs/screenshots/ (linked from the README).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def weather(webhook: Webhook) -> str:
 
 
 @pytest.fixture
-def hub_url(tmp_path: Path, weather: str) -> Iterator[str]:
+def hub_url(tmp_path: Path, weather: str, webhook: Webhook) -> Iterator[str]:
     """A running ``porchlight run`` with a looping street camera, served over HTTPS on loopback."""
     from hub.vision.synthetic import car, drive_by_video
 
@@ -69,7 +70,8 @@ def hub_url(tmp_path: Path, weather: str) -> Iterator[str]:
         "sensors": {"front_door": {"kind": "door", "label": "Front door", "gpio": {"pin": 17}}},
         "cameras": {"street_cam": {"source": str(video), "label": "Street", "loop": True, "fps": 2,
                                    "faces": False}},
-        "contacts": {"ann": {"name": "Ann next door", "notify": ["json://127.0.0.1:9/none"]}},
+        "contacts": {"ann": {"name": "Ann next door", "notify": [webhook.url("/ann")]}},
+        "alerts": {"dashboard_url": f"https://127.0.0.1:{port}"},
         "web": {"host": "127.0.0.1", "port": port, "tls": True, "exit_url": weather}})
     out = tmp_path / "hub.out"
     with out.open("w") as handle:
@@ -113,7 +115,8 @@ def _until(page: Any, url: str, text: str, seconds: float = 20) -> None:
     wait_for(shown, seconds, f"{text!r} on {url}", interval=0.5)
 
 
-def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path, weather: str) -> None:
+def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path, weather: str,
+                                       webhook: Webhook) -> None:
     # First visit: no default password; she creates hers and sees her recovery codes once.
     page.goto(hub_url + "/")
     assert page.url.endswith("/setup")
@@ -138,6 +141,21 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     page.click("text=Disarm")
     _until(page, hub_url + "/", "Mode: disarmed")
     _shot(page, "04-home")
+
+    # Panic: her neighbour gets the alert with a signed link, and opens it on her own phone.
+    page.click("text=Panic: alert everyone now")
+    assert "every contact is being alerted now" in page.content()
+    message = wait_for(lambda: next((body for path, body in webhook.posts if path == "/ann"), None), 30,
+                       "the panic alert at Ann's webhook")
+    link = re.search(r"I'm on it: (https://\S+)", message["message"])
+    assert link is not None, message
+    phone = page.context.browser.new_context(ignore_https_errors=True)
+    neighbour = phone.new_page()
+    neighbour.goto(link.group(1))
+    _shot(neighbour, "18-acknowledge")
+    neighbour.click("text=I'm on it")
+    assert "you are on it" in neighbour.content()
+    phone.close()
 
     # His photo: accepted with a face found; a group photo is refused with the reason.
     page.goto(hub_url + "/concern")
@@ -207,6 +225,8 @@ def test_quick_exit_button_and_lockout_in_the_browser(hub_url: str, page: Any, w
     page.fill("input[name=confirm]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("ul.codes")
+    page.goto(hub_url + "/recover")
+    _shot(page, "19-recovery")
     page.goto(hub_url + "/login")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import IntegerConverter
 
 from hub.log import IncidentLog
+from tests.conftest import PORCHLIGHT, REPO
 from tests.webtools import PASSWORD, commands, csrf, login, make_app, owner, post, set_up, take_commands
 from web import PUBLIC_ENDPOINTS
 
@@ -237,3 +239,22 @@ def test_a_stray_request_does_not_spoil_the_login_form(client: FlaskClient) -> N
     client.get("/favicon.ico")  # browsers ask for it while she types; it must not reset the form's token
     response = client.post("/login", data={"csrf_token": token, "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_console_resets_the_password_and_lifts_a_lockout(app: Flask, data_dir: Path) -> None:
+    from tests.conftest import run_cli
+
+    client = owner(app)
+    locked = app.test_client()
+    for _ in range(5):
+        login(locked, "his guess")
+    assert login(locked).status_code == 401
+    done = subprocess.run([*PORCHLIGHT, "dashboard-password", "--data", str(data_dir), "--stdin"],
+                          input="the console knows best\n", capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0 and "1 open session(s) ended" in done.stdout, done.stderr
+    assert client.get("/").headers["Location"] == "/login"
+    assert login(app.test_client(), "the console knows best").headers["Location"] == "/"
+    short = run_cli("dashboard-password", "--data", str(data_dir), "--stdin")
+    assert short.returncode == 1
+    assert any(kind == "access.settings_changed" and detail["what"] == "owner password reset at the console"
+               for kind, detail in commands(data_dir))

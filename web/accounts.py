@@ -157,3 +157,11 @@ class AccountStore:
         """Unused recovery codes."""
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM recovery_codes WHERE used_at IS NULL").fetchone()[0])
+
+    def reset_owner(self, password: str) -> None:
+        """Set the owner's password from the Pi's console and lift any lockout (physical access is trust)."""
+        with self._lock:
+            if self._conn.execute("SELECT 1 FROM accounts WHERE role = 'owner'").fetchone() is None:
+                raise PermissionError("no owner yet: open the dashboard to set the first password")
+            self._conn.execute("UPDATE accounts SET password_hash = ? WHERE role = 'owner'", (self._hasher.hash(password),))
+            self._conn.execute("DELETE FROM failures")
