@@ -126,10 +126,7 @@ def _start_dashboard(config: Config, hub: Any) -> Any:
 
     server = WebServer(create_app(config, frames=CameraFrames(hub.cameras)), config.web,
                        config.data_dir / "keys", config.device_name)
-    if server.start() is None:
-        print(f"Dashboard: {server.url}", flush=True)
-        if server.fingerprint:
-            print(f"Dashboard certificate fingerprint (SHA-256): {server.fingerprint}", flush=True)
+    server.start()  # logs the address and the certificate's fingerprint, or why it could not listen
     return server
 
 

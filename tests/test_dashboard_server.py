@@ -40,9 +40,9 @@ def test_https_with_a_self_signed_certificate_whose_fingerprint_is_printed(
         tmp_path: Path, run: list[subprocess.Popen[str]]) -> None:
     port = free_port()
     _, out = _start(tmp_path, run, {"host": "127.0.0.1", "port": port, "tls": True})
-    printed = wait_for(lambda: "fingerprint (SHA-256): " in out.read_text() and out.read_text(), 60,
+    printed = wait_for(lambda: "SHA-256 fingerprint: " in out.read_text() and out.read_text(), 60,
                        "the certificate fingerprint in the terminal")
-    fingerprint = printed.split("fingerprint (SHA-256): ", 1)[1].split()[0]
+    fingerprint = printed.split("SHA-256 fingerprint: ", 1)[1].split()[0]
     served = ssl.get_server_certificate(("127.0.0.1", port), timeout=10)
     digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(served)).hexdigest().upper()
     assert fingerprint.replace(":", "") == digest

@@ -57,7 +57,7 @@ class WebServer:
         self._server = server
         self._thread = threading.Thread(target=server.serve, name="dashboard", daemon=True)
         self._thread.start()
-        logger.info("dashboard at %s", self.url)
+        logger.info("Dashboard: %s", self.url)
         if self.fingerprint:
             logger.info("dashboard certificate SHA-256 fingerprint: %s "
                         "(check your browser shows the same before you log in)", self.fingerprint)
