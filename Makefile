@@ -66,6 +66,7 @@ bench: venv
 	$(BIN)/python bench/camera_pipeline.py
 	$(BIN)/python bench/alert_latency.py
 	$(BIN)/python bench/idle_writes.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .hypothesis demo-data
