@@ -239,3 +239,38 @@ def test_live_view_streams_frames_and_marks_a_stale_camera(data_dir: Path) -> No
     assert client.get("/live/nope.mjpg").status_code == 404
     home = client.get("/").get_data(as_text=True)
     assert "status-stale" in home and "status-offline" in home
+
+
+def test_live_streams_are_capped_and_give_their_place_back(data_dir: Path) -> None:
+    from hub.config import parse_config
+    from web import create_app
+    from web.live import MAX_STREAMS
+    from tests.webtools import login, set_up
+
+    jpeg = (FACES / "obama-240p.jpg").read_bytes()
+    config = parse_config({"data_dir": str(data_dir), "web": {"tls": False},
+                           "cameras": {"porch": {"source": "x.mp4"}}})
+    client = create_app(config, frames=lambda cid: LiveFrame(jpeg, 0.1)).test_client()
+    set_up(client)
+    login(client)
+    open_streams = [client.get("/live/porch.mjpg", buffered=False) for _ in range(MAX_STREAMS)]
+    refused = client.get("/live/porch.mjpg")
+    assert refused.status_code == 503 and "close one" in refused.get_data(as_text=True)
+    for stream in open_streams:
+        stream.close()
+    with client.get("/live/porch.mjpg", buffered=False) as again:
+        assert again.status_code == 200
+
+
+def test_editing_a_contact_keeps_channels_never_shows_them(client: FlaskClient, data_dir: Path) -> None:
+    secret = "ntfy://ntfy.sh/a-very-secret-topic"
+    post(client, "/contacts/save", {"id": "ann", "name": "Ann", "notify": secret, "events": ["panic"]})
+    form = client.get("/contacts?edit=ann").get_data(as_text=True)
+    assert "Edit Ann" in form and "a-very-secret-topic" not in form and "keep the 1 current one" in form
+    post(client, "/contacts/save", {"id": "ann", "name": "Ann (next door)", "notify": "", "tier": "2",
+                                    "events": ["panic", "duress"]})
+    from hub.config import parse_config
+    from hub.contacts import ContactBook
+
+    ann = ContactBook(parse_config({"data_dir": str(data_dir)})).current()["ann"]
+    assert (ann.name, ann.tier, ann.notify, ann.events) == ("Ann (next door)", 2, [secret], ["panic", "duress"])

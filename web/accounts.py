@@ -49,6 +49,7 @@ class AccountStore:
         self._conn.executescript(SCHEMA)
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+        self._dummy = self._hasher.hash(secrets.token_hex(16))
 
     def has_owner(self) -> bool:
         """Whether first-run setup has happened."""
@@ -82,7 +83,8 @@ class AccountStore:
             row = self._conn.execute("SELECT password_hash FROM accounts WHERE name = ? AND revoked = 0",
                                      (name,)).fetchone()
         try:
-            ok = row is not None and self._hasher.verify(row[0], password)
+            # An unknown name costs the same hash as a known one, so timing does not tell names apart.
+            ok = self._hasher.verify(row[0] if row else self._dummy, password) and row is not None
         except VerificationError:
             ok = False
         if ok:

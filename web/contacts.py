@@ -35,6 +35,8 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     book = _book()
     contacts = book.current()
     tests = services().log.events(kind="alert.test", newest_first=True, limit=10)
+    extra.setdefault("editing", None)
+    extra.setdefault("edit_id", "")
     return render_template("contacts/index.html", contacts=contacts, from_dashboard=book.from_dashboard,
                            channel_name=channel_name, history=_history(), tests=tests, choices=EVENT_CHOICES,
                            accounts={a.contact: a for a in services().accounts.contacts()},
@@ -43,8 +45,10 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
 
 @bp.route("/contacts")
 def index() -> tuple[str, int]:
-    """Every contact, the form to add one, and delivery history."""
-    return _page(message=request.args.get("done"))
+    """Every contact, the form to add one (or edit one: ?edit=id), and delivery history."""
+    cid = request.args.get("edit", "")
+    editing = _book().current().get(cid) if CONTACT_ID.fullmatch(cid) else None
+    return _page(message=request.args.get("done"), edit_id=cid if editing else "", editing=editing)
 
 
 @bp.route("/contacts/save", methods=["POST"])
@@ -55,6 +59,9 @@ def save() -> tuple[str, int] | Response:
     if not CONTACT_ID.fullmatch(cid):
         return _page(400, error="Contact id: use lower-case letters, digits and _ (for example: neighbour_ann).")
     notify = [line.strip() for line in form.get("notify", "").splitlines() if line.strip()]
+    existing = _book().current().get(cid)
+    if not notify and existing is not None:
+        notify = list(existing.notify)  # channel URLs hold secrets: never shown back, kept when left empty
     try:
         contact = ContactConfig(name=form.get("name", "").strip()[:100] or None, tier=int(form.get("tier") or 1),
                                 notify=notify, events=[e for e in form.getlist("events") if e in EVENT_CHOICES]

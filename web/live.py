@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Iterator
 
@@ -15,6 +16,9 @@ FRAMES_PER_SECOND = 2.0
 # A stream ends after this long (the page offers to reload): no loop runs unbounded.
 STREAM_SECONDS = 600.0
 BOUNDARY = "porchlightframe"
+# Each open stream holds one server thread; this many at once leaves the rest of the dashboard usable.
+MAX_STREAMS = 6
+_streams = threading.BoundedSemaphore(MAX_STREAMS)
 
 
 def _allowed() -> None:
@@ -34,16 +38,28 @@ def index() -> str:
                            ages=ages, stale=STALE_SECONDS)
 
 
-def _stream(frames: FrameProvider, camera_id: str, deadline: float) -> Iterator[bytes]:
-    # Runs after the view returned (outside the app context): everything it needs is passed in.
-    last: LiveFrame | None = None
-    while time.monotonic() < deadline:
-        frame = frames(camera_id)
-        if frame is not None and frame is not last:
-            last = frame
-            yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n"
-                   f"X-Frame-Age: {frame.age_seconds:.1f}\r\n\r\n").encode() + frame.jpeg + b"\r\n"
-        time.sleep(1.0 / FRAMES_PER_SECOND)
+class _Stream:
+    """The multipart body. Runs after the view returned (outside the app context), so it is given all it
+    needs; ``close()`` (called by the server however the response ends) frees its place."""
+
+    def __init__(self, frames: FrameProvider, camera_id: str, deadline: float) -> None:
+        self.frames, self.camera_id, self.deadline = frames, camera_id, deadline
+        self._released = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        last: LiveFrame | None = None
+        while time.monotonic() < self.deadline:
+            frame = self.frames(self.camera_id)
+            if frame is not None and frame is not last:
+                last = frame
+                yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n"
+                       f"X-Frame-Age: {frame.age_seconds:.1f}\r\n\r\n").encode() + frame.jpeg + b"\r\n"
+            time.sleep(1.0 / FRAMES_PER_SECOND)
+
+    def close(self) -> None:
+        if not self._released:
+            self._released = True
+            _streams.release()
 
 
 @bp.route("/live/<camera_id>.mjpg")
@@ -53,5 +69,8 @@ def stream(camera_id: str) -> Response:
     found = services()
     if camera_id not in found.config.cameras:
         abort(404)
-    generator = _stream(found.frames, camera_id, time.monotonic() + STREAM_SECONDS)
-    return Response(generator, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+    if not _streams.acquire(blocking=False):
+        return Response(f"{MAX_STREAMS} live views are open already; close one (another tab?) and reload.",
+                        503, mimetype="text/plain")
+    body = _Stream(found.frames, camera_id, time.monotonic() + STREAM_SECONDS)
+    return Response(body, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")

@@ -37,7 +37,7 @@ class WebServer:
 
     def start(self) -> str | None:
         """Bind and serve; on failure log why and return the message (the hub carries on without it)."""
-        server = wsgi.Server((self.config.host, self.config.port), self.app, numthreads=8,
+        server = wsgi.Server((self.config.host, self.config.port), self.app, numthreads=16,
                              server_name=self.device_name, timeout=30)
         # Sessions and uploads are bounded by Flask; this bounds request headers too.
         server.max_request_header_size = 64 * 1024
