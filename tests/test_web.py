@@ -192,9 +192,12 @@ def test_a_trusted_contact_sees_only_alerts_sent_to_them(app: Flask, data_dir: P
     from hub.events import Event, Severity
     from hub.log import AlertRequest
 
-    seen = log.append(Event("face.match", "front_cam", Severity.CRITICAL, {"person": "him"}),
+    snapshot = log.evidence.put_bytes(b"\xff\xd8\xff snapshot of him")
+    private = log.evidence.put_bytes(b"%PDF-1.4 her medical letter")
+    seen = log.append(Event("face.match", "front_cam", Severity.CRITICAL, {"person": "him"}, evidence=(snapshot,)),
                       [AlertRequest(Severity.CRITICAL, "him at the door", "face.match", "front_cam")])
-    other = log.append(Event("incident.report", "owner", Severity.NOTICE, {"description": "private note"}))
+    other = log.append(Event("incident.report", "owner", Severity.NOTICE, {"description": "private note"},
+                             evidence=(private,)))
     log.execute("INSERT INTO deliveries (alert_id, contact, channel, tier, next_at) VALUES (1, 'ann', 0, 1, 'x')")
     ann = app.test_client()
     assert login(ann, "ann's long password", name="ann").headers["Location"] == "/"
@@ -203,6 +206,9 @@ def test_a_trusted_contact_sees_only_alerts_sent_to_them(app: Flask, data_dir: P
     assert "him seen by front_cam" in page
     assert ann.get(f"/incidents/{seen}").status_code == 200
     assert ann.get(f"/incidents/{other}").status_code == 404
+    with ann.get(f"/evidence/{snapshot}") as allowed:
+        assert allowed.status_code == 200
+    assert ann.get(f"/evidence/{private}").status_code == 404
     for path in ("/incidents", "/settings", "/export", "/entry", "/contacts", "/live"):
         assert ann.get(path).status_code == 403, path
     post(ann, "/alerts/1/ack")

@@ -15,7 +15,8 @@ from hub.events import LoggedEvent
 from hub.filetypes import sniff
 from hub.incident import CATEGORIES, INCIDENT_KINDS, category_of, describe, follows_up
 from web import charts
-from web.services import account, audit, services
+from web.access import may_see_event
+from web.services import audit, services
 
 bp = Blueprint("incidents", __name__)
 
@@ -95,17 +96,6 @@ def index() -> str:
         passes=Markup(charts.daily_bars(passes, first, filters.end or today)))
 
 
-def contact_may_see(seq: int) -> bool:
-    """A trusted contact sees only the events she or he was alerted about."""
-    who = account()
-    if who.role == "owner":
-        return True
-    rows = services().log.execute(
-        "SELECT 1 FROM outbox JOIN deliveries ON deliveries.alert_id = outbox.id "
-        "WHERE outbox.seq = ? AND deliveries.contact = ? LIMIT 1", (seq, who.contact or ""))
-    return bool(rows)
-
-
 @dataclass(frozen=True)
 class EvidenceView:
     """One evidence file on the detail page."""
@@ -160,7 +150,7 @@ def detail(seq: int) -> str:
     """One row in full: what, when, evidence with hashes, verification, follow-ups."""
     log = services().log
     event = log.event(seq)
-    if event is None or not contact_may_see(seq):
+    if event is None or not may_see_event(seq):
         abort(404)
     follow_ups = [e for e in log.events(since=event.at - timedelta(days=1)) if follows_up(e) == seq]
     ok, chain = _chain_status(seq)
