@@ -19,9 +19,9 @@ from hub.errors import LogError, PorchlightError
 from hub.events import LoggedEvent
 from hub.filetypes import sniff
 from hub.files import fsync_dir
-from hub.incident import INCIDENT_KINDS, category_of, describe, follows_up
+from hub.incident import INCIDENT_KINDS, category_of, describe, follows_up, incident_id, is_clip_of
 from hub.keys import fingerprint, load_public_key_b64
-from hub.log import IncidentLog
+from hub.log import IncidentLog, logged_event
 from hub.report import ReportItem, build_report
 
 VERIFY_SOURCE = Path(__file__).with_name("export_verify.py")
@@ -60,7 +60,7 @@ class ExportResult:
     rows: int
     incidents: int
     evidence_files: int
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # {sha256, row, why}: files left out, and why
 
 
 def _quiet(stage: str, fraction: float) -> None:
@@ -106,18 +106,23 @@ def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_d
               and e.kind in INCIDENT_KINDS]
     if not chosen:
         raise ExportError("none of the chosen rows is an incident")
-    first = chosen[0].seq
+    chosen_seqs = {e.seq for e in chosen}
+    ids = {incident_id(e) for e in chosen} - {None}
+    # The protective order is part of every export, so the segment reaches back to where it was recorded.
+    orders = [e.seq for e in log.events(kind="order.recorded")]
+    first = min([chosen[0].seq, *orders])
     rows = list(log.raw_rows(after_seq=first - 1))
-    ends = [r.seq for r in rows if r.kind == CHECKPOINT_KIND and r.seq > chosen[-1].seq]
+    events = {r.seq: logged_event(r.content, r.hash) for r in rows}
+    selected = set(chosen_seqs) | set(orders)
+    for seq, event in events.items():
+        if follows_up(event) in chosen_seqs or any(is_clip_of(event, i) for i in ids):
+            selected.add(seq)
+    # The chain segment ends at the first signed checkpoint after everything exported (corrections and
+    # clips may come long after the incident itself).
+    ends = [r.seq for r in rows if r.kind == CHECKPOINT_KIND and r.seq > max(selected)]
     if not ends:
         raise ExportError("no signed checkpoint after the chosen incidents; try again in a moment")
     rows = [r for r in rows if r.seq <= ends[0]]
-    events = {r.seq: log.event(r.seq) for r in rows}
-    chosen_seqs = {e.seq for e in chosen}
-    selected = set(chosen_seqs)
-    for seq, event in events.items():
-        if event is not None and (follows_up(event) in chosen_seqs or event.kind == "order.recorded"):
-            selected.add(seq)
     now = datetime.now(timezone.utc)
     top = f"porchlight-export-{now.astimezone():%Y%m%d-%H%M%S}" + ("-redacted" if request.redacted else "")
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -144,7 +149,7 @@ def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_d
 
 
 def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportRequest, rows: list[RawRow],
-           events: dict[int, LoggedEvent | None], selected: list[int], chosen: list[LoggedEvent],
+           events: dict[int, LoggedEvent], selected: list[int], chosen: list[LoggedEvent],
            progress: Progress) -> ExportResult:
     result = ExportResult(Path(), "", 0, len(rows), len(chosen), 0)
     progress("copying the original evidence files", 0.15)
@@ -155,12 +160,12 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
         event = events[seq]
         assert event is not None
         if request.redacted and event.kind in ("incident.report", "order.recorded"):
-            result.skipped.append(f"{sha} (her attachment to row {seq}; left out of the redacted copy)")
+            result.skipped.append({"sha256": sha, "row": seq, "why": "her own file, left out of the redacted copy"})
             continue
         if sha in files_by_sha:
             continue
         if not log.evidence.exists(sha):
-            result.skipped.append(f"{sha} (row {seq}; removed earlier, see its tombstone row)")
+            result.skipped.append({"sha256": sha, "row": seq, "why": "removed earlier; see its tombstone row"})
             continue
         data = log.evidence.read(sha)
         kind = sniff(data[:4096])
@@ -176,6 +181,7 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
     chain_lines = [_chain_line(row, row.seq in selected, request.redacted) for row in rows]
     archive.add("log/chain.jsonl", ("\n".join(chain_lines) + "\n").encode("utf-8"))
     archive.add("log/selected.json", json.dumps(selected).encode("utf-8"))
+    archive.add("log/left-out.json", json.dumps(result.skipped, indent=1).encode("utf-8"))
     checkpoints = [json.loads(r.content)["detail"] for r in rows if r.kind == CHECKPOINT_KIND]
     archive.add("log/checkpoints.json", json.dumps(checkpoints, indent=1).encode("utf-8"))
     key = log.key.public_b64
@@ -228,7 +234,7 @@ def _span(request: ExportRequest, chosen: list[LoggedEvent]) -> str:
     return f"from {start:%d %B %Y} to {end:%d %B %Y}"
 
 
-def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int, LoggedEvent | None],
+def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int, LoggedEvent],
                   files: dict[str, str], redacted: bool) -> list[ReportItem]:
     follow: dict[int, list[str]] = {}
     for event in events.values():
@@ -256,6 +262,8 @@ def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int,
                 images.append((sha, log.evidence.read(sha)))
             else:
                 others.append(f"Evidence {name}")
+        for clip in (c for c in events.values() if is_clip_of(c, incident_id(event))):
+            others += [f"Clip (row {clip.seq}): {files.get(sha, sha + ' (not in this copy)')}" for sha in clip.evidence]
         items.append(ReportItem(
             seq=event.seq, when=f"{event.at.astimezone():%a %d %b %Y %H:%M}", kind=event.kind,
             category=category_of(event), description=describe(event) if event.kind != "incident.report"
@@ -268,9 +276,9 @@ def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int,
 
 
 def _readme(config: Config, chosen: Iterable[LoggedEvent], span: str, key_print: str, redacted: bool,
-            skipped: list[str]) -> str:
+            skipped: list[dict[str, Any]]) -> str:
     count = len(list(chosen))
-    left_out = "".join(f"  - {line}\n" for line in skipped) or "  (none)\n"
+    left_out = "".join(f"  - {s['sha256']} (row {s['row']}): {s['why']}\n" for s in skipped) or "  (none)\n"
     kind = "a REDACTED copy of " if redacted else ""
     return f"""This folder is {kind}an evidence export from a Porchlight home-security hub ({config.device_name}).
 It covers {count} incident(s) {span}.
@@ -285,6 +293,7 @@ What is in it
   log/chain.jsonl        The log rows from the first chosen incident to a signed checkpoint, each with
                          the hash of the row before it, so that removing or changing a row shows.
   log/selected.json      Which of those rows are the chosen incidents and what was added to them later.
+  log/left-out.json      Evidence files the hub left out on purpose, and why.
   log/checkpoints.json   The hub's signed statements of the log's state.
   device-public-key.txt  The hub's public key (fingerprint {key_print}).
   certification.txt      A template for a records custodian or the owner to certify the files, listing

@@ -120,3 +120,17 @@ def follows_up(event: LoggedEvent) -> int | None:
         return None
     target = event.detail.get("corrects", event.detail.get("match_seq"))
     return int(target) if isinstance(target, int) else None
+
+
+def incident_id(event: LoggedEvent) -> str | None:
+    """The id that ties camera clips to this incident (a match's own id, or the panic's row)."""
+    found = event.detail.get("incident")
+    if isinstance(found, str):
+        return found
+    return f"panic-{event.seq}" if event.kind == "panic" else None
+
+
+def is_clip_of(candidate: LoggedEvent, incident: str | None) -> bool:
+    """Whether a row is a camera clip recorded for this incident."""
+    return (incident is not None and candidate.kind == "camera.clip"
+            and incident in (candidate.detail.get("incidents") or []))

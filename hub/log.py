@@ -345,7 +345,7 @@ class IncidentLog:
             sql += f" LIMIT {int(limit)}"
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
-        return [_logged(content, digest) for content, digest in rows]
+        return [logged_event(content, digest) for content, digest in rows]
 
     def raw_row(self, seq: int) -> RawRow | None:
         """One stored row exactly as stored, for checking its hash."""
@@ -358,7 +358,7 @@ class IncidentLog:
         """One row by sequence number."""
         with self._lock:
             row = self._conn.execute("SELECT content, hash FROM log WHERE seq = ?", (seq,)).fetchone()
-        return _logged(row[0], row[1]) if row else None
+        return logged_event(row[0], row[1]) if row else None
 
     def head(self) -> tuple[int, str]:
         """The last row's sequence number and hash."""
@@ -447,7 +447,8 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE commands ADD COLUMN {column} {spec}")
 
 
-def _logged(content: str, digest: str) -> LoggedEvent:
+def logged_event(content: str, digest: str) -> LoggedEvent:
+    """A stored row's content as a LoggedEvent."""
     data = json.loads(content)
     return LoggedEvent(
         seq=data["seq"],

@@ -38,9 +38,13 @@ def _seed(log: IncidentLog) -> list[int]:
     now = datetime.now(timezone.utc)
     photo = log.evidence.put_bytes((FACES / "obama.jpg").read_bytes())
     voicemail = log.evidence.put_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(64))
+    order_pdf = log.evidence.put_bytes(b"%PDF-1.4 protective order PO-123")
+    log.append(Event("order.recorded", "owner", Severity.NOTICE, {"court": "County Court", "number": "PO-123"},
+                     evidence=(order_pdf,)))
     log.append(Event("hub.started", "hub"))
     seqs = [
-        log.append(Event("face.match", "front_cam", Severity.CRITICAL, {"person": "him", "distance": 0.4},
+        log.append(Event("face.match", "front_cam", Severity.CRITICAL, {"person": "him", "distance": 0.4,
+                                                                          "incident": "abc123"},
                          evidence=(photo,), at=now - timedelta(days=3))),
         log.append(Event("access.login", "dashboard", detail={"account": "owner", "address": "192.168.1.20"})),
         log.append(Event("incident.report", "owner", Severity.NOTICE, {
@@ -50,6 +54,11 @@ def _seed(log: IncidentLog) -> list[int]:
             "attachments": [{"sha256": voicemail, "name": "voicemail.wav", "size": 80}]},
             evidence=(voicemail,), at=now - timedelta(days=1))),
     ]
+    clip = log.evidence.put_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(40))
+    log.append(Event("camera.clip", "front_cam", Severity.NOTICE, {"incidents": ["abc123"]}, evidence=(clip,)))
+    log.checkpoint()
+    log.append(Event("hub.heartbeat", "hub"))
+    # Added long after, past a checkpoint: still part of the export.
     log.append(Event("log.correction", "owner", detail={"corrects": seqs[2], "text": "It was 21:40, not 21:30.",
                                                           "type": "correction"}))
     return [seqs[0], seqs[2]]
@@ -81,7 +90,7 @@ def test_export_verifies_in_a_bare_python_and_any_changed_byte_is_named(
     stages: list[str] = []
     result = build_export(log, config, ExportRequest(tuple(incidents)), tmp_path / "out",
                           lambda stage, fraction: stages.append(stage))
-    assert result.incidents == 2 and result.evidence_files == 2 and stages[-1] == "done"
+    assert result.incidents == 2 and result.evidence_files == 4 and stages[-1] == "done"  # photo, wav, clip, order
     folder = _unzip(result.path, tmp_path / "unzipped")
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     for expected in ("README.txt", "manifest.csv", "log/chain.jsonl", "log/checkpoints.json", "report.pdf",
@@ -90,7 +99,9 @@ def test_export_verifies_in_a_bare_python_and_any_changed_byte_is_named(
     assert (folder / "report.pdf").read_bytes().startswith(b"%PDF-")
     manifest = (folder / "manifest.csv").read_text()
     assert manifest.startswith("file,sha256,size,capture_time,recorded_time,source,row,kind,type")
-    assert "front_cam" in manifest and "audio/wav" in manifest
+    assert "front_cam" in manifest and "audio/wav" in manifest and "video/mp4" in manifest
+    assert "application/pdf" in manifest  # the protective order, recorded before the first incident
+    assert "It was 21:40, not 21:30." in (folder / "log" / "chain.jsonl").read_text()
     certification = (folder / "certification.txt").read_text()
     assert all(line.split(",")[1] in certification for line in manifest.splitlines()[1:])
     assert "discovery" in (folder / "README.txt").read_text()
@@ -171,7 +182,7 @@ def test_export_from_the_command_line(tmp_path: Path) -> None:
     done = run_cli("export", "--data", str(data), "--from", "2000-01-01", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     [archive] = list((tmp_path / "out").glob("porchlight-export-*.zip"))
-    assert str(archive) in done.stdout and "2 incidents, 2 evidence files" in done.stdout
+    assert str(archive) in done.stdout and "2 incidents, 4 evidence files" in done.stdout
     assert "may reach him" in done.stdout
     none = run_cli("export", "--data", str(data), "--from", "2099-01-01", "--out", str(tmp_path / "out"))
     assert none.returncode == 1 and "choose at least one incident" in none.stderr

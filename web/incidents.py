@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from hub.chain import CHECKPOINT_KIND, Checkpoint, entry_hash
 from hub.events import LoggedEvent
 from hub.filetypes import sniff
-from hub.incident import CATEGORIES, INCIDENT_KINDS, category_of, describe, follows_up
+from hub.incident import CATEGORIES, INCIDENT_KINDS, category_of, describe, follows_up, incident_id, is_clip_of
 from web import charts
 from web.access import may_see_event
 from web.services import audit, services
@@ -155,8 +155,12 @@ def detail(seq: int) -> str:
     follow_ups = [e for e in log.events(since=event.at - timedelta(days=1)) if follows_up(e) == seq]
     ok, chain = _chain_status(seq)
     listed = [*event.detail.get("attachments", []), *event.detail.get("photos", []), *event.detail.get("documents", [])]
-    evidence = _evidence(event.evidence, {str(a.get("sha256")): str(a.get("name", "")) for a in listed
-                                          if isinstance(a, dict)})
+    names = {str(a.get("sha256")): str(a.get("name", "")) for a in listed if isinstance(a, dict)}
+    clips = [c for c in log.events(kind="camera.clip", since=event.at - timedelta(minutes=1), limit=500)
+             if is_clip_of(c, incident_id(event))]
+    for clip in clips:
+        names.update({sha: f"clip from {clip.source} (row {clip.seq})" for sha in clip.evidence})
+    evidence = _evidence(event.evidence + tuple(sha for clip in clips for sha in clip.evidence), names)
     if evidence:
         audit("access.evidence_viewed", {"seq": seq, "files": len(evidence)})
     return render_template("incidents/detail.html", event=event, evidence=evidence, chain_ok=ok, chain=chain,
