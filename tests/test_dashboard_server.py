@@ -75,3 +75,31 @@ def test_plain_http_when_tls_is_off_and_a_busy_port_does_not_stop_the_hub(
     wait_for(lambda: f"Dashboard: http://127.0.0.1:{port}/" in out.read_text(), 60, "the dashboard address")
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as response:
         assert response.geturl().endswith("/setup")
+
+
+def test_hostile_requests_get_errors_and_the_server_stays_up(tmp_path: Path,
+                                                              run: list[subprocess.Popen[str]]) -> None:
+    port = free_port()
+    _, out = _start(tmp_path, run, {"host": "127.0.0.1", "port": port, "tls": False})
+    wait_for(lambda: "Dashboard: " in out.read_text(), 60, "the dashboard to start")
+
+    def raw(data: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+    assert raw(b"\x16\x03\x01garbage that is no HTTP at all\r\n\r\n").startswith(b"HTTP/1.1 400")
+    assert raw(b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")[:12] in (b"HTTP/1.1 414", b"HTTP/1.1 400")
+    huge_header = b"GET /login HTTP/1.1\r\nHost: x\r\nX-Junk: " + b"j" * 200_000 + b"\r\n\r\n"
+    assert raw(huge_header)[:12] in (b"HTTP/1.1 413", b"HTTP/1.1 431", b"HTTP/1.1 400")
+    lying = b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\nshort"
+    assert raw(lying)[:12] in (b"HTTP/1.1 413", b"HTTP/1.1 400")
+    traversal = raw(b"GET /static/../../../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"root:" not in traversal
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/setup", timeout=10) as response:
+        assert response.status == 200
+    assert run[0].poll() is None

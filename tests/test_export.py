@@ -127,6 +127,16 @@ def test_export_verifies_in_a_bare_python_and_any_changed_byte_is_named(
             path.write_bytes(original)
         assert bad.returncode == 1, name
         assert f"FAIL: {name}" in bad.stdout, (name, offset, bad.stdout)
+    # A file taken away, or one slipped in, is named too.
+    [evidence] = [n for n in names if n.endswith(".wav")]
+    kept = (folder / evidence).read_bytes()
+    (folder / evidence).unlink()
+    missing = _verify(bare_python, folder)
+    (folder / evidence).write_bytes(kept)
+    assert missing.returncode == 1 and f"FAIL: {evidence}: missing" in missing.stdout
+    (folder / "evidence" / "extra.jpg").write_bytes(b"\xff\xd8\xff planted")
+    planted = _verify(bare_python, folder)
+    assert planted.returncode == 1 and "FAIL: evidence/extra.jpg: not part of the export as made" in planted.stdout
 
 
 def test_redacted_copy_leaves_out_her_details_and_still_verifies(

@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import IntegerConverter
@@ -264,3 +266,12 @@ def test_the_console_resets_the_password_and_lifts_a_lockout(app: Flask, data_di
     assert short.returncode == 1
     assert any(kind == "access.settings_changed" and detail["what"] == "owner password reset at the console"
                for kind, detail in commands(data_dir))
+
+
+@given(st.binary(max_size=512))
+@settings(max_examples=300, deadline=None)
+def test_sniffing_arbitrary_bytes_never_raises(data: bytes) -> None:
+    from hub.filetypes import ATTACHMENT_TYPES, sniff
+
+    found = sniff(data)
+    assert found is None or found in ATTACHMENT_TYPES
