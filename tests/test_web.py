@@ -275,3 +275,23 @@ def test_sniffing_arbitrary_bytes_never_raises(data: bytes) -> None:
 
     found = sniff(data)
     assert found is None or found in ATTACHMENT_TYPES
+
+
+def test_the_database_holds_no_usable_session_id_and_is_private(app: Flask, data_dir: Path) -> None:
+    import sqlite3
+
+    client = owner(app)
+    cookie = client.get_cookie("porchlight")
+    assert cookie is not None
+    with sqlite3.connect(data_dir / "web.db") as db:
+        stored = [row[0] for row in db.execute("SELECT id FROM sessions")]
+    from flask.sessions import SecureCookieSessionInterface
+
+    sid = SecureCookieSessionInterface().get_signing_serializer(app).loads(cookie.value)["sid"]  # type: ignore[union-attr]
+    assert sid not in stored and len(stored) == 1
+    assert (data_dir / "web.db").stat().st_mode & 0o077 == 0
+    # Ending "this one" from the session list still works with the stored key.
+    page = client.get("/settings").get_data(as_text=True)
+    key = re.search(r'name="sid" value="([0-9a-f]{64})"', page)
+    assert key is not None and "this one" in page
+    assert post(client, "/settings/sessions/end", {"sid": key.group(1)}).headers["Location"] == "/login"

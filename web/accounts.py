@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import sqlite3
 import threading
@@ -47,6 +48,7 @@ class AccountStore:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(data_dir / "web.db", isolation_level=None, check_same_thread=False)
         self._conn.executescript(SCHEMA)
+        os.chmod(data_dir / "web.db", 0o600)  # password hashes: the service's own eyes only
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
         self._dummy = self._hasher.hash(secrets.token_hex(16))

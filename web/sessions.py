@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import secrets
 import sqlite3
 import threading
@@ -18,7 +20,7 @@ CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, account TEXT NOT NULL,
 
 @dataclass(frozen=True)
 class SessionInfo:
-    """One login session as the owner's Settings page lists it."""
+    """One login session as the owner's Settings page lists it (``id`` is the stored key, not the cookie's)."""
 
     id: str
     account: str
@@ -28,12 +30,18 @@ class SessionInfo:
     agent: str | None
 
 
+def key_of(sid: str) -> str:
+    """What the database keeps of a session id: its hash, so a copy of web.db opens no session."""
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
 class SessionStore:
-    """Sessions in data_dir/web.db; the signed cookie holds only the session id."""
+    """Sessions in data_dir/web.db; the signed cookie holds only the session id (the database, its hash)."""
 
     def __init__(self, data_dir: Path, idle_seconds: float) -> None:
         self._conn = sqlite3.connect(data_dir / "web.db", isolation_level=None, check_same_thread=False)
         self._conn.executescript(SCHEMA)
+        os.chmod(data_dir / "web.db", 0o600)
         self._lock = threading.Lock()
         self.idle_seconds = idle_seconds
 
@@ -43,12 +51,14 @@ class SessionStore:
         now = time.time()
         with self._lock:
             self._conn.execute("INSERT INTO sessions (id, account, created_at, last_seen, address, agent) "
-                               "VALUES (?, ?, ?, ?, ?, ?)", (sid, account, now, now, address, (agent or "")[:300]))
+                               "VALUES (?, ?, ?, ?, ?, ?)", (key_of(sid), account, now, now, address,
+                                                             (agent or "")[:300]))
         return sid
 
     def touch(self, sid: str) -> str | None:
         """The session's account if it is open and not idle too long (then its idle clock restarts)."""
         now = time.time()
+        sid = key_of(sid)
         with self._lock:
             row = self._conn.execute("SELECT account, last_seen FROM sessions WHERE id = ? AND ended_at IS NULL",
                                      (sid,)).fetchone()
@@ -61,7 +71,11 @@ class SessionStore:
         return str(row[0])
 
     def end(self, sid: str, why: str) -> bool:
-        """End one session; True when it was open."""
+        """End one session (by its id, or by the key the session list shows); True when it was open."""
+        return self.end_key(key_of(sid), why)
+
+    def end_key(self, sid: str, why: str) -> bool:
+        """End one session by its stored key (as ``open_sessions`` lists it)."""
         with self._lock:
             cursor = self._conn.execute("UPDATE sessions SET ended_at = ?, ended_why = ? "
                                         "WHERE id = ? AND ended_at IS NULL", (time.time(), why, sid))
@@ -70,7 +84,7 @@ class SessionStore:
     def end_all(self, account: str | None, why: str, keep: str | None = None) -> int:
         """End every open session (of one account, or everyone's), except ``keep``."""
         sql = "UPDATE sessions SET ended_at = ?, ended_why = ? WHERE ended_at IS NULL AND id != ?"
-        args: list[object] = [time.time(), why, keep or ""]
+        args: list[object] = [time.time(), why, key_of(keep) if keep else ""]
         if account is not None:
             sql += " AND account = ?"
             args.append(account)

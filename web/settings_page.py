@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from hub.contacts import ContactBook
 from web.auth import MIN_PASSWORD
 from web.services import audit, services
+from web.sessions import key_of
 
 bp = Blueprint("settings_page", __name__)
 ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_.-]{2,64}")
@@ -20,7 +21,7 @@ def index() -> str:
     """Everything on one page."""
     found = services()
     return render_template("settings/index.html", fingerprint=current_app.config.get("TLS_FINGERPRINT"),
-                           tls=found.config.web.tls, sessions=found.sessions.open_sessions(), current=g.sid,
+                           tls=found.config.web.tls, sessions=found.sessions.open_sessions(), current=key_of(g.sid),
                            accounts=found.accounts.contacts(), contacts=ContactBook(found.config).current(),
                            codes_left=found.accounts.codes_left(), message=request.args.get("done"))
 
@@ -35,10 +36,10 @@ def end_session() -> Response:
         audit("access.session_ended", {"sessions": count, "which": "all others"})
         return redirect(url_for("settings_page.index", done=f"{count} other session(s) ended."))
     ended = [s for s in found.sessions.open_sessions() if s.id == sid]
-    if ended and found.sessions.end(sid, "ended by the owner"):
+    if ended and found.sessions.end_key(sid, "ended by the owner"):
         audit("access.session_ended", {"sessions": 1, "account_ended": ended[0].account,
                                        "from": ended[0].address})
-        if sid == g.sid:
+        if sid == key_of(g.sid):
             session.clear()
             return redirect(url_for("auth.login"))
         return redirect(url_for("settings_page.index", done="Session ended."))
