@@ -20,7 +20,7 @@ from hub.config import Config, ContactConfig, resolve_secret
 from hub.errors import ConfigError, InputRejected
 from hub.events import Event, Severity
 from hub.log import IncidentLog
-from hub.messages import compose
+from hub.messages import compose, order_words
 
 logger = logging.getLogger(__name__)
 
@@ -296,10 +296,12 @@ class Deliveries:
         ack_url = None
         if contact.can_acknowledge:
             ack_url = f"{self.alerts.dashboard_url.rstrip('/')}/ack/{self.signer.sign(alert_id, cid)}"
+        orders = self.log.events(kind="order.recorded", newest_first=True, limit=1)
         message = compose(reason=reason, kind=kind, priority=priority, source_label=self._label(source),
                           at=cause.at if cause is not None else now, detail=detail,
                           dashboard_url=self.alerts.dashboard_url, seq=seq, ack_url=ack_url,
-                          discreet=self.alerts.discreet)
+                          discreet=self.alerts.discreet,
+                          order=order_words(orders[0].detail, now) if orders else None)
         attachments = [] if self.alerts.discreet or cause is None else [
             attachment_for(self.log.evidence.path_for(sha), f"{source}-{seq}-{sha[:8]}")
             for sha in cause.evidence if self.log.evidence.exists(sha)]

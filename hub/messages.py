@@ -10,6 +10,18 @@ from hub.events import JsonValue
 
 DISCREET_TITLE = "Home update"
 DISCREET_BODY = "Something at home needs your attention. Please check in with her."
+# Sightings that a stay-away or no-contact order is about (DOC-3).
+ORDER_KINDS = ("face.match", "vehicle.match", "vehicle.loitering")
+
+
+def order_words(detail: Mapping[str, JsonValue], on: datetime) -> str | None:
+    """One line naming a recorded protective order, or None when it has expired by ``on``."""
+    expires = detail.get("expires")
+    if isinstance(expires, str) and expires and expires < on.astimezone().date().isoformat():
+        return None
+    parts = [str(detail[k]) for k in ("court", "number") if detail.get(k)]
+    terms = "; ".join(str(detail[k]) for k in ("terms", "distance") if detail.get(k))
+    return " ".join(parts) + (f" ({terms})" if terms else "") if parts or terms else None
 
 
 @dataclass(frozen=True)
@@ -22,7 +34,7 @@ class Message:
 
 def compose(*, reason: str, kind: str, priority: str, source_label: str, at: datetime,
             detail: Mapping[str, JsonValue], dashboard_url: str, seq: int, ack_url: str | None,
-            discreet: bool) -> Message:
+            discreet: bool, order: str | None = None) -> Message:
     """The message for one alert to one contact."""
     local = at.astimezone()
     when = local.strftime("%a %d %b %H:%M:%S") + f" ({local.strftime('%z')})"
@@ -38,6 +50,8 @@ def compose(*, reason: str, kind: str, priority: str, source_label: str, at: dat
         score = _score(kind, detail)
         if score:
             lines.append(score)
+        if order and kind in ORDER_KINDS:
+            lines.append(f"This may violate the protective order: {order}")
         lines.append(f"See it: {link}")
     if ack_url:
         lines.append(f"I'm on it: {ack_url}")

@@ -158,6 +158,22 @@ def test_discreet_mode_says_nothing_alarming() -> None:
     assert "concern" not in message.body.lower() and "porch" not in message.body.lower()
 
 
+def test_a_sighting_names_the_protective_order_it_may_violate() -> None:
+    from hub.messages import order_words
+
+    now = FakeClock().now()
+    order = order_words({"court": "County Court", "number": "PO-123", "terms": "no contact",
+                         "distance": "100 yards", "expires": "2999-01-01"}, now)
+    assert order == "County Court PO-123 (no contact; 100 yards)"
+    words = dict(reason="Person of concern seen at Porch camera", priority="critical", source_label="Porch camera",
+                 at=now, detail={}, dashboard_url="https://h", seq=5, ack_url=None, order=order)
+    assert "may violate the protective order: County Court PO-123" in compose(kind="face.match", discreet=False,
+                                                                              **words).body  # type: ignore[arg-type]
+    assert "PO-123" not in compose(kind="face.match", discreet=True, **words).body  # type: ignore[arg-type]
+    assert "PO-123" not in compose(kind="door.opened", discreet=False, **words).body  # type: ignore[arg-type]
+    assert order_words({"number": "PO-1", "expires": "2001-01-01"}, now) is None  # expired orders are not cited
+
+
 @pytest.mark.parametrize("kind,patterns,expected", [
     ("face.match", ["face.match"], True), ("vehicle.loitering", ["vehicle.*"], True),
     ("door.opened", ["panic"], False), ("door.opened", ["alarm.triggered"], True)])
