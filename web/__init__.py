@@ -51,6 +51,7 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
         MAX_CONTENT_LENGTH=web.max_upload_mb * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which idles out on its own
         EXIT_URL=web.exit_url,
+        IDLE_SECONDS=web.idle_minutes * 60,
         TLS_FINGERPRINT=None,
     )
     app.config.update(settings or {})
