@@ -274,3 +274,29 @@ def test_editing_a_contact_keeps_channels_never_shows_them(client: FlaskClient, 
 
     ann = ContactBook(parse_config({"data_dir": str(data_dir)})).current()["ann"]
     assert (ann.name, ann.tier, ann.notify, ann.events) == ("Ann (next door)", 2, [secret], ["panic", "duress"])
+
+
+def test_camera_frames_carry_their_age_and_a_stale_one_is_marked() -> None:
+    import time
+    from types import SimpleNamespace
+
+    import cv2
+    import numpy as np
+
+    from hub.vision.frames import Grabbed
+    from web.frames import CameraFrames
+
+    image = np.full((480, 1280, 3), 90, np.uint8)
+    fresh = SimpleNamespace(camera_id="porch", grabber=SimpleNamespace(
+        latest=lambda: Grabbed(image, time.monotonic() - 0.2, 7)))
+    stale = SimpleNamespace(camera_id="yard", grabber=SimpleNamespace(
+        latest=lambda: Grabbed(image, time.monotonic() - 95.0, 3)))
+    frames = CameraFrames([fresh, stale])
+    porch, yard = frames("porch"), frames("yard")
+    assert porch is not None and yard is not None and frames("gate") is None
+    assert porch.age_seconds < 1 and yard.age_seconds > 90
+    decoded = cv2.imdecode(np.frombuffer(yard.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape[1] == 960  # scaled down for the LAN
+    corner = decoded[10:35, 10:200]
+    assert (corner[:, :, 2] > 200).any() and (corner[:, :, 0] < 60).any()  # the red STALE stamp
+    assert frames("porch") is not None and frames("porch").jpeg == porch.jpeg  # type: ignore[union-attr]
