@@ -177,8 +177,14 @@ def test_export_from_the_dashboard_shows_progress_and_is_logged(tmp_path: Path) 
     with client.get(status_url + "/download") as download:
         assert download.mimetype == "application/zip"
         assert zipfile.ZipFile(__import__("io").BytesIO(download.get_data())).testzip() is None
+    earlier = client.get("/export").get_data(as_text=True)
+    assert "Earlier exports" in earlier and "/export/earlier/0" in earlier
+    with client.get("/export/earlier/0") as again:
+        assert again.mimetype == "application/zip"
+    assert client.get("/export/earlier/1").status_code == 404
+    assert client.get("/export/earlier/-1").status_code == 404
     kinds = [k for k, _ in commands(data)]
-    assert kinds.count("access.export") == 2  # made, then downloaded
+    assert kinds.count("access.export") == 3  # made, downloaded, downloaded again from the list
     log.close()
 
 

@@ -8,6 +8,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
@@ -46,15 +47,21 @@ def _range() -> tuple[date, date, str | None]:
     return start, end, None
 
 
+def _earlier() -> list[Path]:
+    """Exports made before, newest first (the hub's own folder; names are the hub's own)."""
+    folder = services().config.data_dir / "exports"
+    return sorted(folder.glob("porchlight-export-*.zip"), reverse=True) if folder.is_dir() else []
+
+
 @bp.route("/export")
 def index() -> str:
-    """The range, the incidents in it (all ticked), the redaction choice and the warning."""
+    """The range, the incidents in it (all ticked), the redaction choice, the warning, earlier exports."""
     start, end, problem = _range()
     since = datetime.combine(start, time.min).astimezone()
     found = [e for e in services().log.events(since=since, kinds=list(INCIDENT_KINDS), limit=20000)
              if e.at.astimezone().date() <= end]
     return render_template("export/index.html", start=start, end=end, incidents=found, describe=describe,
-                           warning=DISCOVERY_WARNING, error=problem)
+                           warning=DISCOVERY_WARNING, error=problem, earlier=_earlier())
 
 
 @bp.route("/export", methods=["POST"])
@@ -125,3 +132,13 @@ def download(job_id: str) -> Response:
     audit("access.export", {"downloaded": job.result.path.name, "zip_sha256": job.result.sha256})
     return send_file(job.result.path, mimetype="application/zip", as_attachment=True,
                      download_name=job.result.path.name)
+
+
+@bp.route("/export/earlier/<int:number>")
+def earlier(number: int) -> Response:
+    """An earlier export, by its place in the list (never by a name from the request)."""
+    found = _earlier()
+    if not 0 <= number < len(found):
+        abort(404)
+    audit("access.export", {"downloaded": found[number].name})
+    return send_file(found[number], mimetype="application/zip", as_attachment=True, download_name=found[number].name)
