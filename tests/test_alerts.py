@@ -176,7 +176,10 @@ def test_a_sighting_names_the_protective_order_it_may_violate() -> None:
 
 @pytest.mark.parametrize("kind,patterns,expected", [
     ("face.match", ["face.match"], True), ("vehicle.loitering", ["vehicle.*"], True),
-    ("door.opened", ["panic"], False), ("door.opened", ["alarm.triggered"], True)])
+    ("door.opened", ["panic"], False), ("door.opened", ["alarm.triggered"], True),
+    # Her dashboard's access alerts reach only those who ask for them by name, never the neighbours.
+    ("access.new_device", ["alarm.triggered"], False), ("access.settings_changed", ["*"], False),
+    ("access.new_device", ["access.*"], True), ("access.new_device", ["access.new_device"], True)])
 def test_contact_event_filters(kind: str, patterns: list[str], expected: bool) -> None:
     assert kind_matches(kind, patterns) is expected
 

@@ -210,6 +210,24 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     page.goto(hub_url + "/settings")
     assert page.locator("#fingerprint").inner_text().count(":") == 31  # the certificate's, for her to compare
 
+    # She gives Ann a login of her own: Ann sees the alert she was sent, and nothing else.
+    page.fill("form[action='/settings/accounts'] input[name=name]", "ann")
+    page.fill("form[action='/settings/accounts'] input[name=password]", "ann's own long password")
+    page.click("text=Create the login")
+    assert "Login ann created for ann" in page.content()
+    phone = page.context.browser.new_context(ignore_https_errors=True)
+    ann = phone.new_page()
+    ann.goto(hub_url + "/login")
+    ann.fill("input[name=name]", "ann")
+    ann.fill("input[name=password]", "ann's own long password")
+    ann.click("button[type=submit]")
+    ann.wait_for_url(hub_url + "/alerts")
+    assert "Panic button pressed" in ann.content() and "acknowledged by ann" in ann.content()
+    _shot(ann, "20-contact-view")
+    ann.goto(hub_url + "/incidents")
+    assert "for the owner of this hub" in ann.content()
+    phone.close()
+
     # Quick exit: Esc twice leaves for a weather page and the session is over.
     page.goto(hub_url + "/incidents")
     page.keyboard.press("Escape")
