@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.events import Event, LoggedEvent, Severity
 
@@ -65,6 +65,12 @@ class IncidentReport(BaseModel):
     suspected_technology: str | None = Field(None, max_length=1000)
     attachments: list[Attachment] = []
     recorded_by: str = "owner"
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> "IncidentReport":
+        if self.started_at and self.ended_at and self.ended_at < self.started_at:
+            raise ValueError("when it ended is before when it started")
+        return self
 
     def to_event(self, at: datetime) -> Event:
         """The log event for this report (kind ``incident.report``), citing its attachments."""

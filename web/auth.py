@@ -32,7 +32,10 @@ def setup() -> str | Response | tuple[str, int]:
         password = request.form.get("password", "")
         error = _password_problem(password, request.form.get("confirm", ""))
         if error is None:
-            codes = accounts.create_owner("owner", password)
+            try:
+                codes = accounts.create_owner("owner", password)
+            except PermissionError:  # two first visits at once: the other one won
+                return redirect(url_for("auth.login"))
             return render_template("auth/codes.html", codes=codes)
     return render_template("auth/setup.html", error=error), 400 if error else 200
 
