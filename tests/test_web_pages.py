@@ -305,5 +305,6 @@ def test_camera_frames_carry_their_age_and_a_stale_one_is_marked() -> None:
 def test_an_entry_that_ends_before_it_starts_is_refused_with_a_reason(client: FlaskClient, data_dir: Path) -> None:
     refused = post(client, "/entry", {"description": "x", "started_at": "2026-05-02T21:00",
                                       "ended_at": "2026-05-02T20:00"})
-    assert refused.status_code == 400 and "when it ended is before when it started" in refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert '<p class="error" role="alert">when it ended is before when it started</p>' in refused.get_data(as_text=True)
     assert "incident.report" not in [k for k, _ in commands(data_dir)]

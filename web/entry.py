@@ -86,5 +86,6 @@ def new() -> str | Response | tuple[str, int]:
 
 def _words(err: Exception) -> str:
     if isinstance(err, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, p['loc'])).replace('_', ' ')}: {p['msg']}" for p in err.errors())
+        return "; ".join((f"{'.'.join(map(str, p['loc'])).replace('_', ' ')}: " if p["loc"] else "")
+                         + p["msg"].removeprefix("Value error, ") for p in err.errors())
     return str(err)
