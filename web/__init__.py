@@ -102,8 +102,6 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
         response.headers["Referrer-Policy"] = "same-origin"  # Flask-WTF checks the referrer on HTTPS; nothing leaves the LAN
         response.headers["Cache-Control"] = "no-store"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if web.tls:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
     @app.errorhandler(RequestEntityTooLarge)
