@@ -132,10 +132,16 @@ def check_log(config: Config) -> list[Check]:
 
 
 def check_certificate(config: Config) -> list[Check]:
-    """The dashboard's self-signed certificate (made on the dashboard's first start)."""
-    cert = config.data_dir / "tls" / "cert.pem"
+    """The dashboard's self-signed certificate and its fingerprint, to compare with the browser's."""
+    from web.tls import CERT_NAME, fingerprint
+
+    if not config.web.enabled:
+        return [Check("dashboard", True, "not served (web.enabled: false)")]
+    if not config.web.tls:
+        return [Check("dashboard", True, f"plain HTTP on {config.web.host}:{config.web.port} (web.tls: false)")]
+    cert = config.data_dir / "keys" / CERT_NAME
     if cert.exists():
-        return [Check("dashboard certificate", True, f"{cert}")]
+        return [Check("dashboard certificate", True, f"SHA-256 fingerprint {fingerprint(cert)}")]
     return [Check("dashboard certificate", True, "not created yet (the dashboard makes it on first start)")]
 
 

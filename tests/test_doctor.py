@@ -39,3 +39,15 @@ def test_doctor_names_an_unreachable_broker(tmp_path: Path) -> None:
     [line] = [x for x in lines if "MQTT broker" in x]
     assert line.startswith(f"FAIL  MQTT broker: 127.0.0.1:{port} unreachable")
     assert lines[lines.index(line) + 1] == "      fix: start it: sudo systemctl enable --now mosquitto"
+
+
+def test_doctor_shows_the_dashboard_certificate_fingerprint(tmp_path: Path) -> None:
+    from hub.config import parse_config
+    from hub.doctor import check_certificate
+    from web.tls import ensure_certificate, fingerprint
+
+    config = parse_config({"data_dir": str(tmp_path)})
+    assert "not created yet" in check_certificate(config)[0].message
+    cert, _ = ensure_certificate(tmp_path / "keys", "hall")
+    [check] = check_certificate(config)
+    assert check.ok and fingerprint(cert) in check.message
