@@ -246,7 +246,7 @@ def cmd_log_checkpoint(args: argparse.Namespace) -> int:
 
 def _submit(log: IncidentLog, events: list[Event]) -> None:
     for event in events:
-        log.submit_command(event.kind, event.source, dict(event.detail))
+        log.submit_event(event)
 
 
 def cmd_arm(args: argparse.Namespace) -> int:

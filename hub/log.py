@@ -399,6 +399,11 @@ class IncidentLog:
             )
         return int(cursor.lastrowid or 0)
 
+    def submit_event(self, event: Event) -> int:
+        """Queue a whole event (its severity, time and evidence kept) for the running hub to record."""
+        return self.submit_command(event.kind, event.source, dict(event.detail), evidence=event.evidence,
+                                   at=event.at, severity=event.severity)
+
     def pending_commands(self) -> list[tuple[int, Event]]:
         """Commands not yet taken by the hub, oldest first, as events."""
         with self._lock:

@@ -14,8 +14,7 @@ bp = Blueprint("ack", __name__)
 
 
 def _record(event: Event) -> None:
-    services().log.submit_command(event.kind, event.source, dict(event.detail), at=event.at,
-                                  severity=event.severity)
+    services().log.submit_event(event)
 
 
 @bp.route("/ack/<token>", methods=["GET", "POST"])

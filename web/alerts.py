@@ -55,5 +55,5 @@ def acknowledge(alert_id: int) -> Response:
                 (now.isoformat(timespec="microseconds"), by, alert_id))
     event = Event("alert.acknowledged", by, Severity.NOTICE, {"alert": alert_id, "contact": by, "name": who.name,
                                                              "via": "dashboard"}, at=now)
-    log.submit_command(event.kind, event.source, dict(event.detail), at=now, severity=event.severity)
+    log.submit_event(event)
     return redirect(url_for("alerts.index", done="Thank you: you are on it. Nobody else will be asked."))

@@ -55,6 +55,6 @@ def done() -> Response:
     outcome = checkin_request(PinCheck(found.config.arming), request.form.get("pin"), "dashboard",
                               datetime.now(timezone.utc))
     for event in outcome.events:
-        found.log.submit_command(event.kind, event.source, dict(event.detail), severity=event.severity)
+        found.log.submit_event(event)
     text = "Checked in. Thank you." if outcome.response["ok"] else "Wrong PIN: not checked in."
     return redirect(url_for("checkin.index", done=text))

@@ -9,7 +9,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from hub.events import Severity
 from hub.filetypes import ATTACHMENT_TYPES
 from hub.incident import CATEGORIES, Attachment, IncidentReport
 from web.services import services
@@ -78,8 +77,7 @@ def new() -> str | Response | tuple[str, int]:
                    for u in uploads]
     report = IncidentReport(**fields, attachments=attachments)
     event = report.to_event(datetime.now(timezone.utc))
-    found.log.submit_command(event.kind, event.source, dict(event.detail), evidence=event.evidence,
-                             at=event.at, severity=Severity.NOTICE)
+    found.log.submit_event(event)
     count = f" with {len(attachments)} attachment{'s' if len(attachments) != 1 else ''}" if attachments else ""
     return redirect(url_for("incidents.index", done=f"Entry saved{count}. You can add details to it later."))
 

@@ -50,7 +50,7 @@ def arm() -> Response:
     except ValueError:
         return redirect(url_for("home.index", done="That is not an arm mode."))
     for event in outcome.events:
-        found.log.submit_command(event.kind, event.source, dict(event.detail), severity=event.severity)
+        found.log.submit_event(event)
     done = f"Mode set to {mode}." if outcome.response["ok"] else "Wrong PIN: nothing changed."
     return redirect(url_for("home.index", done=done))
 
