@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from hub.errors import InputRejected
+from hub.files import secret_file
 
 KEY_NAME = "ack.key"
 
@@ -35,13 +34,7 @@ class AckSigner:
     """HMAC-SHA256 tokens with a device secret kept beside the signing key (mode 0600)."""
 
     def __init__(self, keys_dir: Path) -> None:
-        path = keys_dir / KEY_NAME
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-        self._key = path.read_bytes()
+        self._key = secret_file(keys_dir / KEY_NAME)
 
     def sign(self, alert_id: int, contact: str) -> str:
         """The token for one contact's link to one alert."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 
@@ -29,3 +30,12 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
+
+
+def secret_file(path: Path, size: int = 32) -> bytes:
+    """A random secret kept in ``path`` (mode 0600 in a 0700 folder), made the first time it is asked for."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            handle.write(secrets.token_bytes(size))
+    return path.read_bytes()

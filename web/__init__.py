@@ -3,10 +3,7 @@ recovery, static files and signed acknowledgement links; every POST carries a CS
 
 from __future__ import annotations
 
-import os
-import secrets
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask, g, redirect, render_template, request, session, url_for
@@ -15,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from hub.config import Config
+from hub.files import secret_file
 from hub.log import IncidentLog
 from web.accounts import AccountStore
 from web.services import FrameProvider, Services, no_frames
@@ -26,16 +24,6 @@ CONTACT_ENDPOINTS = {"alerts.index", "alerts.acknowledge", "incidents.detail", "
                      "resources.index", "auth.logout", "live.index", "live.stream"}
 
 
-def _secret_key(data_dir: Path) -> bytes:
-    path = data_dir / "keys" / "web.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-    return path.read_bytes()
-
-
 def create_app(config: Config, *, frames: FrameProvider = no_frames,
                settings: Mapping[str, Any] | None = None) -> Flask:
     """Build the dashboard for a hub configuration; ``settings`` overrides Flask config (tests)."""
@@ -43,7 +31,7 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
     data_dir = config.data_dir
     web = config.web
     app.config.update(
-        SECRET_KEY=_secret_key(data_dir),
+        SECRET_KEY=secret_file(data_dir / "keys" / "web.key"),
         SESSION_COOKIE_NAME="porchlight",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
