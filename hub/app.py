@@ -173,10 +173,8 @@ class Hub:
         from hub.vision.vehicles import VehicleLibrary
 
         assert self.log is not None
-        recognition = self.config.recognition
-        library = FaceLibrary(self.config.data_dir / "people", recognition.tolerance)
-        vehicles = VehicleLibrary(self.config.data_dir / "vehicles", recognition.plate_max_errors,
-                                  recognition.vehicle_min_score)
+        library = FaceLibrary.for_config(self.config)
+        vehicles = VehicleLibrary.for_config(self.config)
         pipelines = []
         for camera_id, camera in self.config.cameras.items():
             pipeline = CameraPipeline(camera_id, camera, self.config.recognition, library, self.log.evidence,
@@ -191,8 +189,7 @@ class Hub:
             if event.kind in ("person.enrolled", "face.rejected"):
                 library.reload()
             elif event.kind == "vehicle.enrolled":
-                fresh = VehicleLibrary(self.config.data_dir / "vehicles", recognition.plate_max_errors,
-                                       recognition.vehicle_min_score)
+                fresh = VehicleLibrary.for_config(self.config)
                 for each in pipelines:
                     each.use_vehicles(fresh)
 

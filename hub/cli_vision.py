@@ -8,32 +8,24 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hub.config import CameraConfig, Config
-from hub.events import Event, Severity
+from hub.events import Event
 from hub.log import IncidentLog
-
-if TYPE_CHECKING:
-    from hub.vision.vehicles import VehicleLibrary
 
 
 def enroll_person(config: Config, log: IncidentLog, name: str, photos: list[Path], trusted: bool) -> int:
     """Enrol photos of a person; print each photo's outcome; exit 1 if any was refused."""
-    from hub.vision.faces import FaceLibrary, Role
+    from hub.vision.enrol import enrol_person
+    from hub.vision.faces import Role
 
-    library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
     role: Role = "trusted" if trusted else "concern"
-    results = library.enroll(name, photos, role=role)
-    stored = []
-    for photo, result in zip(photos, results):
+    results, event = enrol_person(config, log.evidence, name, photos, [p.name for p in photos], role)
+    for result in results:
         print(("accepted: " if result.accepted else "rejected: ") + result.message)
-        if result.accepted:
-            stored.append({"name": photo.name, "sha256": log.evidence.put_file(photo)})
-    if stored:
-        log.append(Event("person.enrolled", "owner", Severity.NOTICE,
-                         detail={"person": name, "role": role, "photos": stored},
-                         evidence=tuple(p["sha256"] for p in stored)))
+    if event is not None:
+        log.append(event)
     accepted = sum(r.accepted for r in results)
     print(f"{name}: {accepted} of {len(results)} photos enrolled ({role})")
     return 0 if accepted == len(results) else 1
@@ -42,25 +34,16 @@ def enroll_person(config: Config, log: IncidentLog, name: str, photos: list[Path
 def enroll_vehicle(config: Config, log: IncidentLog, name: str, photos: list[Path], plate: str | None,
                    colour: str | None) -> int:
     """Enrol a vehicle from photos, plate and colour; exit 1 if any photo was refused."""
-    library = _vehicles(config)
-    lines = library.enroll(name, photos, plate=plate, colour=colour)
-    for line in lines:
-        print(line)
-    stored = [{"name": p.name, "sha256": log.evidence.put_file(p)}
-              for p, line in zip(photos, lines) if line.startswith("accepted")]
-    log.append(Event("vehicle.enrolled", "owner", Severity.NOTICE,
-                     detail={"vehicle": name, "plate": plate, "colour": colour, "photos": stored},
-                     evidence=tuple(p["sha256"] for p in stored)))
-    print(f"{name}: {len(stored)} of {len(photos)} photos enrolled"
+    from hub.vision.enrol import enrol_vehicle
+
+    results, event = enrol_vehicle(config, log.evidence, name, photos, [p.name for p in photos], plate, colour)
+    for result in results:
+        print(("accepted: " if result.accepted else "rejected: ") + result.message)
+    log.append(event)
+    accepted = sum(r.accepted for r in results)
+    print(f"{name}: {accepted} of {len(photos)} photos enrolled"
           + (f", plate {plate}" if plate else "") + (f", colour {colour}" if colour else ""))
-    return 0 if len(stored) == len(photos) else 1
-
-
-def _vehicles(config: Config) -> "VehicleLibrary":
-    from hub.vision.vehicles import VehicleLibrary
-
-    return VehicleLibrary(config.data_dir / "vehicles", config.recognition.plate_max_errors,
-                          config.recognition.vehicle_min_score)
+    return 0 if accepted == len(photos) else 1
 
 
 def match_images(config: Config, images: list[Path], as_json: bool) -> int:
@@ -68,10 +51,11 @@ def match_images(config: Config, images: list[Path], as_json: bool) -> int:
     from hub.errors import InputRejected
     from hub.vision.faces import FaceFinder, FaceLibrary, load_rgb
     from hub.vision.plates import plate_distance, read_plates
+    from hub.vision.vehicles import VehicleLibrary
 
-    library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
+    library = FaceLibrary.for_config(config)
     finder = FaceFinder(library, config.recognition.upsample_below_px)
-    vehicles = _vehicles(config)
+    vehicles = VehicleLibrary.for_config(config)
     status = 0
     for image in images:
         try:
@@ -111,6 +95,7 @@ def scan_video(config: Config, video: Path, as_json: bool, fps: float | None) ->
 
     from hub.vision.camera import CameraPipeline
     from hub.vision.faces import FaceLibrary
+    from hub.vision.vehicles import VehicleLibrary
 
     capture = cv2.VideoCapture(str(video))
     if not capture.isOpened():
@@ -118,10 +103,10 @@ def scan_video(config: Config, video: Path, as_json: bool, fps: float | None) ->
         return 1
     video_fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     camera = CameraConfig(source=str(video), fps=fps or 5.0, vehicles=True)
-    library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
+    library = FaceLibrary.for_config(config)
     with tempfile.TemporaryDirectory() as clips:
         pipeline = CameraPipeline("scan", camera, config.recognition, library, None,
-                                  lambda: datetime.now(timezone.utc), Path(clips), _vehicles(config))
+                                  lambda: datetime.now(timezone.utc), Path(clips), VehicleLibrary.for_config(config))
         frames_read, next_t = 0, 0.0
         start_wall, start_cpu = time.perf_counter(), time.process_time()
         events: list[Event] = []
@@ -163,19 +148,15 @@ def _print_event(event: Event, as_json: bool) -> None:
 
 def review_match(log: IncidentLog, config: Config, seq: int, verdict: str, note: str | None) -> int:
     """Confirm or reject a face match; a rejection teaches the matcher not to repeat it."""
-    from hub.vision.faces import FaceLibrary
+    from hub.vision.enrol import review
 
-    matches = [e for e in log.events(kind="face.match") if e.seq == seq]
-    if not matches:
+    match = log.event(seq)
+    if match is None or match.kind != "face.match":
         print(f"seq {seq}: not a face.match row")
         return 1
-    person = str(matches[0].detail["person"])
-    if verdict == "reject":
-        library = FaceLibrary(config.data_dir / "people", config.recognition.tolerance)
-        library.reject(person, list(matches[0].detail.get("encoding") or []))
-    kind = "face.rejected" if verdict == "reject" else "face.confirmed"
-    log.append(Event(kind, "owner", Severity.NOTICE, detail={"match_seq": seq, "person": person, "note": note}))
-    print(f"match at seq {seq}: {kind.split('.')[1]}")
+    event = review(config, match, verdict, note)
+    log.append(event)
+    print(f"match at seq {seq}: {event.kind.split('.')[1]}")
     return 0
 
 

@@ -148,7 +148,7 @@ class Satellite:
         from hub.vision.camera import CameraPipeline, CameraWorker
         from hub.vision.faces import FaceLibrary
 
-        library = FaceLibrary(self.config.data_dir / "people", self.config.recognition.tolerance)
+        library = FaceLibrary.for_config(self.config)
         for camera_id, camera in self.config.cameras.items():
             pipeline = CameraPipeline(camera_id, camera, self.config.recognition, library, self.evidence,
                                       self.clock.now, self.config.data_dir / "clips")

@@ -79,3 +79,29 @@ def test_a_rejected_match_is_not_repeated(tmp_path: Path) -> None:
     reloaded = FaceLibrary(tmp_path, tolerance=0.55)
     [again] = FaceFinder(reloaded).find(cv2.imread(str(FACES / "obama3.jpg")))
     assert again.match is None
+
+
+def test_enrol_and_review_from_the_command_line(tmp_path: Path) -> None:
+    from hub.events import Event, Severity
+    from hub.log import IncidentLog
+    from tests.conftest import log_json, run_cli
+
+    data = tmp_path / "data"
+    enrolled = run_cli("enroll", "person", "Barack Obama", str(FACES / "obama.jpg"), str(FACES / "two_people.jpg"),
+                       "--data", str(data))
+    assert enrolled.returncode == 1  # one photo refused
+    assert enrolled.stdout.splitlines() == [
+        "accepted: obama.jpg: face found and enrolled",
+        "rejected: two_people.jpg: 2 faces found; use a photo with only this person in it, or crop it to one face",
+        "Barack Obama: 1 of 2 photos enrolled (concern)"]
+    encoding = FaceLibrary(data / "people").people["barack_obama"].encodings[0]
+    log = IncidentLog(data)
+    seq = log.append(Event("face.match", "porch", Severity.CRITICAL, {"person": "Barack Obama",
+                                                                      "encoding": encoding}))
+    log.close()
+    assert run_cli("review", str(seq - 1), "reject", "--data", str(data)).returncode == 1  # not a match row
+    done = run_cli("review", str(seq), "reject", "--note", "his brother", "--data", str(data))
+    assert done.stdout.strip() == f"match at seq {seq}: rejected"
+    [row] = [r for r in log_json(data) if r["kind"] == "face.rejected"]
+    assert row["detail"] == {"match_seq": seq, "person": "Barack Obama", "note": "his brother"}
+    assert FaceLibrary(data / "people").people["barack_obama"].rejected == [encoding]

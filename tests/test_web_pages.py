@@ -308,3 +308,19 @@ def test_an_entry_that_ends_before_it_starts_is_refused_with_a_reason(client: Fl
     assert refused.status_code == 400
     assert '<p class="error" role="alert">when it ended is before when it started</p>' in refused.get_data(as_text=True)
     assert "incident.report" not in [k for k, _ in commands(data_dir)]
+
+
+def test_vehicle_photo_feedback_reads_once_per_photo(client: FlaskClient, data_dir: Path) -> None:
+    from io import BytesIO
+
+    import cv2
+
+    from hub.vision.synthetic import car
+
+    ok, jpeg = cv2.imencode(".jpg", car((200, 60, 40), "KP19 XRW"))
+    page = post(client, "/concern/vehicle", {"name": "his ford", "plate": "KP19 XRW",
+                                             "photos": [(BytesIO(bytes(jpeg)), "ford.jpg")]},
+                content_type="multipart/form-data").get_data(as_text=True)
+    assert "Accepted: ford.jpg:" in page and "Accepted: accepted" not in page
+    [(kind, detail)] = [c for c in commands(data_dir) if c[0] == "vehicle.enrolled"]
+    assert detail["photos"][0]["name"] == "ford.jpg"

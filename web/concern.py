@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,22 +20,13 @@ bp = Blueprint("concern", __name__)
 MAX_PHOTOS = 12
 
 
-@dataclass(frozen=True)
-class PhotoFeedback:
-    """One uploaded photo's outcome, in words."""
-
-    name: str
-    accepted: bool
-    message: str
-
-
 def _page(status: int = 200, **results: object) -> tuple[str, int]:
     from hub.vision.faces import FaceLibrary
     from hub.vision.vehicles import COLOUR_HUES, NEUTRAL_COLOURS, VehicleLibrary
 
     config = services().config
-    people = FaceLibrary(config.data_dir / "people").people.values()
-    vehicles = VehicleLibrary(config.data_dir / "vehicles").vehicles.values()
+    people = FaceLibrary.for_config(config).people.values()
+    vehicles = VehicleLibrary.for_config(config).vehicles.values()
     log = services().log
     orders: list[Any] = [e for _, e in log.pending_commands() if e.kind == "order.recorded"][::-1]
     orders += log.events(kind="order.recorded", newest_first=True, limit=10)
@@ -73,7 +63,7 @@ def _in_files(uploads: list[Upload], folder: Path) -> list[Path]:
 @bp.route("/concern/person", methods=["POST"])
 def person() -> tuple[str, int] | Response:
     """Enrol photos of the person of concern; each photo is accepted or rejected with the reason."""
-    from hub.vision.faces import FaceLibrary
+    from hub.vision.enrol import enrol_person
 
     found = services()
     name = request.form.get("name", "").strip()[:100]
@@ -83,25 +73,20 @@ def person() -> tuple[str, int] | Response:
         uploads = _photos()
     except UploadRefused as err:
         return _page(400, error=str(err))
-    library = FaceLibrary(found.config.data_dir / "people", found.config.recognition.tolerance)
     with tempfile.TemporaryDirectory() as tmp:
-        paths = _in_files(uploads, Path(tmp))
-        results = library.enroll(name, paths, role="concern")
-    feedback = [PhotoFeedback(u.name, r.accepted, r.message.replace(p.name, u.name))
-                for u, r, p in zip(uploads, results, paths)]
-    stored = [{"name": u.name, "sha256": found.log.evidence.put_bytes(u.data)}
-              for u, r in zip(uploads, results) if r.accepted]
-    if stored:
-        found.log.submit_command("person.enrolled", "owner", {"person": name, "role": "concern", "photos": stored},
-                                 evidence=[s["sha256"] for s in stored], severity=Severity.NOTICE)
-    return _page(200 if stored else 400, feedback=feedback,
-                 message=f"{name}: {len(stored)} of {len(uploads)} photos enrolled.")
+        feedback, event = enrol_person(found.config, found.log.evidence, name, _in_files(uploads, Path(tmp)),
+                                       [u.name for u in uploads], "concern")
+    if event is not None:
+        found.log.submit_event(event)
+    accepted = sum(f.accepted for f in feedback)
+    return _page(200 if accepted else 400, feedback=feedback,
+                 message=f"{name}: {accepted} of {len(uploads)} photos enrolled.")
 
 
 @bp.route("/concern/vehicle", methods=["POST"])
 def vehicle() -> tuple[str, int] | Response:
     """Enrol a vehicle: photos, plate and colour."""
-    from hub.vision.vehicles import VehicleLibrary
+    from hub.vision.enrol import enrol_vehicle
 
     found = services()
     name = request.form.get("name", "").strip()[:100]
@@ -115,22 +100,15 @@ def vehicle() -> tuple[str, int] | Response:
             raise UploadRefused("give at least a photo or the plate")
     except UploadRefused as err:
         return _page(400, error=str(err))
-    library = VehicleLibrary(found.config.data_dir / "vehicles", found.config.recognition.plate_max_errors,
-                             found.config.recognition.vehicle_min_score)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            paths = _in_files(uploads, Path(tmp))
-            lines = library.enroll(name, paths, plate=plate, colour=colour)
+            feedback, event = enrol_vehicle(found.config, found.log.evidence, name, _in_files(uploads, Path(tmp)),
+                                            [u.name for u in uploads], plate, colour)
     except InputRejected as err:
         return _page(400, error=str(err))
-    feedback = [PhotoFeedback(u.name, line.startswith("accepted"), line.replace(p.name, u.name))
-                for u, line, p in zip(uploads, lines, paths)]
-    stored = [{"name": u.name, "sha256": found.log.evidence.put_bytes(u.data)}
-              for u, f in zip(uploads, feedback) if f.accepted]
-    found.log.submit_command("vehicle.enrolled", "owner", {"vehicle": name, "plate": plate, "colour": colour,
-                                                           "photos": stored},
-                             evidence=[s["sha256"] for s in stored], severity=Severity.NOTICE)
-    return _page(feedback=feedback, message=f"{name}: {len(stored)} of {len(uploads)} photos enrolled"
+    found.log.submit_event(event)
+    accepted = sum(f.accepted for f in feedback)
+    return _page(feedback=feedback, message=f"{name}: {accepted} of {len(uploads)} photos enrolled"
                  + (f", plate {plate}" if plate else "") + (f", colour {colour}" if colour else "") + ".")
 
 

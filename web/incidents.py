@@ -203,14 +203,8 @@ def review(seq: int) -> Response:
     verdict = request.form.get("verdict", "")
     if event is None or event.kind not in ("face.match", "vehicle.match") or verdict not in ("confirm", "reject"):
         abort(404)
-    family = event.kind.split(".")[0]
-    who = str(event.detail.get("person") or event.detail.get("vehicle") or "")
-    if family == "face" and verdict == "reject":
-        from hub.vision.faces import FaceLibrary
+    from hub.vision.enrol import review as verdict_on
 
-        library = FaceLibrary(found.config.data_dir / "people", found.config.recognition.tolerance)
-        library.reject(who, list(event.detail.get("encoding") or []))
-    kind = f"{family}.{'confirmed' if verdict == 'confirm' else 'rejected'}"
-    found.log.submit_command(kind, "owner", {"match_seq": seq, "person" if family == "face" else "vehicle": who,
-                                             "note": request.form.get("note", "")[:2000] or None})
-    return redirect(url_for("incidents.detail", seq=seq, done=f"Match {kind.split('.')[1]}."))
+    recorded = verdict_on(found.config, event, verdict, request.form.get("note", "")[:2000] or None)
+    found.log.submit_event(recorded)
+    return redirect(url_for("incidents.detail", seq=seq, done=f"Match {recorded.kind.split('.')[1]}."))

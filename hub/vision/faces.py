@@ -18,6 +18,7 @@ import face_recognition
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from hub.config import Config
 from hub.errors import InputRejected
 from hub.files import write_atomic
 from hub.vision.frames import Frame
@@ -103,6 +104,11 @@ class FaceLibrary:
         self.tolerance = tolerance
         self.people: dict[str, Person] = {}
         self.reload()
+
+    @classmethod
+    def for_config(cls, config: Config) -> "FaceLibrary":
+        """The hub's library: data_dir/people, at the configured tolerance."""
+        return cls(config.data_dir / "people", config.recognition.tolerance)
 
     def reload(self) -> None:
         """Read every enrolled person from disk (swapped in whole: a camera thread may be matching)."""

@@ -11,6 +11,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from hub.config import Config
 from hub.errors import InputRejected
 from hub.files import write_atomic
 from hub.vision.faces import load_rgb, slug
@@ -104,6 +105,12 @@ class VehicleLibrary:
         if folder.is_dir():
             for path in sorted(folder.glob("*.json")):
                 self.vehicles[path.stem] = Vehicle(**json.loads(path.read_text()))
+
+    @classmethod
+    def for_config(cls, config: Config) -> "VehicleLibrary":
+        """The hub's library: data_dir/vehicles, with the configured plate and score thresholds."""
+        return cls(config.data_dir / "vehicles", config.recognition.plate_max_errors,
+                   config.recognition.vehicle_min_score)
 
     def enroll(self, name: str, photos: Sequence[Path], plate: str | None = None,
                colour: str | None = None) -> list[str]:

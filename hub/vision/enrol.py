@@ -1,0 +1,57 @@
+"""Enrolling the person or vehicle of concern, and her verdict on a match: the change to the library
+and the event that records it, the same whether she uses the command line or the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from hub.config import Config
+from hub.events import Event, LoggedEvent, Severity
+from hub.evidence import EvidenceStore
+from hub.vision.faces import FaceLibrary, PhotoResult, Role
+from hub.vision.vehicles import VehicleLibrary
+
+
+def _stored(evidence: EvidenceStore, photos: Sequence[Path], labels: Sequence[str],
+            results: Sequence[PhotoResult]) -> list[dict[str, str]]:
+    """The accepted photos, kept as evidence under the names she knows them by."""
+    return [{"name": label, "sha256": evidence.put_file(photo)}
+            for photo, label, result in zip(photos, labels, results) if result.accepted]
+
+
+def enrol_person(config: Config, evidence: EvidenceStore, name: str, photos: Sequence[Path],
+                 labels: Sequence[str], role: Role) -> tuple[list[PhotoResult], Event | None]:
+    """Enrol photos (``labels`` name them in messages); the event is None when no photo was accepted."""
+    results = FaceLibrary.for_config(config).enroll(name, photos, role=role)
+    shown = [PhotoResult(label, r.accepted, r.message.replace(photo.name, label))
+             for photo, label, r in zip(photos, labels, results)]
+    stored = _stored(evidence, photos, labels, shown)
+    if not stored:
+        return shown, None
+    return shown, Event("person.enrolled", "owner", Severity.NOTICE,
+                        detail={"person": name, "role": role, "photos": stored},
+                        evidence=tuple(p["sha256"] for p in stored))
+
+
+def enrol_vehicle(config: Config, evidence: EvidenceStore, name: str, photos: Sequence[Path],
+                  labels: Sequence[str], plate: str | None, colour: str | None) -> tuple[list[PhotoResult], Event]:
+    """Enrol a vehicle from photos, plate and colour; raises InputRejected for a colour it does not know."""
+    lines = VehicleLibrary.for_config(config).enroll(name, photos, plate=plate, colour=colour)
+    shown = [PhotoResult(label, line.startswith("accepted"), line.split(": ", 1)[1].replace(photo.name, label))
+             for photo, label, line in zip(photos, labels, lines)]
+    stored = _stored(evidence, photos, labels, shown)
+    return shown, Event("vehicle.enrolled", "owner", Severity.NOTICE,
+                        detail={"vehicle": name, "plate": plate, "colour": colour, "photos": stored},
+                        evidence=tuple(p["sha256"] for p in stored))
+
+
+def review(config: Config, match: LoggedEvent, verdict: str, note: str | None) -> Event:
+    """Her verdict on a face or vehicle match; a rejected face also teaches the matcher not to repeat it."""
+    family = match.kind.split(".")[0]
+    who = str(match.detail.get("person") or match.detail.get("vehicle") or "")
+    if family == "face" and verdict == "reject":
+        FaceLibrary.for_config(config).reject(who, list(match.detail.get("encoding") or []))
+    kind = f"{family}.{'rejected' if verdict == 'reject' else 'confirmed'}"
+    return Event(kind, "owner", Severity.NOTICE,
+                 detail={"match_seq": match.seq, "person" if family == "face" else "vehicle": who, "note": note})
