@@ -339,17 +339,20 @@ class Deliveries:
         contact = self.contacts.get(claim.contact)
         if contact is None or not contact.can_acknowledge:
             raise InputRejected("this acknowledgement link is not valid")
+        return self.acknowledge_as(claim.alert_id, claim.contact, contact.name or claim.contact)
+
+    def acknowledge_as(self, alert_id: int, by: str, name: str, via: str | None = None) -> str:
+        """Record that ``by`` is handling an alert (the link's path, or a logged-in contact's button), once."""
         with self._lock:
-            rows = self.log.execute("SELECT acked_at, acked_by FROM outbox WHERE id = ?", (claim.alert_id,))
+            rows = self.log.execute("SELECT acked_at, acked_by FROM outbox WHERE id = ?", (alert_id,))
             if not rows:
                 raise InputRejected("this acknowledgement link is not valid")
             acked_at, acked_by = rows[0]
             if acked_at is not None:
                 raise InputRejected(f"this alert was already acknowledged by {acked_by} at {acked_at}")
             now = self.clock.now()
-            self.log.execute("UPDATE outbox SET acked_at = ?, acked_by = ?, status = 'acked' WHERE id = ?",
-                             (_iso(now), claim.contact, claim.alert_id))
-        name = contact.name or claim.contact
-        self.record(Event("alert.acknowledged", claim.contact, Severity.NOTICE,
-                          {"alert": claim.alert_id, "contact": claim.contact, "name": name}, at=now))
+            self.log.execute("UPDATE outbox SET acked_at = ?, acked_by = ?, status = 'acked' "
+                             "WHERE id = ? AND acked_at IS NULL", (_iso(now), by, alert_id))
+        detail = {"alert": alert_id, "contact": by, "name": name, **({"via": via} if via else {})}
+        self.record(Event("alert.acknowledged", by, Severity.NOTICE, detail, at=now))
         return f"Thank you, {name}: you are on it. Nobody else will be asked."

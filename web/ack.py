@@ -7,14 +7,9 @@ from flask import Blueprint, render_template, request
 from hub.clock import SystemClock
 from hub.delivery import Deliveries
 from hub.errors import InputRejected
-from hub.events import Event
 from web.services import services
 
 bp = Blueprint("ack", __name__)
-
-
-def _record(event: Event) -> None:
-    services().log.submit_event(event)
 
 
 @bp.route("/ack/<token>", methods=["GET", "POST"])
@@ -26,7 +21,7 @@ def acknowledge(token: str) -> tuple[str, int]:
         return render_template("ack.html", done=None, problem=None), 200
     found = services()
     try:
-        done = Deliveries(found.log, found.config, SystemClock(), _record).acknowledge(token)
+        done = Deliveries(found.log, found.config, SystemClock(), found.log.submit_event).acknowledge(token)
     except InputRejected as err:
         return render_template("ack.html", done=None, problem=str(err).capitalize() + "."), 400
     return render_template("ack.html", done=done, problem=None), 200
