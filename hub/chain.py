@@ -116,7 +116,8 @@ class EvidenceChecker(Protocol):
         """None when intact, else what is wrong."""
 
 
-def _chain_problem(row: RawRow, expected_seq: int, prev_hash: str, device_key: str | None) -> tuple[int, str] | None:
+def row_problem(row: RawRow, expected_seq: int, prev_hash: str, device_key: str | None) -> tuple[int, str] | None:
+    """What is wrong with one row given the hash of the row before it (None when it is sound)."""
     if row.seq != expected_seq:
         if row.seq > expected_seq:
             return expected_seq, (
@@ -172,7 +173,7 @@ def verify_rows(
     chain_failure: tuple[int, str] | None = None
     checkpoint_hash: str | None = None
     for row in rows:
-        problem = _chain_problem(row, expected, prev_hash, device_key)
+        problem = row_problem(row, expected, prev_hash, device_key)
         if problem is not None:
             chain_failure = problem
             break

@@ -324,3 +324,17 @@ def test_vehicle_photo_feedback_reads_once_per_photo(client: FlaskClient, data_d
     assert "Accepted: ford.jpg:" in page and "Accepted: accepted" not in page
     [(kind, detail)] = [c for c in commands(data_dir) if c[0] == "vehicle.enrolled"]
     assert detail["photos"][0]["name"] == "ford.jpg"
+
+
+def test_an_edited_row_is_shown_as_not_checking_out(client: FlaskClient, data_dir: Path) -> None:
+    import sqlite3
+
+    log = IncidentLog(data_dir)
+    seqs = _seed(log)
+    log.close()
+    with sqlite3.connect(data_dir / "porchlight.db") as db:
+        db.execute("DROP TRIGGER log_no_update")
+        db.execute("UPDATE log SET content = replace(content, 'A letter', 'A parcel') WHERE seq = ?", (seqs["note"],))
+    page = client.get(f"/incidents/{seqs['note']}").get_data(as_text=True)
+    assert "This row does not check out: entry hash does not match its content (the row was edited)." in page
+    assert "hash is intact" not in page

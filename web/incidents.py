@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from hub.chain import CHECKPOINT_KIND, Checkpoint, entry_hash
+from hub.chain import CHECKPOINT_KIND, GENESIS, row_problem
 from hub.events import LoggedEvent
 from hub.filetypes import sniff
 from hub.incident import CATEGORIES, INCIDENT_KINDS, category_of, describe, follows_up, incident_id, is_clip_of
@@ -124,25 +124,29 @@ def _evidence(shas: tuple[str, ...], names: dict[str, str]) -> list[EvidenceView
 
 
 def _chain_status(seq: int) -> tuple[bool, str]:
-    """Whether this row still hashes to what the chain says, and whether a signed checkpoint covers it."""
+    """Whether this row still checks out in the chain, and whether a signed checkpoint covers it."""
     log = services().log
-    row = log.raw_row(seq)
-    if row is None or entry_hash(row.prev_hash, row.content) != row.hash:
-        return False, "This row no longer matches its hash: it was changed after it was written."
-    previous = log.raw_row(seq - 1)
-    if previous is not None and previous.hash != row.prev_hash:
-        return False, "This row does not link to the row before it: the chain is broken here."
-    later = log.execute("SELECT content FROM log WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1",
-                        (CHECKPOINT_KIND, seq))
+    key = log.key.public_b64
+
+    def problem(at: int) -> str | None:
+        row, previous = log.raw_row(at), log.raw_row(at - 1)
+        if row is None:
+            return f"row {at} is missing"
+        found = row_problem(row, at, previous.hash if previous else GENESIS, key)
+        return found[1] if found else None
+
+    wrong = problem(seq)
+    if wrong is not None:
+        return False, f"This row does not check out: {wrong}."
+    later = log.execute("SELECT seq FROM log WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1", (CHECKPOINT_KIND, seq))
     if not later:
         return True, "The row's hash is intact. No signed checkpoint covers it yet (one is made within minutes)."
-    import json
-
-    detail = json.loads(later[0][0])["detail"]
-    point = Checkpoint.from_json({"format": "porchlight-checkpoint-v1", **detail})
-    if point.public_key != log.key.public_b64 or not point.is_signed():
-        return False, "The checkpoint after this row does not carry this device's valid signature."
-    return True, f"The row's hash is intact and covered by the signed checkpoint of {point.at[:19]} UTC."
+    wrong = problem(int(later[0][0]))
+    if wrong is not None:
+        return False, f"The checkpoint after this row does not check out: {wrong}."
+    point = log.event(int(later[0][0]))
+    assert point is not None
+    return True, f"The row's hash is intact and covered by the signed checkpoint of {str(point.detail['at'])[:19]} UTC."
 
 
 @bp.route("/incidents/<int:seq>")
