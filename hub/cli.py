@@ -342,14 +342,11 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export every incident between two days (local time) as a verifiable ZIP; print where it is."""
-    from hub.export import DISCOVERY_WARNING, ExportError, ExportRequest, build_export
-    from hub.incident import INCIDENT_KINDS
+    from hub.export import DISCOVERY_WARNING, ExportError, ExportRequest, build_export, incidents_between
 
     config = _config(args)
     with _open_log(args) as log:
-        since = datetime.combine(args.start, datetime.min.time()).astimezone() if args.start else None
-        seqs = tuple(e.seq for e in log.events(since=since, kinds=list(INCIDENT_KINDS))
-                     if args.end is None or e.at.astimezone().date() <= args.end)
+        seqs = tuple(e.seq for e in incidents_between(log, args.start, args.end))
         try:
             result = build_export(log, config, ExportRequest(seqs, args.start, args.end, args.redacted),
                                   Path(args.out), lambda stage, fraction: print(f"{fraction:4.0%} {stage}"))

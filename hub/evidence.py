@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from hub.errors import EvidenceError
+from hub.filetypes import FileType, sniff
 from hub.files import fsync_dir
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,11 @@ class EvidenceStore:
         if actual != sha256:
             return f"altered (the file now hashes to {actual[:16]}…)"
         return None
+
+    def file_type(self, sha256: str) -> FileType | None:
+        """What a stored file is, judged by its first bytes (None: not a type Porchlight knows)."""
+        with self.path_for(sha256).open("rb") as handle:
+            return sniff(handle.read(64))
 
     def read(self, sha256: str) -> bytes:
         """The file's bytes, re-verified against its digest on every read."""

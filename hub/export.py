@@ -9,7 +9,7 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -17,7 +17,7 @@ from hub.chain import CHECKPOINT_KIND, RawRow
 from hub.config import Config
 from hub.errors import LogError, PorchlightError
 from hub.events import LoggedEvent
-from hub.filetypes import sniff
+from hub.filetypes import PHOTO_TYPES, sniff
 from hub.files import fsync_dir
 from hub.incident import INCIDENT_KINDS, category_of, describe, follows_up, incident_id, is_clip_of
 from hub.keys import fingerprint, load_public_key_b64
@@ -81,6 +81,14 @@ class _Zip:
         info.external_attr = 0o644 << 16
         self.archive.writestr(info, data)
         self.sums[name] = hashlib.sha256(data).hexdigest()
+
+
+def incidents_between(log: IncidentLog, start: date | None, end: date | None,
+                      limit: int | None = None) -> list[LoggedEvent]:
+    """Incidents from the first day to the last (local days, both included; None: no limit), oldest first."""
+    since = datetime.combine(start, time.min).astimezone() if start else None
+    return [e for e in log.events(since=since, kinds=list(INCIDENT_KINDS), limit=limit)
+            if end is None or e.at.astimezone().date() <= end]
 
 
 def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_dir: Path,
@@ -155,10 +163,10 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
     progress("copying the original evidence files", 0.15)
     manifest: list[dict[str, Any]] = []
     files_by_sha: dict[str, str] = {}
-    wanted = [(seq, sha) for seq in selected if (e := events[seq]) is not None for sha in e.evidence]
+    images: dict[str, bytes] = {}  # kept for the report's thumbnails, so no file is read twice
+    wanted = [(seq, sha) for seq in selected for sha in events[seq].evidence]
     for done, (seq, sha) in enumerate(wanted, 1):
         event = events[seq]
-        assert event is not None
         if request.redacted and event.kind in ("incident.report", "order.recorded"):
             result.skipped.append({"sha256": sha, "row": seq, "why": "her own file, left out of the redacted copy"})
             continue
@@ -172,6 +180,8 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
         name = f"evidence/{sha}.{kind.ext if kind else 'bin'}"
         archive.add(name, data, compress=kind is None or kind.shown_as == "document")
         files_by_sha[sha] = name
+        if kind in PHOTO_TYPES:
+            images[sha] = data
         manifest.append({"file": name, "sha256": sha, "size": len(data), "capture_time": event.at.isoformat(),
                          "recorded_time": event.recorded_at.isoformat(), "source": event.source, "row": seq,
                          "kind": event.kind, "type": kind.mime.split(";")[0] if kind else "unknown"})
@@ -193,7 +203,7 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
     writer.writerows(manifest)
     archive.add("manifest.csv", out.getvalue().encode("utf-8"))
     progress("laying out the PDF report", 0.7)
-    items = _report_items(log, chosen, events, files_by_sha, request.redacted)
+    items = _report_items(chosen, events, files_by_sha, images, request.redacted)
     span = _span(request, chosen)
     key_print = fingerprint(load_public_key_b64(key))
     intro = [f"Device: {config.device_name}. Device key fingerprint: {key_print}.",
@@ -234,11 +244,11 @@ def _span(request: ExportRequest, chosen: list[LoggedEvent]) -> str:
     return f"from {start:%d %B %Y} to {end:%d %B %Y}"
 
 
-def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int, LoggedEvent],
-                  files: dict[str, str], redacted: bool) -> list[ReportItem]:
+def _report_items(chosen: list[LoggedEvent], events: dict[int, LoggedEvent], files: dict[str, str],
+                  images: dict[str, bytes], redacted: bool) -> list[ReportItem]:
     follow: dict[int, list[str]] = {}
     for event in events.values():
-        if event is not None and (target := follows_up(event)) is not None:
+        if (target := follows_up(event)) is not None:
             text = event.detail.get("text") or event.detail.get("note") or event.kind
             follow.setdefault(target, []).append(f"{event.at.astimezone():%d %b %Y %H:%M} {text}")
     items = []
@@ -253,13 +263,13 @@ def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int,
                            ("Report no.", "police_report_number"), ("Order", "protective_order_ref")):
             if d.get(key):
                 police += f"\n{label}: {d[key]}"
-        images, others = [], []
+        pictures, others = [], []
         for sha in event.evidence:
             name = files.get(sha)
             if name is None:
                 others.append(f"Evidence {sha} (not in this copy)")
-            elif name.rsplit(".", 1)[-1] in ("jpg", "png", "webp"):
-                images.append((sha, log.evidence.read(sha)))
+            elif sha in images:
+                pictures.append((sha, images[sha]))
             else:
                 others.append(f"Evidence {name}")
         for clip in (c for c in events.values() if is_clip_of(c, incident_id(event))):
@@ -271,7 +281,7 @@ def _report_items(log: IncidentLog, chosen: list[LoggedEvent], events: dict[int,
             location="" if redacted else str(d.get("location") or event.source),
             witnesses="" if redacted else witnesses, police=police,
             recorded_by="her" if event.kind == "incident.report" else "the hub (automatic)",
-            row_hash=event.hash, follow_ups=follow.get(event.seq, []), images=images, other_files=others))
+            row_hash=event.hash, follow_ups=follow.get(event.seq, []), images=pictures, other_files=others))
     return items
 
 

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, request, send_file
 from werkzeug.wrappers import Response
 
 from hub.evidence import is_sha256
-from hub.filetypes import sniff
 from web.access import may_see_evidence
 from web.services import audit, services
 
@@ -23,8 +22,7 @@ def file(sha256: str) -> Response:
     if not store.exists(sha256):
         abort(404)
     path = store.path_for(sha256)
-    with path.open("rb") as handle:
-        kind = sniff(handle.read(64))
+    kind = store.file_type(sha256)
     download = request.args.get("download") == "1"
     if download:
         audit("access.evidence_viewed", {"sha256": sha256, "downloaded": True})

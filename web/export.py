@@ -7,14 +7,14 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
 
-from hub.export import DISCOVERY_WARNING, ExportError, ExportRequest, ExportResult, build_export
-from hub.incident import INCIDENT_KINDS, describe
+from hub.export import DISCOVERY_WARNING, ExportError, ExportRequest, ExportResult, build_export, incidents_between
+from hub.incident import describe
 from web.services import audit, services
 
 logger = logging.getLogger(__name__)
@@ -57,9 +57,7 @@ def _earlier() -> list[Path]:
 def index() -> str:
     """The range, the incidents in it (all ticked), the redaction choice, the warning, earlier exports."""
     start, end, problem = _range()
-    since = datetime.combine(start, time.min).astimezone()
-    found = [e for e in services().log.events(since=since, kinds=list(INCIDENT_KINDS), limit=20000)
-             if e.at.astimezone().date() <= end]
+    found = incidents_between(services().log, start, end, limit=20000)
     return render_template("export/index.html", start=start, end=end, incidents=found, describe=describe,
                            warning=DISCOVERY_WARNING, error=problem, earlier=_earlier())
 

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from hub.chain import CHECKPOINT_KIND, GENESIS, row_problem
 from hub.events import LoggedEvent
-from hub.filetypes import sniff
 from hub.incident import CATEGORIES, INCIDENT_KINDS, category_of, describe, follows_up, incident_id, is_clip_of
 from web import charts
 from web.access import may_see_event
@@ -116,8 +115,7 @@ def _evidence(shas: tuple[str, ...], names: dict[str, str]) -> list[EvidenceView
         if not path.exists():
             views.append(EvidenceView(sha, None, "", "missing", "missing from the evidence store"))
             continue
-        with path.open("rb") as handle:
-            kind = sniff(handle.read(64))
+        kind = store.file_type(sha)
         views.append(EvidenceView(sha, path.stat().st_size, kind.mime if kind else "application/octet-stream",
                                   kind.shown_as if kind else "document", store.check(sha), names.get(sha, "")))
     return views
