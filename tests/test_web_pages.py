@@ -338,3 +338,23 @@ def test_an_edited_row_is_shown_as_not_checking_out(client: FlaskClient, data_di
     page = client.get(f"/incidents/{seqs['note']}").get_data(as_text=True)
     assert "This row does not check out: entry hash does not match its content (the row was edited)." in page
     assert "hash is intact" not in page
+
+
+def test_health_reads_frame_ages_without_encoding_pictures(data_dir: Path) -> None:
+    from hub.config import parse_config
+    from web import create_app
+    from tests.webtools import login, set_up
+
+    encoded: list[str] = []
+
+    def provider(camera_id: str) -> LiveFrame:
+        return LiveFrame(lambda: encoded.append(camera_id) or b"\xff\xd8\xff", 2.5)
+
+    config = parse_config({"data_dir": str(data_dir), "web": {"tls": False},
+                           "cameras": {"porch": {"source": "x.mp4"}}})
+    client = create_app(config, frames=provider).test_client()
+    set_up(client)
+    login(client)
+    assert "status-ok" in client.get("/").get_data(as_text=True)
+    assert "newest frame 2.5 s old" in client.get("/live").get_data(as_text=True)
+    assert encoded == []  # only a stream asks for the JPEG

@@ -18,7 +18,7 @@ class CameraFrames:
 
     def __init__(self, workers: Sequence[Any]) -> None:
         self._workers = {w.camera_id: w for w in workers}
-        self._cache: dict[str, tuple[int, bool, LiveFrame]] = {}
+        self._cache: dict[str, tuple[int, bytes]] = {}  # the last live frame's number and JPEG, per camera
         self._lock = threading.Lock()
 
     def __call__(self, camera_id: str) -> LiveFrame | None:
@@ -27,16 +27,20 @@ class CameraFrames:
         if grabbed is None:
             return None
         age = time.monotonic() - grabbed.at
+        return LiveFrame(lambda: self._jpeg(camera_id, grabbed, age), age)
+
+    def _jpeg(self, camera_id: str, grabbed: Any, age: float) -> bytes:
+        # One encode per live frame, however many browsers watch; a stale picture's stamp changes as it ages.
         stale = age > STALE_SECONDS
         with self._lock:
             cached = self._cache.get(camera_id)
-            if cached is not None and cached[0] == grabbed.number and cached[1] == stale and not stale:
-                return LiveFrame(cached[2].jpeg, age)
+        if not stale and cached is not None and cached[0] == grabbed.number:
+            return cached[1]
         jpeg = _encode(grabbed.image, age, stale)
-        frame = LiveFrame(jpeg, age)
-        with self._lock:
-            self._cache[camera_id] = (grabbed.number, stale, frame)
-        return frame
+        if not stale:
+            with self._lock:
+                self._cache[camera_id] = (grabbed.number, jpeg)
+        return jpeg
 
 
 def _encode(image: Any, age: float, stale: bool) -> bytes:

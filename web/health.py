@@ -22,6 +22,7 @@ class Health:
     kind: str
     last_seen: datetime | None
     status: str  # "ok", "offline", "stale", "tampered", "never seen"
+    age_seconds: float | None = None  # cameras: how old the newest frame is (None: no picture at all)
 
 
 def sensor_health(config: Config, log: IncidentLog) -> list[Health]:
@@ -51,5 +52,6 @@ def camera_health(config: Config, log: IncidentLog, frames: FrameProvider) -> li
             status = "stale"
         else:
             status = "ok"
-        found.append(Health(cid, camera.label or cid, "camera", last.at if last else None, status))
+        found.append(Health(cid, camera.label or cid, "camera", last.at if last else None, status,
+                            frame.age_seconds if frame is not None else None))
     return found

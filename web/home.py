@@ -14,13 +14,12 @@ from hub.incident import INCIDENT_KINDS, describe
 from web.services import services
 
 bp = Blueprint("home", __name__)
-ACCESS_KINDS = ("access.login", "access.live_viewed", "access.login_failed", "access.new_device", "access.evidence_viewed",
-                "access.export", "access.settings_changed", "access.recovery_code_used", "access.session_ended")
 ACCESS_WORDS = {"access.login": "login", "access.login_failed": "FAILED login",
                 "access.new_device": "login from a NEW device", "access.evidence_viewed": "evidence viewed",
                 "access.export": "export made", "access.settings_changed": "settings changed",
                 "access.recovery_code_used": "recovery code used", "access.session_ended": "session ended",
                 "access.live_viewed": "live cameras viewed"}
+ACCESS_KINDS = tuple(ACCESS_WORDS)
 
 
 @bp.route("/")

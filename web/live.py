@@ -33,9 +33,8 @@ def index() -> str:
     _allowed()
     found = services()
     audit("access.live_viewed", {"cameras": len(found.config.cameras)})
-    ages = {cid: (frame.age_seconds if (frame := found.frames(cid)) else None) for cid in found.config.cameras}
     return render_template("live/index.html", cameras=camera_health(found.config, found.log, found.frames),
-                           ages=ages, stale=STALE_SECONDS)
+                           stale=STALE_SECONDS)
 
 
 class _Stream:

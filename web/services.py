@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from flask import current_app, g, request
@@ -13,12 +13,20 @@ from web.accounts import Account, AccountStore
 from web.sessions import SessionStore
 
 
-@dataclass(frozen=True)
 class LiveFrame:
-    """The newest frame of a camera as JPEG, and how old it is."""
+    """The newest frame of a camera and how old it is. The JPEG may be given as a function, so that pages
+    that need only the age (health on the home page) never pay for encoding a picture."""
 
-    jpeg: bytes
-    age_seconds: float
+    def __init__(self, jpeg: bytes | Callable[[], bytes], age_seconds: float) -> None:
+        self._jpeg = jpeg
+        self.age_seconds = age_seconds
+
+    @property
+    def jpeg(self) -> bytes:
+        """The picture, encoded on first use."""
+        if callable(self._jpeg):
+            self._jpeg = self._jpeg()
+        return self._jpeg
 
 
 FrameProvider = Callable[[str], LiveFrame | None]
@@ -33,7 +41,6 @@ class Services:
     accounts: AccountStore
     sessions: SessionStore
     frames: FrameProvider
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def services() -> Services:
