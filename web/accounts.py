@@ -41,14 +41,20 @@ class Account:
     live_view: bool = False
 
 
+def open_web_db(data_dir: Path, schema: str) -> sqlite3.Connection:
+    """data_dir/web.db (accounts and sessions), readable by the service alone: it holds password hashes."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(data_dir / "web.db", isolation_level=None, check_same_thread=False)
+    conn.executescript(schema)
+    os.chmod(data_dir / "web.db", 0o600)
+    return conn
+
+
 class AccountStore:
     """Accounts in data_dir/web.db (separate from the incident log: passwords change, evidence never does)."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(data_dir / "web.db", isolation_level=None, check_same_thread=False)
-        self._conn.executescript(SCHEMA)
-        os.chmod(data_dir / "web.db", 0o600)  # password hashes: the service's own eyes only
+        self._conn = open_web_db(data_dir, SCHEMA)
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
         self._dummy = self._hasher.hash(secrets.token_hex(16))

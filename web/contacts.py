@@ -12,7 +12,7 @@ from hub.config import ContactConfig
 from hub.contacts import ContactBook
 from hub.delivery import channel_name, send_test_message
 from hub.events import Severity
-from web.services import audit, services
+from web.services import audit, in_words, services
 
 bp = Blueprint("contacts", __name__)
 CONTACT_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -70,8 +70,7 @@ def save() -> tuple[str, int] | Response:
                                 can_acknowledge=form.get("can_acknowledge") == "on",
                                 digest=form.get("digest") == "on")
     except (ValidationError, ValueError) as err:
-        words = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in err.errors()) \
-            if isinstance(err, ValidationError) else "tier: a number from 1 to 9"
+        words = in_words(err) if isinstance(err, ValidationError) else "tier: a number from 1 to 9"
         return _page(400, error=f"Contact {cid}: {words}.")
     new = cid not in _book().current()
     _book().save(cid, contact)

@@ -6,12 +6,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from hub.filetypes import ATTACHMENT_TYPES
 from hub.incident import CATEGORIES, Attachment, IncidentReport
-from web.services import services
+from web.services import in_words, services
 from web.uploads import UploadRefused, check_all
 
 bp = Blueprint("entry", __name__)
@@ -68,7 +67,7 @@ def new() -> str | Response | tuple[str, int]:
                             found.config.web.max_upload_mb * 1024 * 1024)
         IncidentReport(**fields)  # validate before storing any file
     except (ValueError, UploadRefused) as err:
-        error = _words(err)
+        error = in_words(err)
     if error is not None:
         found.log.submit_command("input.rejected", "dashboard", {"what": "manual entry", "error": error[:500]})
         return render_template("entry/new.html", categories=CATEGORIES, tags=TAGS, form=request.form, error=error,
@@ -80,10 +79,3 @@ def new() -> str | Response | tuple[str, int]:
     found.log.submit_event(event)
     count = f" with {len(attachments)} attachment{'s' if len(attachments) != 1 else ''}" if attachments else ""
     return redirect(url_for("incidents.index", done=f"Entry saved{count}. You can add details to it later."))
-
-
-def _words(err: Exception) -> str:
-    if isinstance(err, ValidationError):
-        return "; ".join((f"{'.'.join(map(str, p['loc'])).replace('_', ' ')}: " if p["loc"] else "")
-                         + p["msg"].removeprefix("Value error, ") for p in err.errors())
-    return str(err)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from flask import current_app, g, request
+from pydantic import ValidationError
 
 from hub.config import Config
 from hub.log import IncidentLog
@@ -65,3 +66,11 @@ def audit(kind: str, detail: Mapping[str, Any] | None = None, *, who: str | None
 def no_frames(camera_id: str) -> LiveFrame | None:
     """The frame provider when no camera is running (the dashboard alone, as in most tests)."""
     return None
+
+
+def in_words(error: Exception) -> str:
+    """A form's problems as plain sentences: ``field name: what is wrong``, joined by semicolons."""
+    if isinstance(error, ValidationError):
+        return "; ".join((f"{'.'.join(map(str, p['loc'])).replace('_', ' ')}: " if p["loc"] else "")
+                         + p["msg"].removeprefix("Value error, ") for p in error.errors())
+    return str(error)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from web.accounts import open_web_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, account TEXT NOT NULL, created_at REAL NOT NULL,
@@ -39,9 +39,7 @@ class SessionStore:
     """Sessions in data_dir/web.db; the signed cookie holds only the session id (the database, its hash)."""
 
     def __init__(self, data_dir: Path, idle_seconds: float) -> None:
-        self._conn = sqlite3.connect(data_dir / "web.db", isolation_level=None, check_same_thread=False)
-        self._conn.executescript(SCHEMA)
-        os.chmod(data_dir / "web.db", 0o600)
+        self._conn = open_web_db(data_dir, SCHEMA)
         self._lock = threading.Lock()
         self.idle_seconds = idle_seconds
 
