@@ -59,7 +59,8 @@ def save() -> tuple[str, int] | Response:
     if not CONTACT_ID.fullmatch(cid):
         return _page(400, error="Contact id: use lower-case letters, digits and _ (for example: neighbour_ann).")
     notify = [line.strip() for line in form.get("notify", "").splitlines() if line.strip()]
-    existing = _book().current().get(cid)
+    book = _book()
+    existing = book.current().get(cid)
     if not notify and existing is not None:
         notify = list(existing.notify)  # channel URLs hold secrets: never shown back, kept when left empty
     try:
@@ -72,9 +73,9 @@ def save() -> tuple[str, int] | Response:
     except (ValidationError, ValueError) as err:
         words = in_words(err) if isinstance(err, ValidationError) else "tier: a number from 1 to 9"
         return _page(400, error=f"Contact {cid}: {words}.")
-    new = cid not in _book().current()
-    _book().save(cid, contact)
-    audit("access.settings_changed", {"what": "contact added" if new else "contact edited", "contact": cid})
+    book.save(cid, contact)
+    audit("access.settings_changed", {"what": "contact added" if existing is None else "contact edited",
+                                      "contact": cid})
     return redirect(url_for("contacts.index", done=f"Contact {contact.name or cid} saved."))
 
 
