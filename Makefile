@@ -10,7 +10,7 @@ APT_PACKAGES := mosquitto tesseract-ocr fonts-dejavu-core
 TEST_APT_PACKAGES := chromium
 FACE_RECOGNITION := face_recognition==1.3.0
 
-.PHONY: demo test venv system-deps install uninstall typecheck bench clean
+.PHONY: demo test screenshots venv system-deps install uninstall typecheck bench clean
 
 # The demo runs its own broker on a private port for as long as the hub runs.
 demo: venv
@@ -22,6 +22,11 @@ test: venv
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Refreshes the README's screenshots under docs/screenshots/ (a plain test run writes them to a temporary folder).
+screenshots: venv
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+	PORCHLIGHT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/test_browser.py
 
 venv: system-deps $(STAMP)
 

@@ -29,7 +29,7 @@ from hub.vision.faces import FaceLibrary  # noqa: E402
 from hub.vision.frames import Grabber, OpenCvSource  # noqa: E402
 from hub.vision.synthetic import scene, walk_in_video  # noqa: E402
 
-FACES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "faces"
+FACES = Path(__file__).resolve().parent.parent / "tests" / "data" / "faces"  # committed with the repository
 SIZE = (1280, 720)
 FPS = 10.0
 SECONDS = 7.0

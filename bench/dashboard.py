@@ -34,7 +34,7 @@ from web.server import WebServer  # noqa: E402
 ROUTINE = 20_000
 INCIDENTS = 1_500
 ROUNDS = 30
-SNAPSHOT = (Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "faces" / "obama-480p.jpg")
+SNAPSHOT = Path(__file__).resolve().parent.parent / "tests" / "data" / "faces" / "obama-480p.jpg"
 
 
 def _seed(log: IncidentLog) -> list[int]:

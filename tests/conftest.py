@@ -18,8 +18,8 @@ import yaml
 from hub.log import IncidentLog
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-SHARED_DATA = SHARED / "data"
+TEST_DATA = REPO / "tests" / "data"  # committed with its licences: see tests/data/MANIFEST.md
+FACES = TEST_DATA / "faces"
 PORCHLIGHT = [sys.executable, "-m", "hub"]
 
 
@@ -188,9 +188,9 @@ def log_json(data: Path, *args: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def shared_mqtt_samples() -> list[dict[str, Any]]:
-    """The shared MQTT payload fixtures."""
-    path = SHARED_DATA / "mqtt" / "door-sensors.jsonl"
+def mqtt_samples() -> list[dict[str, Any]]:
+    """The real-world MQTT payload fixtures of tests/data/mqtt."""
+    path = TEST_DATA / "mqtt" / "door-sensors.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 

@@ -1,16 +1,19 @@
 """The dashboard in a real browser (Debian's chromium driven by Playwright) against a running hub.
 
 Walks what she does: first-run setup, login, arm and disarm, upload his photo, add an entry with an
-attachment, open an incident, export and check it, quick exit. Saves a screenshot of every page to
-docs/screenshots/ (linked from the README).
+attachment, open an incident, export and check it, quick exit. Saves a screenshot of every page to a
+temporary folder; ``make screenshots`` sets PORCHLIGHT_SCREENSHOTS=docs/screenshots to refresh the
+ones the README links, so a plain test run never changes the checkout.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,10 +23,10 @@ import pytest
 
 from hub.events import Event, Severity
 from hub.log import IncidentLog
-from tests.conftest import PORCHLIGHT, REPO, SHARED_DATA, Webhook, free_port, wait_for, write_config
+from tests.conftest import PORCHLIGHT, REPO, FACES, Webhook, free_port, wait_for, write_config
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = REPO / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("PORCHLIGHT_SCREENSHOTS") or Path(tempfile.gettempdir()) / "porchlight-screenshots")
 PASSWORD = "a long and private passphrase"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
@@ -43,7 +46,7 @@ def _seed(data: Path) -> None:
             at = (now - timedelta(days=day)).replace(hour=18 + day % 3, minute=10)
             log.append(Event("vehicle.match", "street_cam", Severity.WARNING,
                              {"vehicle": "grey hatchback", "plate": "KX12ABC"}, evidence=(snapshot,), at=at))
-    face = log.evidence.put_bytes((SHARED_DATA / "faces" / "obama-480p.jpg").read_bytes())
+    face = log.evidence.put_bytes((FACES / "obama-480p.jpg").read_bytes())
     log.append(Event("face.match", "front_cam", Severity.CRITICAL, {"person": "him", "distance": 0.42},
                      evidence=(face,), at=now - timedelta(days=3, hours=2)))
     log.close()
@@ -161,7 +164,7 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     page.goto(hub_url + "/concern")
     page.fill("form[action='/concern/person'] input[name=name]", "him")
     page.set_input_files("form[action='/concern/person'] input[name=photos]",
-                         [str(SHARED_DATA / "faces" / "obama.jpg"), str(SHARED_DATA / "faces" / "two_people.jpg")])
+                         [str(FACES / "obama.jpg"), str(FACES / "two_people.jpg")])
     page.click("form[action='/concern/person'] button")
     assert "Accepted: obama.jpg: face found and enrolled" in page.content()
     assert "Rejected: two_people.jpg: 2 faces found" in page.content()
@@ -172,7 +175,7 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     _shot(page, "06-new-entry")
     page.fill("textarea[name=description]", "A note under the wiper: 'I saw you at the gym'")
     page.select_option("select[name=category]", "intimidation")
-    page.set_input_files("input[name=attachments]", str(SHARED_DATA / "faces" / "32bit.png"))
+    page.set_input_files("input[name=attachments]", str(FACES / "32bit.png"))
     page.click("text=Save the entry")
     assert "Entry saved with 1 attachment" in page.content()
     _until(page, hub_url + "/incidents", "A note under the wiper")

@@ -23,9 +23,8 @@ from hub.vision.faces import FaceLibrary
 from hub.vision.frames import Grabber, OpenCvSource
 from hub.vision.motion import apply_privacy_masks
 from hub.vision.synthetic import walk_in_video
-from tests.conftest import SHARED_DATA, run_cli, wait_for
+from tests.conftest import FACES, run_cli, wait_for
 
-FACES = SHARED_DATA / "faces"
 
 
 @pytest.fixture(scope="module")

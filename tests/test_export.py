@@ -16,9 +16,8 @@ from hub.config import Config, parse_config
 from hub.events import Event, Severity
 from hub.export import ExportRequest, build_export
 from hub.log import IncidentLog
-from tests.conftest import SHARED_DATA
+from tests.conftest import FACES
 
-FACES = SHARED_DATA / "faces"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Enrolment and matching on the real photos in shared/data/faces (see its MANIFEST)."""
+"""Enrolment and matching on the real photos in tests/data/faces (see its MANIFEST)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 
 from hub.vision.faces import FaceFinder, FaceLibrary
 from hub.vision.synthetic import scene
-from tests.conftest import SHARED_DATA
+from tests.conftest import FACES
 
-FACES = SHARED_DATA / "faces"
 
 
 @pytest.fixture(scope="module")

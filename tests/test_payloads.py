@@ -1,4 +1,4 @@
-"""MQTT payload parsing: the shared real-world payloads, malformed variants, and arbitrary bytes."""
+"""MQTT payload parsing: the real-world payloads of tests/data/mqtt, malformed variants, and arbitrary bytes."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from hub.config import MqttBinding, SensorConfig
 from hub.errors import InputRejected
 from hub.payloads import MAX_PAYLOAD_BYTES, parse_payload
 from hub.sensors import MqttInterpreter, SensorTracker
-from tests.conftest import shared_mqtt_samples
+from tests.conftest import mqtt_samples
 
 AT = datetime(2026, 11, 23, tzinfo=timezone.utc)
-SAMPLES = shared_mqtt_samples()
+SAMPLES = mqtt_samples()
 
 
 def _binding(sample: dict[str, str]) -> MqttBinding:
@@ -43,7 +43,7 @@ def _expected(means: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=[f"{s['format']}:{s['means'][:30]}" for s in SAMPLES])
-def test_shared_payloads_mean_what_the_manifest_says(sample: dict[str, str]) -> None:
+def test_real_payloads_mean_what_the_manifest_says(sample: dict[str, str]) -> None:
     reading = parse_payload(_binding(sample), "door", sample["topic"], sample["payload"].encode())
     for field, value in _expected(sample["means"]).items():
         assert getattr(reading, field) == value, (field, sample)

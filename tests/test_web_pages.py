@@ -12,11 +12,10 @@ from flask.testing import FlaskClient
 
 from hub.events import Event, Severity
 from hub.log import IncidentLog
-from tests.conftest import SHARED_DATA, SmtpServer, Webhook, wait_for
+from tests.conftest import FACES, SmtpServer, Webhook, wait_for
 from tests.webtools import commands, make_app, owner, post, take_commands
 from web.services import LiveFrame
 
-FACES = SHARED_DATA / "faces"
 
 
 @pytest.fixture
