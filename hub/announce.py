@@ -9,12 +9,11 @@ from typing import Callable, Mapping
 from hub.config import Config, SensorConfig
 from hub.events import Event
 from hub.mqtt import MqttLink
-from hub.sensors import active_kind
+from hub.sensor_kinds import event_kind, sensor_kind
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
-_DEVICE_CLASS = {"door": "door", "window": "window", "motion": "motion", "panic": "safety",
-                 "tamper": "tamper"}
 
 
 def discovery_messages(config: Config) -> list[tuple[str, str]]:
@@ -33,7 +32,7 @@ def discovery_messages(config: Config) -> list[tuple[str, str]]:
             "availability_topic": f"{prefix}/status",
             "payload_on": "ON",
             "payload_off": "OFF",
-            "device_class": _DEVICE_CLASS[sensor.kind],
+            "device_class": sensor_kind(sensor.kind).device_class,
             "device": device,
         }
         topic = f"{config.mqtt.discovery_prefix}/binary_sensor/{unique}/config"
@@ -46,9 +45,9 @@ def state_message(prefix: str, sensors: Mapping[str, SensorConfig], event: Event
     sensor = sensors.get(event.source)
     if sensor is None:
         return None
-    if event.kind == active_kind(sensor.kind, True):
+    if event.kind == event_kind(sensor.kind, True):
         return f"{prefix}/sensor/{event.source}/state", "ON"
-    if event.kind == active_kind(sensor.kind, False):
+    if event.kind == event_kind(sensor.kind, False):
         return f"{prefix}/sensor/{event.source}/state", "OFF"
     return None
 
@@ -74,7 +73,7 @@ class Announcer:
         state = state_message(self.prefix, self.config.sensors, event)
         if state is not None:
             self.link.publish(state[0], state[1], retain=True)
-        if event.kind == "arm.set":
+        if event.kind == kinds.ARM_SET:
             self.link.publish(f"{self.prefix}/arm_mode", str(event.detail.get("mode")), retain=True)
         if self.config.mqtt.publish_events:
             payload = {"seq": seq, "kind": event.kind, "source": event.source,

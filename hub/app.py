@@ -21,13 +21,15 @@ from hub.outputs import Outputs
 from hub.pipeline import Pipeline
 from hub.rules import Rules
 from hub.schedule import Schedules
-from hub.sensors import MqttInterpreter, SensorTracker, active_kind
+from hub.sensors import MqttInterpreter, SensorTracker
+from hub.sensor_kinds import sensor_kind
 from hub.sources.gpio import GpioSource, make_pin_factory
 from hub.sources.mqtt import MqttSensorSource
 from hub.sources.mqtt_commands import MqttCommandSource
 from hub.sources.satellite import SatelliteSource
 from hub.commands import PinCheck
 from hub.timeinfo import JumpDetector
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +128,7 @@ class Hub:
         for camera in self.cameras:
             camera.stop()
         if self.pipeline is not None:
-            self.bus.publish(Event("hub.stopped", "hub", Severity.INFO, at=self.clock.now()))
+            self.bus.publish(Event(kinds.HUB_STOPPED, "hub", Severity.INFO, at=self.clock.now()))
             self.pipeline.stop()
         if self.pin_factory is not None and self._pin_factory_arg is _CONFIGURED:
             self.pin_factory.close()
@@ -160,7 +162,7 @@ class Hub:
 
     def _on_panic(self, seq: int, event: Event) -> None:
         """A panic records every camera, whatever it sees."""
-        if event.kind == "panic":
+        if event.kind == kinds.PANIC:
             for camera in self.cameras:
                 camera.pipeline.request_clip(f"panic-{seq}")
 
@@ -186,9 +188,9 @@ class Hub:
 
         def reload_libraries(seq: int, event: Event) -> None:
             # Enrolled from the dashboard or the CLI while running: cameras use it from the next frame.
-            if event.kind in ("person.enrolled", "face.rejected"):
+            if event.kind in (kinds.PERSON_ENROLLED, kinds.FACE_REJECTED):
                 library.reload()
-            elif event.kind == "vehicle.enrolled":
+            elif event.kind == kinds.VEHICLE_ENROLLED:
                 fresh = VehicleLibrary.for_config(self.config)
                 for each in pipelines:
                     each.use_vehicles(fresh)
@@ -200,12 +202,12 @@ class Hub:
         assert self.log is not None
         result = self.log.verify()
         if result.ok:
-            self.bus.publish(Event("log.verified", "hub", Severity.INFO,
+            self.bus.publish(Event(kinds.LOG_VERIFIED, "hub", Severity.INFO,
                                    detail={"rows": result.rows, "evidence_files": result.evidence_files},
                                    at=self.clock.now()))
         else:
             logger.critical("incident log verification failed: %s", result.message())
-            self.bus.publish(Event("log.chain_broken", "hub", Severity.CRITICAL,
+            self.bus.publish(Event(kinds.LOG_CHAIN_BROKEN, "hub", Severity.CRITICAL,
                                    detail={"first_bad_seq": result.first_bad_seq, "reason": result.reason},
                                    at=self.clock.now()))
 
@@ -214,12 +216,13 @@ class Hub:
         assert self.log is not None
         known: dict[str, bool] = {}
         for sid, sensor in self.config.sensors.items():
-            family = active_kind(sensor.kind, True)
-            if family is None or sensor.kind == "panic":
-                continue
-            latest = self.log.events(source=sid, kind=family.split(".")[0] + ".*", newest_first=True, limit=1)
+            about = sensor_kind(sensor.kind)
+            if about.restored is None:
+                continue  # a button has no state to remember
+            latest = self.log.events(source=sid, kinds=(about.triggered, about.restored), newest_first=True,
+                                     limit=1)
             if latest:
-                known[sid] = latest[0].kind == family
+                known[sid] = latest[0].kind == about.triggered
         return known
 
     def _housekeep(self) -> None:
@@ -241,7 +244,7 @@ class Hub:
                     self.bus.publish(event, on_committed=self._taker(command_id))
                 jump = jumps.check(time.time(), mono)
                 if jump is not None:
-                    self.bus.publish(Event("clock.jump", "hub", Severity.WARNING,
+                    self.bus.publish(Event(kinds.CLOCK_JUMP, "hub", Severity.WARNING,
                                            detail={"seconds": round(jump, 3)}, at=self.clock.now()))
                 if mono - last_touch >= _MARKER_TOUCH_SECONDS:
                     self.marker.touch()
@@ -268,4 +271,4 @@ class Hub:
 def _log_to_console(seq: int, event: Event) -> None:
     level = logging.WARNING if event.severity in (Severity.WARNING, Severity.CRITICAL) else logging.INFO
     logger.log(level, "#%d %s from %s %s", seq, event.kind, event.source,
-               "" if event.kind == "incident.report" else dict(event.detail))
+               "" if event.kind == kinds.INCIDENT_REPORT else dict(event.detail))

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol
 
 from hub.keys import verify_signature
+from hub import kinds
 
 GENESIS = "0" * 64
-CHECKPOINT_KIND = "log.checkpoint"
-TOMBSTONE_KIND = "evidence.tombstone"
+CHECKPOINT_KIND = kinds.LOG_CHECKPOINT
+TOMBSTONE_KIND = kinds.EVIDENCE_TOMBSTONE
 
 
 def canonical_json(value: Any) -> str:

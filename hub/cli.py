@@ -27,6 +27,7 @@ from hub.events import Event, Severity
 from hub.incident import CATEGORIES, Attachment, IncidentReport, Vehicle, Witness
 from hub.log import IncidentLog
 from hub.systemd import Notifier
+from hub import kinds
 
 SYSTEM_CONFIG = Path("/etc/porchlight/porchlight.yaml")
 
@@ -193,7 +194,7 @@ def cmd_log_correct(args: argparse.Namespace) -> int:
         if not 1 <= args.seq <= head:
             print(f"seq {args.seq}: no such row (the log has rows 1 to {head})", file=sys.stderr)
             return 1
-        print(log.append(Event("log.correction", "owner", Severity.NOTICE,
+        print(log.append(Event(kinds.LOG_CORRECTION, "owner", Severity.NOTICE,
                                detail={"corrects": args.seq, "text": args.text})))
     return 0
 
@@ -229,7 +230,7 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
             # Every verification run is itself on the record (chain of custody).
             detail = {"ok": result.ok, "rows": result.rows, "first_bad_seq": result.first_bad_seq,
                       "reason": result.reason, "checkpoint": checkpoint.head_seq if checkpoint else None}
-            kind = "log.verified" if result.ok else "log.chain_broken"
+            kind = kinds.LOG_VERIFIED if result.ok else kinds.LOG_CHAIN_BROKEN
             log.append(Event(kind, "cli", Severity.INFO if result.ok else Severity.CRITICAL, detail=detail))
     return 0 if result.ok else 1
 
@@ -265,7 +266,7 @@ def cmd_arm(args: argparse.Namespace) -> int:
 def cmd_panic(args: argparse.Namespace) -> int:
     """Raise a panic: every contact, every tier, at once."""
     with _open_log(args) as log:
-        log.submit_command("panic", "cli", {"via": "cli"})
+        log.submit_command(kinds.PANIC, "cli", {"via": "cli"})
     print("panic raised: the hub is alerting every contact now")
     return 0
 
@@ -273,7 +274,7 @@ def cmd_panic(args: argparse.Namespace) -> int:
 def cmd_checkin_start(args: argparse.Namespace) -> int:
     """Start a check-in timer: if she has not checked in by then, contacts are alerted."""
     with _open_log(args) as log:
-        log.submit_command("checkin.start", "cli", {"minutes": args.minutes})
+        log.submit_command(kinds.CHECKIN_START, "cli", {"minutes": args.minutes})
     print(f"check-in timer started: check in within {args.minutes:g} minutes")
     return 0
 
@@ -285,9 +286,9 @@ def cmd_checkin_daily(args: argparse.Namespace) -> int:
         return 1
     with _open_log(args) as log:
         if args.off:
-            log.submit_command("checkin.daily_off", "cli", {})
+            log.submit_command(kinds.CHECKIN_DAILY_OFF, "cli", {})
         else:
-            log.submit_command("checkin.daily", "cli", {"by": args.by})
+            log.submit_command(kinds.CHECKIN_DAILY, "cli", {"by": args.by})
     print("daily check-in stopped" if args.off else f"daily check-in: check in every day by {args.by}")
     return 0
 
@@ -336,7 +337,7 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
     for result in results:
         print(f"{result['channel']}: " + ("delivered" if result["error"] is None else f"FAILED: {result['error']}"))
     with _open_log(args) as log:
-        log.append(Event("alert.test", "cli", Severity.INFO, {"contact": args.contact, "results": results}))
+        log.append(Event(kinds.ALERT_TEST, "cli", Severity.INFO, {"contact": args.contact, "results": results}))
     return 1 if any(r["error"] for r in results) else 0
 
 
@@ -353,7 +354,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         except ExportError as err:
             print(f"no export: {err}", file=sys.stderr)
             return 1
-        log.append(Event("access.export", "cli", Severity.NOTICE, {
+        log.append(Event(kinds.ACCESS_EXPORT, "cli", Severity.NOTICE, {
             "incidents": result.incidents, "files": result.files, "redacted": args.redacted,
             "zip": result.path.name, "zip_sha256": result.sha256}))
     print(f"{result.path}\nSHA-256 {result.sha256}\n{result.incidents} incidents, {result.evidence_files} evidence "
@@ -385,7 +386,7 @@ def cmd_dashboard_password(args: argparse.Namespace) -> int:
         return 1
     ended = SessionStore(config.data_dir, config.web.idle_minutes * 60).end_all(None, "password reset at the console")
     with _open_log(args) as log:
-        log.submit_command("access.settings_changed", "console",
+        log.submit_command(kinds.ACCESS_SETTINGS_CHANGED, "console",
                            {"what": "owner password reset at the console", "sessions_ended": ended})
     print(f"dashboard password changed; {ended} open session(s) ended")
     return 0
@@ -399,7 +400,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     key, created = load_or_create_key(config.data_dir)
     with _open_log(args) as log:
         report = backup(log, Path(args.to), key)
-        log.append(Event("backup.created", "cli", Severity.INFO, {
+        log.append(Event(kinds.BACKUP_CREATED, "cli", Severity.INFO, {
             "snapshot": report.snapshot, "evidence_copied": report.evidence_copied,
             "evidence_already_there": report.evidence_present, "bytes": report.bytes_written}))
     print(f"backup {report.snapshot} written to {args.to}: {report.evidence_copied} new evidence files, "
@@ -424,7 +425,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     log = IncidentLog(Path(args.to))
     try:
         result = log.verify()
-        log.append(Event("backup.restored", "cli", Severity.NOTICE,
+        log.append(Event(kinds.BACKUP_RESTORED, "cli", Severity.NOTICE,
                          {"snapshot": manifest["created"], "ok": result.ok, "rows": result.rows}))
     finally:
         log.close()

@@ -13,6 +13,7 @@ from typing import Any
 from hub.config import CameraConfig, Config
 from hub.events import Event
 from hub.log import IncidentLog
+from hub import kinds
 
 
 def enroll_person(config: Config, log: IncidentLog, name: str, photos: list[Path], trusted: bool) -> int:
@@ -151,7 +152,7 @@ def review_match(log: IncidentLog, config: Config, seq: int, verdict: str, note:
     from hub.vision.enrol import review
 
     match = log.event(seq)
-    if match is None or match.kind != "face.match":
+    if match is None or match.kind != kinds.FACE_MATCH:
         print(f"seq {seq}: not a face.match row")
         return 1
     event = review(config, match, verdict, note)

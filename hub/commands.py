@@ -16,6 +16,7 @@ from hub.arming import MODES
 from hub.config import ArmingConfig, resolve_secret
 from hub.errors import InputRejected
 from hub.events import Event, Severity
+from hub import kinds
 
 PinResult = Literal["normal", "duress", "wrong"]
 
@@ -55,14 +56,14 @@ def arm_request(pins: PinCheck, mode: str, pin: str | None, source: str, at: dat
     if mode not in MODES:
         raise InputRejected(f"mode {mode!r} is not one of {', '.join(MODES)}")
     if mode != "disarmed":
-        return Outcome({"ok": True, "mode": mode}, [Event("arm.set", source, Severity.NOTICE, {"mode": mode}, at=at)])
+        return Outcome({"ok": True, "mode": mode}, [Event(kinds.ARM_SET, source, Severity.NOTICE, {"mode": mode}, at=at)])
     result = pins.check(pin)
     if result == "wrong":
         return Outcome({"ok": False, "error": "wrong PIN"},
-                       [Event("arm.pin_rejected", source, Severity.WARNING, {"mode": mode}, at=at)])
-    events = [Event("arm.set", source, Severity.NOTICE, {"mode": mode}, at=at)]
+                       [Event(kinds.ARM_PIN_REJECTED, source, Severity.WARNING, {"mode": mode}, at=at)])
+    events = [Event(kinds.ARM_SET, source, Severity.NOTICE, {"mode": mode}, at=at)]
     if result == "duress":
-        events.append(Event("duress", source, Severity.CRITICAL, {"via": "disarm"}, at=at))
+        events.append(Event(kinds.DURESS, source, Severity.CRITICAL, {"via": "disarm"}, at=at))
     return Outcome({"ok": True, "mode": mode}, events)
 
 
@@ -71,10 +72,10 @@ def checkin_request(pins: PinCheck, pin: str | None, source: str, at: datetime) 
     result = pins.check(pin)
     if result == "wrong":
         return Outcome({"ok": False, "error": "wrong PIN"},
-                       [Event("checkin.pin_rejected", source, Severity.WARNING, at=at)])
-    events = [Event("checkin.done", source, Severity.NOTICE, at=at)]
+                       [Event(kinds.CHECKIN_PIN_REJECTED, source, Severity.WARNING, at=at)])
+    events = [Event(kinds.CHECKIN_DONE, source, Severity.NOTICE, at=at)]
     if result == "duress":
-        events.append(Event("duress", source, Severity.CRITICAL, {"via": "check-in"}, at=at))
+        events.append(Event(kinds.DURESS, source, Severity.CRITICAL, {"via": "check-in"}, at=at))
     return Outcome({"ok": True, "checked_in": True}, events)
 
 

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Literal
+from typing import Annotated, Any, Iterator, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from hub import kinds
 from hub.errors import ConfigError
+from hub.sensor_kinds import sensor_kind
 
 EXAMPLE_FILE = "config/porchlight.example.yaml"
 
 ArmMode = Literal["disarmed", "home", "night", "away"]
-SensorKind = Literal["door", "window", "motion", "panic", "tamper"]
+
+def _known_sensor_kind(name: str) -> str:
+    sensor_kind(name)  # raises "must be one of ..." for a kind hub/sensor_kinds.py does not define
+    return name
+
+
+# A name from hub/sensor_kinds.py, which alone lists the kinds of sensor.
+SensorKindName = Annotated[str, AfterValidator(_known_sensor_kind)]
 MqttFormat = Literal["zigbee2mqtt", "tasmota", "homeassistant", "plain"]
 PinFactoryName = Literal["auto", "mock", "lgpio", "rpigpio", "pigpio", "native"]
 # A config id is used as event source, MQTT topic segment and evidence file-name part.
@@ -120,7 +129,7 @@ class SatelliteBinding(_Model):
 class SensorConfig(_Model):
     """A door/window contact, PIR, panic button or enclosure tamper switch."""
 
-    kind: SensorKind
+    kind: SensorKindName
     label: str | None = None
     mqtt: MqttBinding | None = None
     gpio: GpioBinding | None = None
@@ -138,17 +147,13 @@ class SensorConfig(_Model):
         """The arm modes in which this sensor raises an alarm."""
         if self.alert_modes is not None:
             return list(self.alert_modes)
-        if self.kind in ("panic", "tamper"):
-            return ["disarmed", "home", "night", "away"]
-        if self.kind == "motion":
-            return ["away"]
-        return ["home", "night", "away"]
+        return [mode for mode in get_args(ArmMode) if mode in sensor_kind(self.kind).alert_modes]
 
     def uses_entry_delay(self) -> bool:
         """Whether opening this sensor starts the entry delay instead of alarming at once."""
         if self.entry_delay is not None:
             return self.entry_delay
-        return self.kind == "door"
+        return sensor_kind(self.kind).entry_delay
 
 
 class ArmingConfig(_Model):
@@ -229,8 +234,8 @@ class ContactConfig(_Model):
     name: str | None = None
     tier: int = Field(1, ge=1, le=9)
     notify: Annotated[list[Annotated[str, StringConstraints(min_length=3)]], Field(min_length=1)]
-    events: list[str] = ["panic", "duress", "face.match", "vehicle.match", "vehicle.loitering",
-                         "alarm.triggered", "checkin.missed"]
+    events: list[str] = [kinds.PANIC, kinds.DURESS, kinds.FACE_MATCH, kinds.VEHICLE_MATCH, kinds.VEHICLE_LOITERING,
+                         kinds.ALARM_TRIGGERED, kinds.CHECKIN_MISSED]
     quiet_hours: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d-\d\d:\d\d$")] | None = None
     can_acknowledge: bool = True
     evidence_keeper: bool = False

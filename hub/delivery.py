@@ -21,10 +21,11 @@ from hub.errors import ConfigError, InputRejected
 from hub.events import Event, Severity
 from hub.log import IncidentLog
 from hub.messages import compose, order_words
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
-ALL_TIERS_AT_ONCE = {"panic", "duress"}
+ALL_TIERS_AT_ONCE = kinds.ALL_TIERS_AT_ONCE
 _TICK_SECONDS = 1.0
 _IDLE_SECONDS = 30.0
 
@@ -34,13 +35,13 @@ Record = Callable[[Event], object]
 def kind_matches(kind: str, patterns: list[str]) -> bool:
     """Whether a contact subscribed to ``patterns`` receives alerts caused by ``kind``.
 
-    "alarm.triggered" and "*" stand for every alarm about the home, not about her dashboard: who logged
+    kinds.ALARM_TRIGGERED and "*" stand for every alarm about the home, not about her dashboard: who logged
     in and what she changed go only to those who ask for access.* by name (usually she herself).
     """
     for pattern in patterns:
         if pattern == kind:
             return True
-        if pattern in ("*", "alarm.triggered") and not kind.startswith("access."):
+        if pattern in ("*", kinds.ALARM_TRIGGERED) and not kind.startswith("access."):
             return True
         if pattern.endswith(".*") and kind.startswith(pattern[:-1]):
             return True
@@ -184,7 +185,7 @@ class Deliveries:
 
     def __call__(self, seq: int, event: Event) -> None:
         """Pipeline listener: an alarm was committed, so deliver now rather than at the next tick."""
-        if event.kind == "alarm.triggered":
+        if event.kind == kinds.ALARM_TRIGGERED:
             self._wake.set()
 
     def _run(self) -> None:
@@ -222,12 +223,12 @@ class Deliveries:
             contacts = self._matching(kind)
             if not contacts:
                 self.log.execute("UPDATE outbox SET status = 'no_contacts' WHERE id = ?", (alert_id,))
-                self.record(Event("alert.no_contacts", "alerts", Severity.WARNING,
+                self.record(Event(kinds.ALERT_NO_CONTACTS, "alerts", Severity.WARNING,
                                   {"alert": alert_id, "kind": kind}, at=now))
                 continue
             if kind not in ALL_TIERS_AT_ONCE and self._cooling_down(alert_id, kind, source, now):
                 self.log.execute("UPDATE outbox SET status = 'suppressed' WHERE id = ?", (alert_id,))
-                self.record(Event("alert.suppressed", "alerts", Severity.INFO, {
+                self.record(Event(kinds.ALERT_SUPPRESSED, "alerts", Severity.INFO, {
                     "alert": alert_id, "kind": kind, "source": source,
                     "reason": f"a {kind} alert from {source} went out less than "
                               f"{self.alerts.cooldown_seconds:.0f} s ago"}, at=now))
@@ -265,7 +266,7 @@ class Deliveries:
                 continue
             self._add_tier(alert_id, contacts, higher[0], now)
             self.log.execute("UPDATE outbox SET tier = ?, tier_at = ? WHERE id = ?", (higher[0], _iso(now), alert_id))
-            self.record(Event("alert.escalated", "alerts", Severity.WARNING, {
+            self.record(Event(kinds.ALERT_ESCALATED, "alerts", Severity.WARNING, {
                 "alert": alert_id, "from_tier": tier, "to_tier": higher[0],
                 "reason": f"nobody in tier {tier} acknowledged within {self.alerts.escalate_after_minutes:g} min"},
                 at=now))
@@ -302,7 +303,7 @@ class Deliveries:
         ack_url = None
         if contact.can_acknowledge:
             ack_url = f"{self.alerts.dashboard_url.rstrip('/')}/ack/{self.signer.sign(alert_id, cid)}"
-        orders = self.log.events(kind="order.recorded", newest_first=True, limit=1)
+        orders = self.log.events(kind=kinds.ORDER_RECORDED, newest_first=True, limit=1)
         message = compose(reason=reason, kind=kind, priority=priority, source_label=self._label(source),
                           at=cause.at if cause is not None else now, detail=detail,
                           dashboard_url=self.alerts.dashboard_url, seq=seq, ack_url=ack_url,
@@ -316,12 +317,12 @@ class Deliveries:
         if error is None:
             self.log.execute("UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ? WHERE id = ?",
                              (attempt, _iso(now), delivery_id))
-            self.record(Event("alert.sent", "alerts", Severity.INFO, detail_out, at=now))
+            self.record(Event(kinds.ALERT_SENT, "alerts", Severity.INFO, detail_out, at=now))
             return
         delay = min(self.alerts.retry_min_seconds * 2 ** (attempt - 1), self.alerts.retry_max_seconds)
         self.log.execute("UPDATE deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
                          (attempt, _iso(now + timedelta(seconds=delay)), error, delivery_id))
-        self.record(Event("alert.failed", "alerts", Severity.WARNING,
+        self.record(Event(kinds.ALERT_FAILED, "alerts", Severity.WARNING,
                           {**detail_out, "error": error, "retry_in_seconds": delay}, at=now))
 
     def _label(self, source: str) -> str:
@@ -354,5 +355,5 @@ class Deliveries:
             self.log.execute("UPDATE outbox SET acked_at = ?, acked_by = ?, status = 'acked' "
                              "WHERE id = ? AND acked_at IS NULL", (_iso(now), by, alert_id))
         detail = {"alert": alert_id, "contact": by, "name": name, **({"via": via} if via else {})}
-        self.record(Event("alert.acknowledged", by, Severity.NOTICE, detail, at=now))
+        self.record(Event(kinds.ALERT_ACKNOWLEDGED, by, Severity.NOTICE, detail, at=now))
         return f"Thank you, {name}: you are on it. Nobody else will be asked."

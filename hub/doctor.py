@@ -14,6 +14,7 @@ from typing import Callable
 from hub.config import Config
 from hub.log import IncidentLog
 from hub.timeinfo import clock_synchronised
+from hub import kinds
 
 MIN_FREE_BYTES = 2 * 1024**3
 MIN_WRITE_MB_S = 2.0
@@ -116,7 +117,7 @@ def check_log(config: Config) -> list[Check]:
     log = IncidentLog(config.data_dir)
     try:
         result = log.verify()
-        backups = log.events(kind="backup.created", newest_first=True, limit=1)
+        backups = log.events(kind=kinds.BACKUP_CREATED, newest_first=True, limit=1)
     finally:
         log.close()
     checks = [Check("incident log", result.ok, result.message(),

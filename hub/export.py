@@ -23,6 +23,7 @@ from hub.incident import INCIDENT_KINDS, category_of, describe, follows_up, inci
 from hub.keys import fingerprint, load_public_key_b64
 from hub.log import IncidentLog, logged_event
 from hub.report import ReportItem, build_report
+from hub import kinds
 
 VERIFY_SOURCE = Path(__file__).with_name("export_verify.py")
 # Details that say where she lives, who she is with, or how she feels: left out of a redacted copy.
@@ -117,7 +118,7 @@ def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_d
     chosen_seqs = {e.seq for e in chosen}
     ids = {incident_id(e) for e in chosen} - {None}
     # The protective order is part of every export, so the segment reaches back to where it was recorded.
-    orders = [e.seq for e in log.events(kind="order.recorded")]
+    orders = [e.seq for e in log.events(kind=kinds.ORDER_RECORDED)]
     first = min([chosen[0].seq, *orders])
     rows = list(log.raw_rows(after_seq=first - 1))
     events = {r.seq: logged_event(r.content, r.hash) for r in rows}
@@ -167,7 +168,7 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
     wanted = [(seq, sha) for seq in selected for sha in events[seq].evidence]
     for done, (seq, sha) in enumerate(wanted, 1):
         event = events[seq]
-        if request.redacted and event.kind in ("incident.report", "order.recorded"):
+        if request.redacted and event.kind in (kinds.INCIDENT_REPORT, kinds.ORDER_RECORDED):
             result.skipped.append({"sha256": sha, "row": seq, "why": "her own file, left out of the redacted copy"})
             continue
         if sha in files_by_sha:
@@ -276,11 +277,11 @@ def _report_items(chosen: list[LoggedEvent], events: dict[int, LoggedEvent], fil
             others += [f"Clip (row {clip.seq}): {files.get(sha, sha + ' (not in this copy)')}" for sha in clip.evidence]
         items.append(ReportItem(
             seq=event.seq, when=f"{event.at.astimezone():%a %d %b %Y %H:%M}", kind=event.kind,
-            category=category_of(event), description=describe(event) if event.kind != "incident.report"
+            category=category_of(event), description=describe(event) if event.kind != kinds.INCIDENT_REPORT
             else str(d.get("description", "")),
             location="" if redacted else str(d.get("location") or event.source),
             witnesses="" if redacted else witnesses, police=police,
-            recorded_by="her" if event.kind == "incident.report" else "the hub (automatic)",
+            recorded_by="her" if event.kind == kinds.INCIDENT_REPORT else "the hub (automatic)",
             row_hash=event.hash, follow_ups=follow.get(event.seq, []), images=pictures, other_files=others))
     return items
 

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from hub.events import Event, LoggedEvent, Severity
+from hub import kinds
 
-Category = Literal["surveillance", "life_invasion", "intimidation", "interference", "other"]
-CATEGORIES: tuple[str, ...] = ("surveillance", "life_invasion", "intimidation", "interference", "other")
+CATEGORIES = kinds.CATEGORIES
+
+
+def _known_category(name: str) -> str:
+    if name not in CATEGORIES:
+        raise ValueError(f"must be one of {', '.join(CATEGORIES)}")
+    return name
+
+
+Category = Annotated[str, AfterValidator(_known_category)]
 
 
 class Witness(BaseModel):
@@ -76,7 +85,7 @@ class IncidentReport(BaseModel):
         """The log event for this report (kind ``incident.report``), citing its attachments."""
         detail = self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
         return Event(
-            "incident.report",
+            kinds.INCIDENT_REPORT,
             self.recorded_by,
             Severity.NOTICE,
             detail=detail,
@@ -87,23 +96,17 @@ class IncidentReport(BaseModel):
 
 # --- which rows are incidents, and how to say what they were ------------------------------------
 
-# What counts as an incident (routine rows such as heartbeats, logins and checkpoints do not), and
-# the category for what the hub saw by itself (her own entries carry hers).
-INCIDENT_KINDS: dict[str, str | None] = {
-    "incident.report": None, "face.match": "surveillance", "vehicle.match": "surveillance",
-    "vehicle.loitering": "surveillance", "alarm.triggered": "life_invasion", "panic": "intimidation",
-    "duress": "intimidation", "camera.tamper": "interference", "sensor.tamper": "interference",
-    "checkin.missed": "other",
-}
-# Rows added later that point at an incident: her narrative or corrections, and match reviews.
-FOLLOW_UP_KINDS = ("log.correction", "face.confirmed", "face.rejected", "vehicle.confirmed", "vehicle.rejected")
+# What counts as an incident (routine rows such as heartbeats, logins and checkpoints do not), and the
+# rows added later that point at one (her narrative or corrections, match reviews): see hub/kinds.py.
+INCIDENT_KINDS = kinds.INCIDENT_KINDS
+FOLLOW_UP_KINDS = kinds.FOLLOW_UP_KINDS
 
 
 def category_of(event: LoggedEvent) -> str:
     """Her category for her own entries; a fixed one for what the hub saw by itself."""
-    if event.kind == "incident.report":
+    if event.kind == kinds.INCIDENT_REPORT:
         return str(event.detail.get("category") or "other")
-    return INCIDENT_KINDS.get(event.kind) or "other"
+    return kinds.category_of(event.kind) or "other"
 
 
 def describe(event: LoggedEvent) -> str:
@@ -112,10 +115,10 @@ def describe(event: LoggedEvent) -> str:
     text = detail.get("description") or detail.get("reason")
     if text:
         return str(text)[:160]
-    if event.kind == "face.match":
+    if event.kind == kinds.FACE_MATCH:
         return f"{detail.get('person', 'person of concern')} seen by {event.source}"
-    if event.kind in ("vehicle.match", "vehicle.loitering"):
-        what = "loitering" if event.kind == "vehicle.loitering" else "passed"
+    if event.kind in (kinds.VEHICLE_MATCH, kinds.VEHICLE_LOITERING):
+        what = "loitering" if event.kind == kinds.VEHICLE_LOITERING else "passed"
         return f"{detail.get('vehicle', 'vehicle of concern')} {what} ({event.source})"
     return f"{event.kind} from {event.source}"
 
@@ -133,10 +136,10 @@ def incident_id(event: LoggedEvent) -> str | None:
     found = event.detail.get("incident")
     if isinstance(found, str):
         return found
-    return f"panic-{event.seq}" if event.kind == "panic" else None
+    return f"panic-{event.seq}" if event.kind == kinds.PANIC else None
 
 
 def is_clip_of(candidate: LoggedEvent, incident: str | None) -> bool:
     """Whether a row is a camera clip recorded for this incident."""
-    return (incident is not None and candidate.kind == "camera.clip"
+    return (incident is not None and candidate.kind == kinds.CAMERA_CLIP
             and incident in (candidate.detail.get("incidents") or []))

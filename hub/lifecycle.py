@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hub.events import Event, Severity
+from hub import kinds
 
 
 class RunMarker:
@@ -21,7 +22,7 @@ class RunMarker:
         if self.path.exists():
             last_alive = datetime.fromtimestamp(self.path.stat().st_mtime, timezone.utc)
             event = Event(
-                "hub.power_restored", "hub", Severity.WARNING,
+                kinds.HUB_POWER_RESTORED, "hub", Severity.WARNING,
                 detail={
                     "last_alive": last_alive.isoformat(),
                     "down_seconds_at_most": round((now - last_alive).total_seconds()),
@@ -30,7 +31,7 @@ class RunMarker:
                 at=now,
             )
         else:
-            event = Event("hub.started", "hub", Severity.INFO, at=now)
+            event = Event(kinds.HUB_STARTED, "hub", Severity.INFO, at=now)
         self.touch()
         return event
 

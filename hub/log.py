@@ -29,6 +29,7 @@ from hub.evidence import EvidenceStore
 from hub.files import write_atomic
 from hub.keys import DeviceKey
 from hub.timeinfo import TimeSource
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class AlertRequest:
 
     priority: Severity
     reason: str
-    kind: str = "alarm.triggered"
+    kind: str = kinds.ALARM_TRIGGERED
     source: str = "hub"
 
 
@@ -414,7 +415,7 @@ class IncidentLog:
         return [
             (cid, Event(kind, source,
                         Severity(severity) if severity else
-                        Severity.CRITICAL if kind in ("panic", "duress") else Severity.NOTICE,
+                        kinds.about(kind).severity if kind in kinds.KINDS else Severity.NOTICE,
                         json.loads(detail), evidence=tuple(json.loads(evidence)),
                         at=datetime.fromisoformat(at or created)))
             for cid, created, kind, source, detail, evidence, at, severity in rows

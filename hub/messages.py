@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Mapping
 
 from hub.events import JsonValue
+from hub import kinds
 
 DISCREET_TITLE = "Home update"
 DISCREET_BODY = "Something at home needs your attention. Please check in with her."
 # Sightings that a stay-away or no-contact order is about (DOC-3).
-ORDER_KINDS = ("face.match", "vehicle.match", "vehicle.loitering")
+ORDER_KINDS = kinds.SIGHTING_KINDS
 
 
 def order_words(detail: Mapping[str, JsonValue], on: datetime) -> str | None:
@@ -59,7 +60,7 @@ def compose(*, reason: str, kind: str, priority: str, source_label: str, at: dat
 
 
 def _score(kind: str, detail: Mapping[str, JsonValue]) -> str | None:
-    if kind == "face.match" and "distance" in detail:
+    if kind == kinds.FACE_MATCH and "distance" in detail:
         return (f"Match: face distance {detail['distance']} (tolerance {detail.get('tolerance')}), "
                 f"{detail.get('frames')} frames")
     if kind.startswith("vehicle.") and "score" in detail:

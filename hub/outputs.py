@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.config import GpioConfig, OutputConfig
 from hub.events import Event, Severity
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -56,15 +57,15 @@ class Outputs:
 
     def __call__(self, seq: int, event: Event) -> None:
         """React to one committed event."""
-        if event.kind == "arm.set":
+        if event.kind == kinds.ARM_SET:
             armed = event.detail.get("mode") != "disarmed"
             if self.led is not None:
                 self.led.value = armed
             if not armed:
                 self._quiet()
-        elif event.kind == "arm.entry_delay" and self.buzzer is not None:
+        elif event.kind == kinds.ARM_ENTRY_DELAY and self.buzzer is not None:
             self.buzzer.blink(on_time=0.2, off_time=0.8)
-        elif event.kind == "alarm.triggered" and event.severity is Severity.CRITICAL:
+        elif event.kind == kinds.ALARM_TRIGGERED and event.severity is Severity.CRITICAL:
             if self.buzzer is not None:
                 self.buzzer.off()
             if self.siren is not None:

@@ -6,16 +6,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from hub.config import MqttBinding, SensorKind
+from hub.config import MqttBinding
 from hub.errors import InputRejected
 from hub.events import JsonValue
+from hub.sensor_kinds import sensor_kind
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 _MAX_EXTRA_FIELDS = 16
 _MAX_TEXT = 64
-# Fields a Zigbee2MQTT device reports that say "the sensor was triggered", by sensor kind.
-_ZIGBEE_ACTIVE_FIELD = {"door": "contact", "window": "contact", "motion": "occupancy",
-                        "tamper": "tamper", "panic": "action"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class Reading:
     extra: Mapping[str, JsonValue] = field(default_factory=dict)
 
 
-def parse_payload(binding: MqttBinding, kind: SensorKind, topic: str, payload: bytes) -> Reading:
+def parse_payload(binding: MqttBinding, kind: str, topic: str, payload: bytes) -> Reading:
     """Read one message for one sensor. Raises InputRejected saying exactly what was wrong."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise InputRejected(f"payload is {len(payload)} bytes, more than the {MAX_PAYLOAD_BYTES} allowed")
@@ -93,21 +91,22 @@ def _bool(data: Mapping[str, Any], key: str) -> bool | None:
     return value
 
 
-def _zigbee(kind: SensorKind, data: dict[str, Any]) -> Reading:
-    field_name = _ZIGBEE_ACTIVE_FIELD[kind]
+def _zigbee(kind: str, data: dict[str, Any]) -> Reading:
+    about = sensor_kind(kind)
+    field_name = about.zigbee_field
     active: bool | None
-    if kind == "panic":
-        action = data.get("action")
+    if about.zigbee_meaning == "action":
+        action = data.get(field_name)
         active = True if isinstance(action, str) and action not in ("", "release") else None
     else:
         active = _bool(data, field_name)
-        if active is not None and field_name == "contact":
+        if active is not None and about.zigbee_meaning == "true_is_inactive":
             active = not active  # Zigbee2MQTT: contact true means the magnet is near: closed.
     battery = data.get("battery")
     if battery is not None and (isinstance(battery, bool) or not isinstance(battery, (int, float))
                                 or not 0 <= battery <= 100):
         raise InputRejected(f"field 'battery' is {_short(json.dumps(battery))}, expected a number 0-100")
-    tamper = _bool(data, "tamper") if kind != "tamper" else None
+    tamper = _bool(data, "tamper") if field_name != "tamper" else None
     return Reading(
         active=active,
         tamper=tamper,

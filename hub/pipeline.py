@@ -14,6 +14,7 @@ from hub.errors import LogError
 from hub.events import Event, Severity
 from hub.log import AlertRequest, IncidentLog
 from hub.rules import Action, RaiseAlarm, RecordEntryDelay, Rules, SetState
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ class Pipeline:
                 self.arm_store.save(action.state)
             elif isinstance(action, RecordEntryDelay):
                 self._append(Event(
-                    "arm.entry_delay", "hub", Severity.WARNING,
+                    kinds.ARM_ENTRY_DELAY, "hub", Severity.WARNING,
                     detail={"until": action.until.isoformat(), "cause_seq": action.cause_seq,
                             "sensor": action.source},
                     at=self.clock.now(),
@@ -129,7 +130,7 @@ class Pipeline:
             elif isinstance(action, RaiseAlarm):
                 self._append(
                     Event(
-                        "alarm.triggered", action.source, action.priority,
+                        kinds.ALARM_TRIGGERED, action.source, action.priority,
                         detail={"reason": action.reason, "cause_seq": action.cause_seq},
                         at=self.clock.now(),
                     ),

@@ -6,33 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping
 
+from hub import kinds
 from hub.arming import MODES, ArmState
 from hub.config import ArmingConfig, SensorConfig
 from hub.events import Event, Severity
+from hub.sensor_kinds import TRIGGERED_KINDS, sensor_kind
 
+# Kinds that alert whatever the arm mode (she needs to know even while disarmed) are those with
+# ``alerts`` in hub/kinds.py; SEC-4: a change to credentials, contacts or logins is among them,
+# in case it was not her.
+ALWAYS_ALERT = kinds.ALWAYS_ALERT
 # Kinds that mean "this sensor was triggered" (as opposed to restored or merely reporting).
-TRIGGER_KINDS = {"door.opened", "window.opened", "motion.detected", "tamper.opened"}
-# Kinds that alert whatever the arm mode: she needs to know even while disarmed.
-ALWAYS_ALERT = {
-    "panic": Severity.CRITICAL,
-    "sensor.tamper": Severity.WARNING,
-    "sensor.offline": Severity.WARNING,
-    "sensor.battery_low": Severity.NOTICE,
-    "hub.power_restored": Severity.WARNING,
-    "log.chain_broken": Severity.CRITICAL,
-    "duress": Severity.CRITICAL,
-    "face.match": Severity.CRITICAL,
-    "vehicle.match": Severity.WARNING,
-    "vehicle.loitering": Severity.CRITICAL,
-    "camera.tamper": Severity.WARNING,
-    "camera.offline": Severity.WARNING,
-    "checkin.missed": Severity.CRITICAL,
-    "satellite.offline": Severity.WARNING,
-    "access.new_device": Severity.WARNING,
-    # SEC-4: a change to credentials, contacts or logins is told to her, in case it was not her.
-    "access.settings_changed": Severity.NOTICE,
-    "access.recovery_code_used": Severity.WARNING,
-}
+TRIGGER_KINDS = TRIGGERED_KINDS
 
 
 @dataclass(frozen=True)
@@ -59,7 +44,7 @@ class RaiseAlarm:
     reason: str
     cause_seq: int
     source: str
-    kind: str = "alarm.triggered"
+    kind: str = kinds.ALARM_TRIGGERED
 
 
 Action = SetState | RecordEntryDelay | RaiseAlarm
@@ -74,7 +59,7 @@ class Rules:
 
     def decide(self, event: Event, seq: int, state: ArmState, now: datetime) -> list[Action]:
         """What follows from a committed event."""
-        if event.kind == "arm.set":
+        if event.kind == kinds.ARM_SET:
             return self._arm(event, state, now)
         if event.kind in ALWAYS_ALERT:
             return [RaiseAlarm(ALWAYS_ALERT[event.kind], _reason(event, self.sensors), seq, event.source,
@@ -99,15 +84,19 @@ class Rules:
         """What follows from time passing: an entry delay running out, an exit delay ending."""
         actions: list[Action] = []
         if state.entry_until is not None and now >= state.entry_until:
-            label = _label(state.entry_source or "", self.sensors)
+            source = state.entry_source or "hub"
+            sensor = self.sensors.get(source)
+            # The alarm is about what started the delay: a window or a motion sensor too, not only a door.
+            kind = sensor_kind(sensor.kind).triggered if sensor is not None else kinds.ALARM_TRIGGERED
+            what = kinds.about(kind).sentence(_label(source, self.sensors), source, {})
             actions.append(SetState(ArmState(state.mode, state.exit_until)))
             actions.append(RaiseAlarm(
                 Severity.CRITICAL,
-                f"{label} opened while armed ({state.mode}) and nobody disarmed within "
+                f"{what} while armed ({state.mode}) and nobody disarmed within "
                 f"{self.arming.entry_delay_seconds} s",
                 state.entry_cause_seq or 0,
-                state.entry_source or "hub",
-                "door.opened",
+                source,
+                kind,
             ))
         elif state.exit_until is not None and now >= state.exit_until:
             actions.append(SetState(ArmState(state.mode, None, state.entry_until,
@@ -132,28 +121,4 @@ def _label(source: str, sensors: Mapping[str, SensorConfig]) -> str:
 
 
 def _reason(event: Event, sensors: Mapping[str, SensorConfig]) -> str:
-    label = _label(event.source, sensors)
-    words = {
-        "panic": "Panic button pressed",
-        "sensor.tamper": f"{label}: tamper switch opened (cover removed)",
-        "sensor.offline": f"{label} stopped reporting",
-        "sensor.battery_low": f"{label}: battery low",
-        "hub.power_restored": "The hub restarted after losing power or crashing",
-        "log.chain_broken": "The incident log failed verification",
-        "duress": "Duress code used",
-        "face.match": f"Person of concern seen at {label}",
-        "vehicle.match": f"Vehicle of concern seen by {label}",
-        "vehicle.loitering": f"Vehicle of concern waiting near {label}",
-        "camera.tamper": f"{label} covered, blurred or moved",
-        "camera.offline": f"{label} stopped sending pictures",
-        "checkin.missed": "A check-in was missed",
-        "satellite.offline": f"Satellite {event.source} stopped reporting",
-        "access.new_device": "Someone logged in to the hub from a new device",
-        "access.settings_changed": f"Hub settings changed: {event.detail.get('what', 'settings')}",
-        "access.recovery_code_used": "The hub's password was reset with a recovery code",
-        "door.opened": f"{label} opened",
-        "window.opened": f"{label} opened",
-        "motion.detected": f"Motion at {label}",
-        "tamper.opened": f"{label}: enclosure opened",
-    }
-    return words.get(event.kind, f"{event.kind} from {label}")
+    return kinds.about(event.kind).sentence(_label(event.source, sensors), event.source, event.detail)

@@ -20,6 +20,7 @@ from hub.config import Config, resolve_secret
 from hub.delivery import AppriseSender, channel_name, deliver
 from hub.events import Event, Severity
 from hub.log import IncidentLog
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -90,30 +91,30 @@ class Schedules:
 
     def __call__(self, seq: int, event: Event) -> None:
         """Pipeline listener: start or stop check-in timers."""
-        if event.kind == "checkin.daily":
+        if event.kind == kinds.CHECKIN_DAILY:
             hour, minute = (int(x) for x in str(event.detail.get("by")).split(":"))
             self.scheduler.add_job(fire, "cron", hour=hour, minute=minute, timezone=_local_zone(),
                                    id="daily_checkin", replace_existing=True,
                                    args=["daily_checkin", json.dumps({"by": event.detail.get("by")})])
-        elif event.kind == "checkin.daily_off" and self.scheduler.get_job("daily_checkin") is not None:
+        elif event.kind == kinds.CHECKIN_DAILY_OFF and self.scheduler.get_job("daily_checkin") is not None:
             self.scheduler.remove_job("daily_checkin")
-        elif event.kind == "checkin.start":
+        elif event.kind == kinds.CHECKIN_START:
             minutes = float(event.detail.get("minutes") or 30)
             due = self.clock.now() + timedelta(minutes=minutes)
             self.scheduler.add_job(fire, "date", run_date=due, id=CHECKIN_JOB, replace_existing=True,
-                                   args=["checkin.missed", json.dumps({"started_seq": seq, "minutes": minutes})])
-        elif event.kind == "checkin.done" and self.scheduler.get_job(CHECKIN_JOB) is not None:
+                                   args=[kinds.CHECKIN_MISSED, json.dumps({"started_seq": seq, "minutes": minutes})])
+        elif event.kind == kinds.CHECKIN_DONE and self.scheduler.get_job(CHECKIN_JOB) is not None:
             self.scheduler.remove_job(CHECKIN_JOB)
 
     def run(self, job: str, detail: dict[str, Any]) -> None:
         """Do one job (on the scheduler's thread)."""
-        if job == "checkin.missed":
-            self.bus.publish(Event("checkin.missed", "schedule", Severity.CRITICAL,
+        if job == kinds.CHECKIN_MISSED:
+            self.bus.publish(Event(kinds.CHECKIN_MISSED, "schedule", Severity.CRITICAL,
                                    {**detail, "note": "she did not check in in time"}, at=self.clock.now()))
         elif job == "daily_checkin":
             since = self.clock.now() - timedelta(hours=24)
-            if not self.log.events(kind="checkin.done", since=since):
-                self.bus.publish(Event("checkin.missed", "schedule", Severity.CRITICAL,
+            if not self.log.events(kind=kinds.CHECKIN_DONE, since=since):
+                self.bus.publish(Event(kinds.CHECKIN_MISSED, "schedule", Severity.CRITICAL,
                                        {**detail, "note": f"no check-in in the 24 hours before {detail.get('by')}"},
                                        at=self.clock.now()))
         elif job == "digest":
@@ -137,7 +138,7 @@ class Schedules:
             ok = False
         if ok != self._heartbeat_ok:  # log changes only: one row per outage, not one per ping
             self._heartbeat_ok = ok
-            self.bus.publish(Event("hub.heartbeat", "schedule", Severity.INFO if ok else Severity.WARNING,
+            self.bus.publish(Event(kinds.HUB_HEARTBEAT, "schedule", Severity.INFO if ok else Severity.WARNING,
                                    {"reaching_monitor": ok}, at=self.clock.now()))
 
     def prune(self) -> list[str]:
@@ -146,7 +147,7 @@ class Schedules:
         cited_elsewhere: set[str] = set()
         candidates: list[str] = []
         for event in self.log.events():
-            routine = event.kind == "camera.clip" and all(
+            routine = event.kind == kinds.CAMERA_CLIP and all(
                 str(i).startswith("motion-") for i in event.detail.get("incidents") or [])
             if routine and event.at < cutoff:
                 candidates.extend(event.evidence)
@@ -170,10 +171,10 @@ class Schedules:
             key, _ = load_or_create_key(self.config.data_dir)
             report = backup(self.log, destination, key)
         except OSError as err:
-            self.bus.publish(Event("backup.failed", "schedule", Severity.WARNING,
+            self.bus.publish(Event(kinds.BACKUP_FAILED, "schedule", Severity.WARNING,
                                    {"destination": str(destination), "error": str(err)}, at=self.clock.now()))
             return
-        self.bus.publish(Event("backup.created", "schedule", Severity.INFO, {
+        self.bus.publish(Event(kinds.BACKUP_CREATED, "schedule", Severity.INFO, {
             "snapshot": report.snapshot, "evidence_copied": report.evidence_copied,
             "evidence_already_there": report.evidence_present, "bytes": report.bytes_written}, at=self.clock.now()))
 
@@ -204,7 +205,7 @@ class Schedules:
     def daily_verification(self) -> None:
         """Verify the log, sign a checkpoint, and send it to the contacts who keep evidence."""
         result = self.log.verify()
-        kind = "log.verified" if result.ok else "log.chain_broken"
+        kind = kinds.LOG_VERIFIED if result.ok else kinds.LOG_CHAIN_BROKEN
         self.bus.publish(Event(kind, "schedule", Severity.INFO if result.ok else Severity.CRITICAL,
                                {"rows": result.rows, "first_bad_seq": result.first_bad_seq,
                                 "reason": result.reason}, at=self.clock.now()))

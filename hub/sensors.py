@@ -7,29 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Mapping
 
-from hub.config import MqttBinding, SensorConfig, SensorKind
+from hub.config import MqttBinding, SensorConfig
 from hub.errors import InputRejected
 from hub.events import Event, Severity
 from hub.payloads import Reading, parse_payload
-
-_ACTIVE_KINDS: dict[str, tuple[str, str | None]] = {
-    "door": ("door.opened", "door.closed"),
-    "window": ("window.opened", "window.closed"),
-    "motion": ("motion.detected", "motion.cleared"),
-    "tamper": ("tamper.opened", "tamper.closed"),
-    "panic": ("panic", None),
-}
-_SEVERITY = {
-    "door.opened": Severity.NOTICE, "window.opened": Severity.NOTICE,
-    "motion.detected": Severity.NOTICE, "tamper.opened": Severity.WARNING,
-    "panic": Severity.CRITICAL,
-}
-
-
-def active_kind(kind: SensorKind, active: bool) -> str | None:
-    """The event kind for a sensor of ``kind`` becoming active (True) or inactive (False)."""
-    on, off = _ACTIVE_KINDS[kind]
-    return on if active else off
+from hub.sensor_kinds import event_kind, sensor_kind
+from hub import kinds
 
 
 @dataclass(frozen=True)
@@ -67,25 +50,27 @@ class SensorTracker:
             if reading.battery is not None:
                 detail["battery"] = reading.battery
             if not old.online and new.online:
-                events.append(Event("sensor.online", sensor_id, Severity.INFO, at=at))
+                events.append(Event(kinds.SENSOR_ONLINE, sensor_id, Severity.INFO, at=at))
             if old.online and not new.online:
-                events.append(Event("sensor.offline", sensor_id, Severity.WARNING,
+                events.append(Event(kinds.SENSOR_OFFLINE, sensor_id, Severity.WARNING,
                                     detail={"reason": "the sensor reported itself offline"}, at=at))
             if reading.active is not None:
-                changed = reading.active != old.active or sensor.kind == "panic"
-                kind = active_kind(sensor.kind, reading.active)
+                about = sensor_kind(sensor.kind)
+                changed = reading.active != old.active or about.every_report_counts
+                kind = event_kind(sensor.kind, reading.active)
                 if changed and kind is not None:
-                    events.append(Event(kind, sensor_id, _SEVERITY.get(kind, Severity.INFO), detail, at=at))
+                    severity = about.severity if reading.active else Severity.INFO
+                    events.append(Event(kind, sensor_id, severity, detail, at=at))
                 new = replace(new, active=reading.active)
             if reading.tamper is not None:
                 if reading.tamper and not old.tamper:
-                    events.append(Event("sensor.tamper", sensor_id, Severity.WARNING, detail, at=at))
+                    events.append(Event(kinds.SENSOR_TAMPER, sensor_id, Severity.WARNING, detail, at=at))
                 elif old.tamper and not reading.tamper:
-                    events.append(Event("sensor.tamper_cleared", sensor_id, Severity.INFO, at=at))
+                    events.append(Event(kinds.SENSOR_TAMPER_CLEARED, sensor_id, Severity.INFO, at=at))
                 new = replace(new, tamper=reading.tamper)
             if reading.battery_low is not None:
                 if reading.battery_low and not old.battery_low:
-                    events.append(Event("sensor.battery_low", sensor_id, Severity.NOTICE, detail, at=at))
+                    events.append(Event(kinds.SENSOR_BATTERY_LOW, sensor_id, Severity.NOTICE, detail, at=at))
                 new = replace(new, battery_low=reading.battery_low)
             self._status[sensor_id] = new
         return events
@@ -107,7 +92,7 @@ class SensorTracker:
                 if now - last > beat:
                     self._status[sid] = replace(status, online=False)
                     events.append(Event(
-                        "sensor.offline", sid, Severity.WARNING,
+                        kinds.SENSOR_OFFLINE, sid, Severity.WARNING,
                         detail={"reason": f"no message for {now - last:.0f} s (heartbeat {beat} s)"},
                         at=at,
                     ))
@@ -135,7 +120,7 @@ class MqttInterpreter:
             reading = parse_payload(binding, self.tracker.sensors[sensor_id].kind, topic, payload)
         except InputRejected as err:
             return [Event(
-                "input.rejected", sensor_id, Severity.WARNING,
+                kinds.INPUT_REJECTED, sensor_id, Severity.WARNING,
                 detail={"topic": topic, "problem": str(err), "size": len(payload),
                         "payload_hex": payload[:64].hex()},
                 at=at,

@@ -10,6 +10,7 @@ from typing import Any
 from hub.app import Hub
 from hub.events import Event, Severity
 from hub.sources.gpio import is_mock
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Simulator:
         return None
 
     def _arm(self, mode: str) -> None:
-        self.hub.submit(Event("arm.set", "simulator", Severity.NOTICE, detail={"mode": mode},
+        self.hub.submit(Event(kinds.ARM_SET, "simulator", Severity.NOTICE, detail={"mode": mode},
                               at=self.hub.clock.now()))
 
     def _zigbee_door(self) -> tuple[str, Any] | None:

@@ -89,3 +89,17 @@ def test_state_survives_serialisation() -> None:
     assert ArmState.from_json(state.to_json()) == state
     assert ArmState.from_json("not json") == ArmState()
     assert ArmState.from_json('{"mode": "party"}') == ArmState()
+
+
+@pytest.mark.parametrize(("source", "kind", "words"), [
+    ("kitchen_window", "window.opened", "Kitchen window opened"),
+    ("hall", "motion.detected", "Motion at Hall"),
+])
+def test_an_expired_entry_delay_names_the_kind_of_sensor_that_started_it(source: str, kind: str, words: str) -> None:
+    rules = Rules({**SENSORS, source: SENSORS[source].model_copy(update={"entry_delay": True})},
+                  ArmingConfig(entry_delay_seconds=30, exit_delay_seconds=60))
+    [started, _] = rules.decide(_open(source, kind), 9, ArmState("away"), NOW)
+    state = started.state  # type: ignore[union-attr]
+    [_, alarm] = rules.tick(state, NOW + timedelta(seconds=30))
+    assert alarm == RaiseAlarm(Severity.CRITICAL, f"{words} while armed (away) and nobody disarmed within 30 s", 9,
+                               source, kind)

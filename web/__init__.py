@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from hub import kinds
 from hub.config import Config
 from hub.files import secret_file
 from hub.log import IncidentLog
@@ -56,6 +57,7 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
                    resources, settings_page):
         app.register_blueprint(module.bp)
 
+    app.jinja_env.globals["kinds"] = kinds  # templates name kinds by the registry's constants too
     app.jinja_env.filters["clock"] = lambda epoch: datetime.fromtimestamp(float(epoch)).strftime("%a %d %b %H:%M")
 
     @app.before_request

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from werkzeug.wrappers import Response
 
 from web.services import audit, services
+from hub import kinds
 
 bp = Blueprint("auth", __name__)
 MIN_PASSWORD = 10
@@ -52,7 +53,7 @@ def login() -> str | Response | tuple[str, int]:
         if accounts.check(name, request.form.get("password", "")):
             _start_session(name)
             return redirect(url_for("home.index"))
-        audit("access.login_failed", {"device": _device()}, who=name)
+        audit(kinds.ACCESS_LOGIN_FAILED, {"device": _device()}, who=name)
         locked = accounts.locked_for(name)
         error = (f"Too many wrong passwords. Try again in {int(locked // 60) + 1} minutes."
                  if locked else "Wrong name or password.")
@@ -71,7 +72,7 @@ def recover() -> str | Response | tuple[str, int]:
             if accounts.use_recovery_code(request.form.get("code", "")[:64]):
                 accounts.set_password("owner", password)
                 services().sessions.end_all("owner", "password reset with a recovery code")
-                audit("access.recovery_code_used", {"codes_left": accounts.codes_left(), "device": _device()},
+                audit(kinds.ACCESS_RECOVERY_CODE_USED, {"codes_left": accounts.codes_left(), "device": _device()},
                       who="owner")
                 _start_session("owner")
                 return redirect(url_for("home.index", done="Password changed. Every other session was ended."))
@@ -94,12 +95,12 @@ def _start_session(name: str) -> None:
     log = found.log
     device = _device()
     # Devices seen before: logins in the log, and any the hub has not yet taken from the command queue.
-    seen = [e.detail for e in log.events(kind="access.login")]
-    seen += [e.detail for _, e in log.pending_commands() if e.kind == "access.login"]
+    seen = [e.detail for e in log.events(kind=kinds.ACCESS_LOGIN)]
+    seen += [e.detail for _, e in log.pending_commands() if e.kind == kinds.ACCESS_LOGIN]
     known = {detail.get("device") for detail in seen if detail.get("account") == name}
-    audit("access.login", {"device": device}, who=name)
+    audit(kinds.ACCESS_LOGIN, {"device": device}, who=name)
     if known and device not in known:
-        audit("access.new_device", {"device": device, "agent": request.headers.get("User-Agent", "")[:200]},
+        audit(kinds.ACCESS_NEW_DEVICE, {"device": device, "agent": request.headers.get("User-Agent", "")[:200]},
               who=name)
 
 

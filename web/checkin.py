@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from hub.commands import PinCheck, checkin_request
 from web.services import services
+from hub import kinds
 
 bp = Blueprint("checkin", __name__)
 
@@ -19,9 +20,9 @@ def _due() -> datetime | None:
     latest = log.events(kind="checkin.*", newest_first=True, limit=20)
     pending = [e for _, e in log.pending_commands() if e.kind.startswith("checkin.")]
     for event in pending[::-1] + list(latest):
-        if event.kind == "checkin.start":
+        if event.kind == kinds.CHECKIN_START:
             return event.at + timedelta(minutes=float(event.detail.get("minutes", 0)))
-        if event.kind in ("checkin.done", "checkin.missed"):
+        if event.kind in (kinds.CHECKIN_DONE, kinds.CHECKIN_MISSED):
             return None
     return None
 
@@ -44,7 +45,7 @@ def start() -> Response:
         minutes = 0
     if not 5 <= minutes <= 24 * 60:
         return redirect(url_for("checkin.index", done="Choose between 5 minutes and 24 hours."))
-    services().log.submit_command("checkin.start", "dashboard", {"minutes": minutes})
+    services().log.submit_command(kinds.CHECKIN_START, "dashboard", {"minutes": minutes})
     return redirect(url_for("checkin.index", done=f"Timer started: check in within {minutes:g} minutes."))
 
 

@@ -15,6 +15,7 @@ from hub.events import Severity
 from hub.filetypes import PDF, PHOTO_TYPES
 from web.services import services
 from web.uploads import UploadRefused, Upload, check_all
+from hub import kinds
 
 bp = Blueprint("concern", __name__)
 MAX_PHOTOS = 12
@@ -28,8 +29,8 @@ def _page(status: int = 200, **results: object) -> tuple[str, int]:
     people = FaceLibrary.for_config(config).people.values()
     vehicles = VehicleLibrary.for_config(config).vehicles.values()
     log = services().log
-    orders: list[Any] = [e for _, e in log.pending_commands() if e.kind == "order.recorded"][::-1]
-    orders += log.events(kind="order.recorded", newest_first=True, limit=10)
+    orders: list[Any] = [e for _, e in log.pending_commands() if e.kind == kinds.ORDER_RECORDED][::-1]
+    orders += log.events(kind=kinds.ORDER_RECORDED, newest_first=True, limit=10)
     return render_template("concern/index.html", people=[p for p in people if p.role == "concern"],
                            vehicles=list(vehicles), orders=orders,
                            colours=(*COLOUR_HUES, *NEUTRAL_COLOURS), **results), status
@@ -133,5 +134,5 @@ def order() -> tuple[str, int] | Response:
         return _page(400, error=str(err))
     shas = [found.log.evidence.put_bytes(u.data) for u in uploads]
     detail["documents"] = [{"name": u.name, "sha256": sha} for u, sha in zip(uploads, shas)]
-    found.log.submit_command("order.recorded", "owner", detail, evidence=shas, severity=Severity.NOTICE)
+    found.log.submit_command(kinds.ORDER_RECORDED, "owner", detail, evidence=shas, severity=Severity.NOTICE)
     return _page(message="Protective order recorded. Alerts and exports will name it.")

@@ -13,11 +13,11 @@ from hub.contacts import ContactBook
 from hub.delivery import channel_name, send_test_message
 from hub.events import Severity
 from web.services import audit, in_words, services
+from hub import kinds
 
 bp = Blueprint("contacts", __name__)
 CONTACT_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
-EVENT_CHOICES = ("panic", "duress", "face.match", "vehicle.match", "vehicle.loitering", "alarm.triggered",
-                 "checkin.missed", "camera.tamper", "sensor.tamper", "sensor.offline", "access.*")
+EVENT_CHOICES = kinds.CONTACT_CHOICES
 
 
 def _book() -> ContactBook:
@@ -34,7 +34,7 @@ def _history(limit: int = 50) -> list[tuple[object, ...]]:
 def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     book = _book()
     contacts = book.current()
-    tests = services().log.events(kind="alert.test", newest_first=True, limit=10)
+    tests = services().log.events(kind=kinds.ALERT_TEST, newest_first=True, limit=10)
     extra.setdefault("editing", None)
     extra.setdefault("edit_id", "")
     return render_template("contacts/index.html", contacts=contacts, from_dashboard=book.from_dashboard,
@@ -74,7 +74,7 @@ def save() -> tuple[str, int] | Response:
         words = in_words(err) if isinstance(err, ValidationError) else "tier: a number from 1 to 9"
         return _page(400, error=f"Contact {cid}: {words}.")
     book.save(cid, contact)
-    audit("access.settings_changed", {"what": "contact added" if existing is None else "contact edited",
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "contact added" if existing is None else "contact edited",
                                       "contact": cid})
     return redirect(url_for("contacts.index", done=f"Contact {contact.name or cid} saved."))
 
@@ -85,7 +85,7 @@ def remove(cid: str) -> Response:
     if not CONTACT_ID.fullmatch(cid):
         abort(404)
     if _book().remove(cid):
-        audit("access.settings_changed", {"what": "contact removed", "contact": cid})
+        audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "contact removed", "contact": cid})
         return redirect(url_for("contacts.index", done=f"Contact {cid} removed."))
     return redirect(url_for("contacts.index", done=f"{cid} comes from the config file; remove it there."))
 
@@ -97,7 +97,7 @@ def test(cid: str) -> Response:
     if contact is None:
         abort(404)
     results = send_test_message(contact)
-    services().log.submit_command("alert.test", "dashboard", {"contact": cid, "results": results},
+    services().log.submit_command(kinds.ALERT_TEST, "dashboard", {"contact": cid, "results": results},
                                   severity=Severity.INFO)
     failed = [f"{r['channel']}: {r['error']}" for r in results if r["error"]]
     done = ("Test delivered on every channel." if not failed else "Test FAILED on " + "; ".join(failed))

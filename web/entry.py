@@ -12,6 +12,7 @@ from hub.filetypes import ATTACHMENT_TYPES
 from hub.incident import CATEGORIES, Attachment, IncidentReport
 from web.services import in_words, services
 from web.uploads import UploadRefused, check_all
+from hub import kinds
 
 bp = Blueprint("entry", __name__)
 TAGS = ("drive-by", "loitering", "doorstep contact", "vandalism", "gift or letter left", "tech abuse",
@@ -69,7 +70,7 @@ def new() -> str | Response | tuple[str, int]:
     except (ValueError, UploadRefused) as err:
         error = in_words(err)
     if error is not None:
-        found.log.submit_command("input.rejected", "dashboard", {"what": "manual entry", "error": error[:500]})
+        found.log.submit_command(kinds.INPUT_REJECTED, "dashboard", {"what": "manual entry", "error": error[:500]})
         return render_template("entry/new.html", categories=CATEGORIES, tags=TAGS, form=request.form, error=error,
                                now=request.form.get("started_at", "")), 400
     attachments = [Attachment(sha256=found.log.evidence.put_bytes(u.data), name=u.name, size=len(u.data))

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from hub.evidence import is_sha256
 from web.access import may_see_evidence
 from web.services import audit, services
+from hub import kinds
 
 bp = Blueprint("evidence", __name__)
 
@@ -25,7 +26,7 @@ def file(sha256: str) -> Response:
     kind = store.file_type(sha256)
     download = request.args.get("download") == "1"
     if download:
-        audit("access.evidence_viewed", {"sha256": sha256, "downloaded": True})
+        audit(kinds.ACCESS_EVIDENCE_VIEWED, {"sha256": sha256, "downloaded": True})
     name = f"{sha256[:16]}.{kind.ext if kind else 'bin'}"
     return send_file(path, mimetype=kind.mime if kind else "application/octet-stream", as_attachment=download,
                      download_name=name, conditional=True, max_age=0)

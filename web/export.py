@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from hub.export import DISCOVERY_WARNING, ExportError, ExportRequest, ExportResult, build_export, incidents_between
 from hub.incident import describe
 from web.services import audit, services
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("export", __name__)
@@ -97,7 +98,7 @@ def start() -> Response | tuple[str, int]:
             return
         with job.lock:
             job.result = result
-        found.log.submit_command("access.export", "dashboard", {
+        found.log.submit_command(kinds.ACCESS_EXPORT, "dashboard", {
             **who, "incidents": result.incidents, "files": result.files, "redacted": redacted,
             "from": str(start_date), "to": str(end_date), "zip_sha256": result.sha256, "zip": result.path.name})
 
@@ -127,7 +128,7 @@ def download(job_id: str) -> Response:
     job = _job(job_id)
     if job.result is None:
         abort(404)
-    audit("access.export", {"downloaded": job.result.path.name, "zip_sha256": job.result.sha256})
+    audit(kinds.ACCESS_EXPORT, {"downloaded": job.result.path.name, "zip_sha256": job.result.sha256})
     return send_file(job.result.path, mimetype="application/zip", as_attachment=True,
                      download_name=job.result.path.name)
 
@@ -138,5 +139,5 @@ def earlier(number: int) -> Response:
     found = _earlier()
     if not 0 <= number < len(found):
         abort(404)
-    audit("access.export", {"downloaded": found[number].name})
+    audit(kinds.ACCESS_EXPORT, {"downloaded": found[number].name})
     return send_file(found[number], mimetype="application/zip", as_attachment=True, download_name=found[number].name)

@@ -8,6 +8,7 @@ from datetime import datetime
 from hub.config import Config
 from hub.log import IncidentLog
 from web.services import FrameProvider
+from hub import kinds
 
 # A camera frame older than this is shown as stale: the picture is not live.
 STALE_SECONDS = 10.0
@@ -31,8 +32,8 @@ def sensor_health(config: Config, log: IncidentLog) -> list[Health]:
     for sid, sensor in config.sensors.items():
         latest = log.events(source=sid, newest_first=True, limit=1)
         last = latest[0] if latest else None
-        status = ("never seen" if last is None else "offline" if last.kind == "sensor.offline"
-                  else "tampered" if last.kind == "sensor.tamper" else "ok")
+        status = ("never seen" if last is None else "offline" if last.kind == kinds.SENSOR_OFFLINE
+                  else "tampered" if last.kind == kinds.SENSOR_TAMPER else "ok")
         found.append(Health(sid, sensor.label or sid, sensor.kind, last.at if last else None, status))
     return found
 
@@ -44,8 +45,8 @@ def camera_health(config: Config, log: IncidentLog, frames: FrameProvider) -> li
         latest = log.events(source=cid, newest_first=True, limit=1)
         last = latest[0] if latest else None
         frame = frames(cid)
-        if last is not None and last.kind in ("camera.offline", "camera.tamper"):
-            status = "offline" if last.kind == "camera.offline" else "tampered"
+        if last is not None and last.kind in (kinds.CAMERA_OFFLINE, kinds.CAMERA_TAMPER):
+            status = "offline" if last.kind == kinds.CAMERA_OFFLINE else "tampered"
         elif frame is None:
             status = "offline"
         elif frame.age_seconds > STALE_SECONDS:

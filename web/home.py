@@ -12,14 +12,11 @@ from hub.commands import PinCheck, arm_request
 from web.health import camera_health, sensor_health
 from hub.incident import INCIDENT_KINDS, describe
 from web.services import services
+from hub import kinds
 
 bp = Blueprint("home", __name__)
-ACCESS_WORDS = {"access.login": "login", "access.login_failed": "FAILED login",
-                "access.new_device": "login from a NEW device", "access.evidence_viewed": "evidence viewed",
-                "access.export": "export made", "access.settings_changed": "settings changed",
-                "access.recovery_code_used": "recovery code used", "access.session_ended": "session ended",
-                "access.live_viewed": "live cameras viewed"}
-ACCESS_KINDS = tuple(ACCESS_WORDS)
+ACCESS_KINDS = kinds.ACCESS_KINDS
+ACCESS_WORDS = {kind: kinds.about(kind).short for kind in ACCESS_KINDS}
 
 
 @bp.route("/")
@@ -57,5 +54,5 @@ def arm() -> Response:
 @bp.route("/panic", methods=["POST"])
 def panic() -> Response:
     """One action, no confirmation: every contact is alerted."""
-    services().log.submit_command("panic", "dashboard", {"via": "dashboard"})
+    services().log.submit_command(kinds.PANIC, "dashboard", {"via": "dashboard"})
     return redirect(url_for("home.index", done="Help is being called: every contact is being alerted now."))

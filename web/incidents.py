@@ -16,6 +16,7 @@ from hub.incident import CATEGORIES, INCIDENT_KINDS, category_of, describe, foll
 from web import charts
 from web.access import may_see_event
 from web.services import audit, services
+from hub import kinds
 
 bp = Blueprint("incidents", __name__)
 
@@ -81,7 +82,7 @@ def index() -> str:
     for event in found:
         local = event.at.astimezone().date()
         weekly[local - timedelta(days=local.weekday())][category_of(event)] += 1
-        if event.kind == "vehicle.match":
+        if event.kind == kinds.VEHICLE_MATCH:
             passes[local] += 1
     today = datetime.now(timezone.utc).astimezone().date()
     first = filters.start or (min(passes) if passes else today - timedelta(days=29))
@@ -158,13 +159,13 @@ def detail(seq: int) -> str:
     ok, chain = _chain_status(seq)
     listed = [*event.detail.get("attachments", []), *event.detail.get("photos", []), *event.detail.get("documents", [])]
     names = {str(a.get("sha256")): str(a.get("name", "")) for a in listed if isinstance(a, dict)}
-    clips = [c for c in log.events(kind="camera.clip", since=event.at - timedelta(minutes=1), limit=500)
+    clips = [c for c in log.events(kind=kinds.CAMERA_CLIP, since=event.at - timedelta(minutes=1), limit=500)
              if is_clip_of(c, incident_id(event))]
     for clip in clips:
         names.update({sha: f"clip from {clip.source} (row {clip.seq})" for sha in clip.evidence})
     evidence = _evidence(event.evidence + tuple(sha for clip in clips for sha in clip.evidence), names)
     if evidence:
-        audit("access.evidence_viewed", {"seq": seq, "files": len(evidence)})
+        audit(kinds.ACCESS_EVIDENCE_VIEWED, {"seq": seq, "files": len(evidence)})
     return render_template("incidents/detail.html", event=event, evidence=evidence, chain_ok=ok, chain=chain,
                            follow_ups=follow_ups, describe=describe, message=request.args.get("done"),
                            fields=_fields(event))
@@ -193,7 +194,7 @@ def note(seq: int) -> Response:
     kind = request.form.get("type", "narrative")
     if not text or len(text) > 20_000 or kind not in ("narrative", "correction"):
         return redirect(url_for("incidents.detail", seq=seq, done="Write the text first (up to 20,000 characters)."))
-    log.submit_command("log.correction", "owner", {"corrects": seq, "text": text, "type": kind})
+    log.submit_command(kinds.LOG_CORRECTION, "owner", {"corrects": seq, "text": text, "type": kind})
     return redirect(url_for("incidents.detail", seq=seq, done=f"Your {kind} was added; the original stays as it was."))
 
 
@@ -203,7 +204,7 @@ def review(seq: int) -> Response:
     found = services()
     event = found.log.event(seq)
     verdict = request.form.get("verdict", "")
-    if event is None or event.kind not in ("face.match", "vehicle.match") or verdict not in ("confirm", "reject"):
+    if event is None or event.kind not in kinds.REVIEWABLE_KINDS or verdict not in ("confirm", "reject"):
         abort(404)
     from hub.vision.enrol import review as verdict_on
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, render_template
 
 from web.health import STALE_SECONDS, camera_health
 from web.services import FrameProvider, LiveFrame, account, audit, services
+from hub import kinds
 
 bp = Blueprint("live", __name__)
 FRAMES_PER_SECOND = 2.0
@@ -32,7 +33,7 @@ def index() -> str:
     """Every camera, with its status and the age of its newest frame."""
     _allowed()
     found = services()
-    audit("access.live_viewed", {"cameras": len(found.config.cameras)})
+    audit(kinds.ACCESS_LIVE_VIEWED, {"cameras": len(found.config.cameras)})
     return render_template("live/index.html", cameras=camera_health(found.config, found.log, found.frames),
                            stale=STALE_SECONDS)
 

@@ -11,6 +11,7 @@ from hub.contacts import ContactBook
 from web.auth import MIN_PASSWORD
 from web.services import audit, services
 from web.sessions import key_of
+from hub import kinds
 
 bp = Blueprint("settings_page", __name__)
 ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_.-]{2,64}")
@@ -33,11 +34,11 @@ def end_session() -> Response:
     sid = request.form.get("sid", "")
     if sid == "all":
         count = found.sessions.end_all(None, "ended by the owner", keep=g.sid)
-        audit("access.session_ended", {"sessions": count, "which": "all others"})
+        audit(kinds.ACCESS_SESSION_ENDED, {"sessions": count, "which": "all others"})
         return redirect(url_for("settings_page.index", done=f"{count} other session(s) ended."))
     ended = [s for s in found.sessions.open_sessions() if s.id == sid]
     if ended and found.sessions.end_key(sid, "ended by the owner"):
-        audit("access.session_ended", {"sessions": 1, "account_ended": ended[0].account,
+        audit(kinds.ACCESS_SESSION_ENDED, {"sessions": 1, "account_ended": ended[0].account,
                                        "from": ended[0].address})
         if sid == key_of(g.sid):
             session.clear()
@@ -58,7 +59,7 @@ def password() -> Response:
                                 done=f"The new password needs {MIN_PASSWORD}+ characters, typed the same twice."))
     found.accounts.set_password("owner", new)
     count = found.sessions.end_all("owner", "password changed", keep=g.sid)
-    audit("access.settings_changed", {"what": "owner password changed", "sessions_ended": count})
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "owner password changed", "sessions_ended": count})
     return redirect(url_for("settings_page.index", done="Password changed; every other session of yours ended."))
 
 
@@ -79,7 +80,7 @@ def add_account() -> Response:
         found.accounts.add_contact(name, pw, contact, form.get("live_view") == "on")
     except ValueError as err:
         return redirect(url_for("settings_page.index", done=str(err)))
-    audit("access.settings_changed", {"what": "contact login added", "login": name, "contact": contact,
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "contact login added", "login": name, "contact": contact,
                                       "live_view": form.get("live_view") == "on"})
     return redirect(url_for("settings_page.index", done=f"Login {name} created for {contact}."))
 
@@ -98,5 +99,5 @@ def change_account(name: str) -> Response:
         found.accounts.set_live_view(name, action == "live_on")
     else:
         return redirect(url_for("settings_page.index", done="Unknown action."))
-    audit("access.settings_changed", {"what": f"contact login {action}", "login": name})
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"contact login {action}", "login": name})
     return redirect(url_for("settings_page.index", done=f"Login {name}: done."))

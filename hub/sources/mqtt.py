@@ -9,6 +9,7 @@ from hub.bus import Bus
 from hub.clock import Clock
 from hub.mqtt import MqttLink
 from hub.sensors import MqttInterpreter
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class MqttSensorSource:
             ack()  # nothing to commit (an unchanged state report)
             return
         for event in events:
-            if event.kind == "input.rejected":
+            if event.kind == kinds.INPUT_REJECTED:
                 logger.warning("rejected MQTT payload on %s: %s", topic, event.detail["problem"])
         for event in events[:-1]:
             self.bus.publish(event)

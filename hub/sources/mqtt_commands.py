@@ -12,6 +12,7 @@ from hub.commands import Outcome, PinCheck, arm_request, checkin_request, respon
 from hub.errors import InputRejected
 from hub.events import Event, Severity
 from hub.mqtt import MqttLink
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +44,12 @@ class MqttCommandSource:
                 outcome = checkin_request(self.pins, _pin(data), "keypad", now)
             else:
                 outcome = Outcome({"ok": True, "panic": True},
-                                  [Event("panic", "mqtt", Severity.CRITICAL, {"via": "mqtt"}, at=now)])
+                                  [Event(kinds.PANIC, "mqtt", Severity.CRITICAL, {"via": "mqtt"}, at=now)])
         except (ValueError, InputRejected) as err:
             problem = str(err) if isinstance(err, InputRejected) else f"command payload is not valid JSON ({err})"
             logger.warning("rejected MQTT command on %s: %s", topic, problem)
             outcome = Outcome({"ok": False, "error": problem},
-                              [Event("input.rejected", "mqtt", Severity.WARNING, {"topic": topic, "problem": problem},
+                              [Event(kinds.INPUT_REJECTED, "mqtt", Severity.WARNING, {"topic": topic, "problem": problem},
                                      at=now)])
         # Answer first, the same way whatever the PIN was; then record.
         self.link.publish(self.result_topic, response_bytes(outcome, request_id))

@@ -17,6 +17,7 @@ from hub.events import Event, Severity
 from hub.evidence import EvidenceStore
 from hub.mqtt import MqttLink
 from hub.satellite import event_topic, heartbeat_topic, status_topic
+from hub import kinds
 
 
 class SatelliteSource:
@@ -44,7 +45,7 @@ class SatelliteSource:
             came_back = satellite in self._offline
             self._offline.discard(satellite)
         if came_back:
-            self.bus.publish(Event("satellite.online", satellite, Severity.INFO, at=self.clock.now()))
+            self.bus.publish(Event(kinds.SATELLITE_ONLINE, satellite, Severity.INFO, at=self.clock.now()))
 
     def _event_handler(self, satellite: str) -> Callable[[str, bytes, Callable[[], None]], None]:
         def handle(topic: str, payload: bytes, ack: Callable[[], None]) -> None:
@@ -52,7 +53,7 @@ class SatelliteSource:
             try:
                 event = self._parse(satellite, payload)
             except (ValueError, KeyError, TypeError, InputRejected) as err:
-                event = Event("input.rejected", satellite, Severity.WARNING,
+                event = Event(kinds.INPUT_REJECTED, satellite, Severity.WARNING,
                               {"topic": topic, "problem": f"satellite event not understood ({err})"},
                               at=self.clock.now())
             self.bus.publish(event, on_committed=lambda seq: ack())
@@ -97,7 +98,7 @@ class SatelliteSource:
             if satellite in self._offline:
                 return
             self._offline.add(satellite)
-        self.bus.publish(Event("satellite.offline", satellite, Severity.WARNING, {"reason": reason},
+        self.bus.publish(Event(kinds.SATELLITE_OFFLINE, satellite, Severity.WARNING, {"reason": reason},
                                at=self.clock.now()))
 
     def check_silence(self) -> None:

@@ -23,6 +23,7 @@ from hub.vision.plates import read_plates
 from hub.vision.vehicles import PassTracker, VehicleLibrary
 from hub.vision.recorder import ClipWriter, PreBuffer, snapshot
 from hub.vision.tamper import TamperDetector
+from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class CameraPipeline:
         events: list[Event] = []
         change = self.tamper.check(grey, t)
         if change is not None:
-            kind = "camera.tamper" if change.active else "camera.tamper_cleared"
+            kind = kinds.CAMERA_TAMPER if change.active else kinds.CAMERA_TAMPER_CLEARED
             severity = Severity.CRITICAL if change.active else Severity.INFO
             events.append(self._event(kind, severity, {"reason": change.reason, **change.measures}, t,
                                       frame if change.active else None))
@@ -112,7 +113,7 @@ class CameraPipeline:
                     continue
                 frames, best = agreed
                 incident = uuid.uuid4().hex
-                events.append(self._event("face.match", Severity.CRITICAL, {
+                events.append(self._event(kinds.FACE_MATCH, Severity.CRITICAL, {
                     "person": hit.match, "distance": round(best, 4), "tolerance": self.tolerance,
                     "frames": frames, "model": self._model, "box": list(hit.box), "incident": incident,
                     "encoding": [round(x, 6) for x in hit.encoding],
@@ -157,12 +158,12 @@ class CameraPipeline:
             boxes = [(box.top, box.right, box.bottom, box.left)]
             if new_pass:
                 incident = uuid.uuid4().hex
-                events.append(self._event("vehicle.match", Severity.CRITICAL, {**detail, "incident": incident},
+                events.append(self._event(kinds.VEHICLE_MATCH, Severity.CRITICAL, {**detail, "incident": incident},
                                           t, frame, boxes))
                 self._record(frame, t, incident)
             if loitering:
                 incident = uuid.uuid4().hex
-                events.append(self._event("vehicle.loitering", Severity.CRITICAL, {
+                events.append(self._event(kinds.VEHICLE_LOITERING, Severity.CRITICAL, {
                     **detail, "incident": incident, "seconds": round(self.passes.stayed(hit.name, t), 1)},
                     t, frame, boxes))
                 self._record(frame, t, incident)
@@ -208,7 +209,7 @@ class CameraPipeline:
             sha = self.evidence.put_file(path)
         finally:
             path.unlink(missing_ok=True)
-        return [Event("camera.clip", self.camera_id, Severity.NOTICE, {
+        return [Event(kinds.CAMERA_CLIP, self.camera_id, Severity.NOTICE, {
             "incidents": recording.incidents, "frames": recording.writer.frames,
             "pre_seconds": self.config.pre_seconds, "post_seconds": self.config.post_seconds,
             "format": "fragmented MP4, H.264",
@@ -235,7 +236,7 @@ class CameraWorker:
         self._thread: threading.Thread | None = None
 
     def _status(self, online: bool, why: str) -> None:
-        kind = "camera.online" if online else "camera.offline"
+        kind = kinds.CAMERA_ONLINE if online else kinds.CAMERA_OFFLINE
         severity = Severity.INFO if online else Severity.WARNING
         self.bus.publish(Event(kind, self.camera_id, severity, {"reason": why}, at=self.clock.now()))
 

@@ -11,6 +11,7 @@ from hub.events import Event, LoggedEvent, Severity
 from hub.evidence import EvidenceStore
 from hub.vision.faces import FaceLibrary, PhotoResult, Role
 from hub.vision.vehicles import VehicleLibrary
+from hub import kinds
 
 
 def _stored(evidence: EvidenceStore, photos: Sequence[Path], labels: Sequence[str],
@@ -29,7 +30,7 @@ def enrol_person(config: Config, evidence: EvidenceStore, name: str, photos: Seq
     stored = _stored(evidence, photos, labels, shown)
     if not stored:
         return shown, None
-    return shown, Event("person.enrolled", "owner", Severity.NOTICE,
+    return shown, Event(kinds.PERSON_ENROLLED, "owner", Severity.NOTICE,
                         detail={"person": name, "role": role, "photos": stored},
                         evidence=tuple(p["sha256"] for p in stored))
 
@@ -41,7 +42,7 @@ def enrol_vehicle(config: Config, evidence: EvidenceStore, name: str, photos: Se
     shown = [PhotoResult(label, line.startswith("accepted"), line.split(": ", 1)[1].replace(photo.name, label))
              for photo, label, line in zip(photos, labels, lines)]
     stored = _stored(evidence, photos, labels, shown)
-    return shown, Event("vehicle.enrolled", "owner", Severity.NOTICE,
+    return shown, Event(kinds.VEHICLE_ENROLLED, "owner", Severity.NOTICE,
                         detail={"vehicle": name, "plate": plate, "colour": colour, "photos": stored},
                         evidence=tuple(p["sha256"] for p in stored))
 

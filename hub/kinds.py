@@ -1,0 +1,190 @@
+"""What each kind of event is, written once: its severity, whether it always alerts, its category, its words.
+
+Every table that lists event kinds (the alarm rules, the incident timeline, alert messages, the
+contacts' choices, the dashboard's words) is derived from this registry; the kinds that sensors
+raise come from ``hub.sensor_kinds``. Code names a kind by its constant here (``kinds.FACE_MATCH``),
+never by a string of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from hub.events import JsonValue, Severity
+from hub.sensor_kinds import SENSOR_KINDS
+
+CATEGORIES: tuple[str, ...] = ("surveillance", "life_invasion", "intimidation", "interference", "other")
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of event and what the hub does with it."""
+
+    name: str
+    words: str = ""  # a sentence for alerts and pages; {label} is the source's label, {source} its id
+    short: str = ""  # a few words for lists on the dashboard
+    severity: Severity = Severity.INFO  # what it is recorded with when its producer does not say
+    alerts: Severity | None = None  # alerts whatever the arm mode, at this priority
+    incident: bool = False  # shown on the timeline and exported as an incident
+    category: str | None = None  # the incident category of what the hub saw by itself
+    follow_up: bool = False  # a later row that adds to an incident (a narrative, a review)
+    reviewable: bool = False  # a match she can confirm or reject
+    sighting: bool = False  # a sighting a protective order is about (DOC-3)
+    all_tiers: bool = False  # every tier of contacts is told at once, without waiting to escalate
+    choice: bool = False  # offered by name when choosing what a contact is told about
+
+    def sentence(self, label: str, source: str, detail: Mapping[str, JsonValue]) -> str:
+        """The plain sentence for one event of this kind."""
+        if not self.words:
+            return f"{self.name} from {label}"
+        return self.words.format(label=label, source=source, what=detail.get("what", "settings"))
+
+
+_KINDS: dict[str, EventKind] = {}
+
+
+def _define(kind: EventKind) -> str:
+    _KINDS[kind.name] = kind
+    return kind.name
+
+
+for _sensor in SENSOR_KINDS.values():
+    _define(EventKind(_sensor.triggered, _sensor.triggered_words, severity=_sensor.severity,
+                      alerts=_sensor.always_alerts, incident=_sensor.category is not None,
+                      category=_sensor.category, all_tiers=_sensor.always_alerts is Severity.CRITICAL,
+                      choice=_sensor.always_alerts is not None))
+    if _sensor.restored is not None:
+        _define(EventKind(_sensor.restored, _sensor.restored_words or ""))
+
+PANIC = SENSOR_KINDS["panic"].triggered
+DOOR_OPENED = SENSOR_KINDS["door"].triggered
+
+# --- the alarm and arming ------------------------------------------------------------------------
+ALARM_TRIGGERED = _define(EventKind("alarm.triggered", "Alarm", severity=Severity.CRITICAL, incident=True,
+                                    category="life_invasion", choice=True))
+ARM_SET = _define(EventKind("arm.set", "Arm mode changed", severity=Severity.NOTICE))
+ARM_ENTRY_DELAY = _define(EventKind("arm.entry_delay", "Entry delay started", severity=Severity.WARNING))
+ARM_PIN_REJECTED = _define(EventKind("arm.pin_rejected", "Wrong PIN", severity=Severity.WARNING))
+DURESS = _define(EventKind("duress", "Duress code used", severity=Severity.CRITICAL, alerts=Severity.CRITICAL,
+                           incident=True, category="intimidation", all_tiers=True, choice=True))
+
+# --- sensors, cameras, satellites ----------------------------------------------------------------
+SENSOR_TAMPER = _define(EventKind("sensor.tamper", "{label}: tamper switch opened (cover removed)",
+                                  severity=Severity.WARNING, alerts=Severity.WARNING, incident=True,
+                                  category="interference", choice=True))
+SENSOR_TAMPER_CLEARED = _define(EventKind("sensor.tamper_cleared", "{label}: tamper switch closed"))
+SENSOR_OFFLINE = _define(EventKind("sensor.offline", "{label} stopped reporting", severity=Severity.WARNING,
+                                   alerts=Severity.WARNING, choice=True))
+SENSOR_ONLINE = _define(EventKind("sensor.online", "{label} reports again"))
+SENSOR_BATTERY_LOW = _define(EventKind("sensor.battery_low", "{label}: battery low", severity=Severity.NOTICE,
+                                       alerts=Severity.NOTICE))
+CAMERA_TAMPER = _define(EventKind("camera.tamper", "{label} covered, blurred or moved", severity=Severity.CRITICAL,
+                                  alerts=Severity.WARNING, incident=True, category="interference", choice=True))
+CAMERA_TAMPER_CLEARED = _define(EventKind("camera.tamper_cleared", "{label} sees clearly again"))
+CAMERA_OFFLINE = _define(EventKind("camera.offline", "{label} stopped sending pictures", severity=Severity.WARNING,
+                                   alerts=Severity.WARNING))
+CAMERA_ONLINE = _define(EventKind("camera.online", "{label} sends pictures again"))
+CAMERA_CLIP = _define(EventKind("camera.clip", "Clip recorded by {label}", severity=Severity.NOTICE))
+SATELLITE_OFFLINE = _define(EventKind("satellite.offline", "Satellite {source} stopped reporting",
+                                      severity=Severity.WARNING, alerts=Severity.WARNING))
+SATELLITE_ONLINE = _define(EventKind("satellite.online", "Satellite {source} reports again"))
+
+# --- recognition -----------------------------------------------------------------------------
+FACE_MATCH = _define(EventKind("face.match", "Person of concern seen at {label}", severity=Severity.CRITICAL,
+                               alerts=Severity.CRITICAL, incident=True, category="surveillance", reviewable=True,
+                               sighting=True, choice=True))
+FACE_CONFIRMED = _define(EventKind("face.confirmed", "Face match confirmed", follow_up=True))
+FACE_REJECTED = _define(EventKind("face.rejected", "Face match rejected", follow_up=True))
+PERSON_ENROLLED = _define(EventKind("person.enrolled", "Person enrolled", severity=Severity.NOTICE))
+VEHICLE_MATCH = _define(EventKind("vehicle.match", "Vehicle of concern seen by {label}", severity=Severity.CRITICAL,
+                                  alerts=Severity.WARNING, incident=True, category="surveillance", reviewable=True,
+                                  sighting=True, choice=True))
+VEHICLE_LOITERING = _define(EventKind("vehicle.loitering", "Vehicle of concern waiting near {label}",
+                                      severity=Severity.CRITICAL, alerts=Severity.CRITICAL, incident=True,
+                                      category="surveillance", sighting=True, choice=True))
+VEHICLE_CONFIRMED = _define(EventKind("vehicle.confirmed", "Vehicle match confirmed", follow_up=True))
+VEHICLE_REJECTED = _define(EventKind("vehicle.rejected", "Vehicle match rejected", follow_up=True))
+VEHICLE_ENROLLED = _define(EventKind("vehicle.enrolled", "Vehicle enrolled", severity=Severity.NOTICE))
+
+# --- check-ins -------------------------------------------------------------------------------
+CHECKIN_MISSED = _define(EventKind("checkin.missed", "A check-in was missed", severity=Severity.CRITICAL,
+                                   alerts=Severity.CRITICAL, incident=True, category="other", choice=True))
+CHECKIN_START = _define(EventKind("checkin.start", "Check-in timer started", severity=Severity.NOTICE))
+CHECKIN_DONE = _define(EventKind("checkin.done", "Checked in", severity=Severity.NOTICE))
+CHECKIN_DAILY = _define(EventKind("checkin.daily", "Daily check-in set", severity=Severity.NOTICE))
+CHECKIN_DAILY_OFF = _define(EventKind("checkin.daily_off", "Daily check-in stopped", severity=Severity.NOTICE))
+CHECKIN_PIN_REJECTED = _define(EventKind("checkin.pin_rejected", "Wrong PIN at check-in", severity=Severity.WARNING))
+
+# --- her own entries and the log itself ------------------------------------------------------
+INCIDENT_REPORT = _define(EventKind("incident.report", "Incident report", severity=Severity.NOTICE, incident=True))
+ORDER_RECORDED = _define(EventKind("order.recorded", "Protective order recorded", severity=Severity.NOTICE))
+LOG_CORRECTION = _define(EventKind("log.correction", "Correction", severity=Severity.NOTICE, follow_up=True))
+LOG_VERIFIED = _define(EventKind("log.verified", "Incident log verified"))
+LOG_CHAIN_BROKEN = _define(EventKind("log.chain_broken", "The incident log failed verification",
+                                     severity=Severity.CRITICAL, alerts=Severity.CRITICAL))
+LOG_CHECKPOINT = _define(EventKind("log.checkpoint", "Checkpoint signed"))
+EVIDENCE_TOMBSTONE = _define(EventKind("evidence.tombstone", "Evidence file removed"))
+INPUT_REJECTED = _define(EventKind("input.rejected", "Input refused", severity=Severity.WARNING))
+
+# --- the hub ---------------------------------------------------------------------------------
+HUB_STARTED = _define(EventKind("hub.started", "The hub started"))
+HUB_STOPPED = _define(EventKind("hub.stopped", "The hub stopped"))
+HUB_POWER_RESTORED = _define(EventKind("hub.power_restored", "The hub restarted after losing power or crashing",
+                                       severity=Severity.WARNING, alerts=Severity.WARNING))
+HUB_HEARTBEAT = _define(EventKind("hub.heartbeat", "Outside monitor reached"))
+CLOCK_JUMP = _define(EventKind("clock.jump", "The clock jumped", severity=Severity.WARNING))
+BACKUP_CREATED = _define(EventKind("backup.created", "Backup made"))
+BACKUP_FAILED = _define(EventKind("backup.failed", "Backup failed", severity=Severity.WARNING))
+BACKUP_RESTORED = _define(EventKind("backup.restored", "Backup restored", severity=Severity.NOTICE))
+
+# --- alerts ----------------------------------------------------------------------------------
+ALERT_SENT = _define(EventKind("alert.sent", "Alert delivered"))
+ALERT_FAILED = _define(EventKind("alert.failed", "Alert not delivered", severity=Severity.WARNING))
+ALERT_SUPPRESSED = _define(EventKind("alert.suppressed", "Alert held back (cooldown)"))
+ALERT_NO_CONTACTS = _define(EventKind("alert.no_contacts", "Nobody to alert", severity=Severity.WARNING))
+ALERT_ESCALATED = _define(EventKind("alert.escalated", "Alert escalated", severity=Severity.WARNING))
+ALERT_ACKNOWLEDGED = _define(EventKind("alert.acknowledged", "Alert acknowledged", severity=Severity.NOTICE))
+ALERT_ACKNOWLEDGE = _define(EventKind("alert.acknowledge", "Acknowledgement asked", severity=Severity.NOTICE))
+ALERT_TEST = _define(EventKind("alert.test", "Test message", severity=Severity.NOTICE))
+DIGEST_SENT = _define(EventKind("digest.sent", "Daily summary delivered"))
+DIGEST_FAILED = _define(EventKind("digest.failed", "Daily summary not delivered", severity=Severity.WARNING))
+CHECKPOINT_SENT = _define(EventKind("checkpoint.sent", "Checkpoint delivered"))
+CHECKPOINT_FAILED = _define(EventKind("checkpoint.failed", "Checkpoint not delivered", severity=Severity.WARNING))
+
+# --- the dashboard: who did what (told only to contacts who ask for access.* by name) ---------
+ACCESS_FAMILY = "access"
+ACCESS_LOGIN = _define(EventKind("access.login", short="login", severity=Severity.NOTICE))
+ACCESS_LOGIN_FAILED = _define(EventKind("access.login_failed", short="FAILED login", severity=Severity.NOTICE))
+ACCESS_NEW_DEVICE = _define(EventKind("access.new_device", "Someone logged in to the hub from a new device",
+                                      "login from a NEW device", Severity.NOTICE, alerts=Severity.WARNING))
+ACCESS_EVIDENCE_VIEWED = _define(EventKind("access.evidence_viewed", short="evidence viewed", severity=Severity.NOTICE))
+ACCESS_EXPORT = _define(EventKind("access.export", short="export made", severity=Severity.NOTICE))
+ACCESS_SETTINGS_CHANGED = _define(EventKind("access.settings_changed", "Hub settings changed: {what}",
+                                            "settings changed", Severity.NOTICE, alerts=Severity.NOTICE))
+ACCESS_RECOVERY_CODE_USED = _define(EventKind("access.recovery_code_used",
+                                              "The hub's password was reset with a recovery code",
+                                              "recovery code used", Severity.NOTICE, alerts=Severity.WARNING))
+ACCESS_SESSION_ENDED = _define(EventKind("access.session_ended", short="session ended", severity=Severity.NOTICE))
+ACCESS_LIVE_VIEWED = _define(EventKind("access.live_viewed", short="live cameras viewed", severity=Severity.NOTICE))
+
+KINDS: Mapping[str, EventKind] = _KINDS
+ALWAYS_ALERT: Mapping[str, Severity] = {k.name: k.alerts for k in _KINDS.values() if k.alerts is not None}
+INCIDENT_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.incident)
+FOLLOW_UP_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.follow_up)
+REVIEWABLE_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.reviewable)
+SIGHTING_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.sighting)
+ALL_TIERS_AT_ONCE: frozenset[str] = frozenset(k.name for k in _KINDS.values() if k.all_tiers)
+ACCESS_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.name.startswith(ACCESS_FAMILY + "."))
+# What a contact can ask to be told about, by name; "access.*" is every dashboard access at once.
+CONTACT_CHOICES: tuple[str, ...] = (*(k.name for k in _KINDS.values() if k.choice), f"{ACCESS_FAMILY}.*")
+
+
+def about(kind: str) -> EventKind:
+    """The registry entry for a kind; a kind the registry does not know gets plain defaults."""
+    return _KINDS.get(kind) or EventKind(kind)
+
+
+def category_of(kind: str) -> str | None:
+    """The incident category of what the hub saw by itself (None for her own entries, which carry hers)."""
+    return about(kind).category
