@@ -74,7 +74,7 @@ class Announcer:
         if state is not None:
             self.link.publish(state[0], state[1], retain=True)
         if event.kind == kinds.ARM_SET:
-            self.link.publish(f"{self.prefix}/arm_mode", str(event.detail.get("mode")), retain=True)
+            self.link.publish(f"{self.prefix}/arm_mode", self.arm_mode(), retain=True)
         if self.config.mqtt.publish_events:
             payload = {"seq": seq, "kind": event.kind, "source": event.source,
                        "severity": event.severity.value, "at": event.at.isoformat()}

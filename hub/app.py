@@ -81,8 +81,9 @@ class Hub:
                             if self._pin_factory_arg is _CONFIGURED else self._pin_factory_arg)
         self.gpio = GpioSource(self.config.sensors, self.tracker, self.bus, self.clock, self.pin_factory)
         self.gpio.start()
-        self.outputs = Outputs(self.config.gpio, self.pin_factory)
-        self.outputs.start(armed=self.pipeline.arm_state.mode != "disarmed")
+        pipeline = self.pipeline
+        self.outputs = Outputs(self.config.gpio, self.pin_factory, lambda: pipeline.arm_state.mode)
+        self.outputs.start()
         self.pipeline.add_listener(self.outputs)
         self._start_cameras()
         if self.config.mqtt.enabled:
@@ -92,7 +93,6 @@ class Hub:
                               self.clock)
             if self.config.satellites:
                 self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock, self.log.evidence)
-            pipeline = self.pipeline
             announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state.mode)
             self.mqtt.on_connect(announcer.on_connect)
             self.pipeline.add_listener(announcer)
@@ -269,6 +269,9 @@ class Hub:
 
 
 def _log_to_console(seq: int, event: Event) -> None:
+    # The journal is read by anyone with a shell on the Pi and is not hash-chained: it gets the kind,
+    # the source and the hub's own reason, never an event's detail (her words, names, biometrics).
     level = logging.WARNING if event.severity in (Severity.WARNING, Severity.CRITICAL) else logging.INFO
-    logger.log(level, "#%d %s from %s %s", seq, event.kind, event.source,
-               "" if event.kind == kinds.INCIDENT_REPORT else dict(event.detail))
+    reason = event.detail.get("reason")
+    logger.log(level, "#%d %s from %s%s", seq, event.kind, event.source,
+               f": {reason}" if isinstance(reason, str) and event.kind == kinds.ALARM_TRIGGERED else "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from hub.config import GpioConfig, OutputConfig
 from hub.events import Event, Severity
@@ -22,9 +22,10 @@ SIREN_SECONDS = 180.0  # long enough to scare and to be heard next door; short e
 class Outputs:
     """Pipeline listener driving gpiozero outputs from committed events."""
 
-    def __init__(self, config: GpioConfig, pin_factory: Any) -> None:
+    def __init__(self, config: GpioConfig, pin_factory: Any, arm_mode: Callable[[], str]) -> None:
         self.config = config
         self.pin_factory = pin_factory
+        self.arm_mode = arm_mode
         self.led: Any = None
         self.buzzer: Any = None
         self.siren: Any = None
@@ -38,12 +39,12 @@ class Outputs:
         return DigitalOutputDevice(output.pin, active_high=output.active_high, initial_value=False,
                                    pin_factory=self.pin_factory)
 
-    def start(self, armed: bool) -> None:
+    def start(self) -> None:
         """Claim the output pins; light the LED if the hub starts armed."""
         self.led = self._device(self.config.led)
         self.buzzer = self._device(self.config.buzzer)
         self.siren = self._device(self.config.siren)
-        if self.led is not None and armed:
+        if self.led is not None and self.arm_mode() != "disarmed":
             self.led.on()
 
     def stop(self) -> None:
@@ -58,7 +59,7 @@ class Outputs:
     def __call__(self, seq: int, event: Event) -> None:
         """React to one committed event."""
         if event.kind == kinds.ARM_SET:
-            armed = event.detail.get("mode") != "disarmed"
+            armed = self.arm_mode() != "disarmed"  # the mode the rules set (a bad request changes nothing)
             if self.led is not None:
                 self.led.value = armed
             if not armed:

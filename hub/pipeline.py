@@ -40,7 +40,8 @@ class Pipeline:
         self.last_beat = 0.0  # monotonic time of the consumer loop's last turn (the watchdog reads it)
 
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(seq, event)`` after each event is committed (on the pipeline thread)."""
+        """Call ``listener(seq, event)`` after each event is committed and the arm state it implies is set
+        (on the pipeline thread)."""
         self._listeners.append(listener)
 
     @property
@@ -96,14 +97,17 @@ class Pipeline:
                 except Exception:
                     logger.exception("acknowledging %s (seq %d) failed", envelope.event.kind, seq)
         for envelope, seq in zip(batch, seqs):
-            self._notify(seq, envelope.event)
             try:
                 actions = self.rules.decide(envelope.event, seq, self.arm_state, self.clock.now())
             except Exception:
                 # A rule bug must not stop the log: the event is already committed.
                 logger.exception("rules failed on %s (seq %d)", envelope.event.kind, seq)
-                continue
-            self._apply(actions)
+                actions = []
+            # The new arm state first, so listeners (LED, MQTT, ...) read what the rules decided instead of
+            # each working out what an arm.set means; then the event; then the rows it causes.
+            self._apply([a for a in actions if isinstance(a, SetState)])
+            self._notify(seq, envelope.event)
+            self._apply([a for a in actions if not isinstance(a, SetState)])
 
     def tick(self) -> None:
         """Let time-based rules run (entry delay expiry, exit delay end)."""

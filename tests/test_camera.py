@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -24,7 +26,6 @@ from hub.vision.frames import Grabber, OpenCvSource
 from hub.vision.motion import apply_privacy_masks
 from hub.vision.synthetic import walk_in_video
 from tests.conftest import FACES, run_cli, wait_for
-
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,8 @@ def _hub(data_dir: Path, video: Path, mock_factory: Any) -> Hub:
 
 
 def test_person_walking_in_gives_one_match_with_verified_snapshot_and_clip(
-        data_dir: Path, videos: dict[str, Path], mock_factory: Any) -> None:
+        data_dir: Path, videos: dict[str, Path], mock_factory: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     hub = _hub(data_dir, videos["obama"], mock_factory)
     hub.start()
     try:
@@ -69,6 +71,14 @@ def test_person_walking_in_gives_one_match_with_verified_snapshot_and_clip(
         assert sum(1 for _ in container.decode(video=0)) == clip.detail["frames"]
     assert log.verify().ok
     log.close()
+    # Face encodings are biometric data: they stay in the face library, never in the log or the journal.
+    assert "encoding" not in match.detail
+    numbers = re.compile(r"-?0\.\d{4,}(, -?0\.\d{4,}){20}")
+    assert not numbers.search(json.dumps(dict(match.detail)))
+    assert not [r.getMessage() for r in caplog.records if numbers.search(r.getMessage())]
+    library = FaceLibrary(data_dir / "people")
+    assert library.reject_sighting("Barack Obama", match.detail["incident"])
+    assert len(FaceLibrary(data_dir / "people").people["barack_obama"].rejected) == 1
 
 
 def test_other_people_raise_no_match(data_dir: Path, videos: dict[str, Path], mock_factory: Any) -> None:

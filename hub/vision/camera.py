@@ -116,8 +116,8 @@ class CameraPipeline:
                 events.append(self._event(kinds.FACE_MATCH, Severity.CRITICAL, {
                     "person": hit.match, "distance": round(best, 4), "tolerance": self.tolerance,
                     "frames": frames, "model": self._model, "box": list(hit.box), "incident": incident,
-                    "encoding": [round(x, 6) for x in hit.encoding],
                 }, t, frame, [hit.box]))
+                self.finder.library.remember_sighting(incident, hit.encoding)
                 self._record(frame, t, incident)
         with self._requests_lock:
             requests, self._clip_requests = self._clip_requests, []

@@ -52,7 +52,10 @@ def review(config: Config, match: LoggedEvent, verdict: str, note: str | None) -
     family = match.kind.split(".")[0]
     who = str(match.detail.get("person") or match.detail.get("vehicle") or "")
     if family == "face" and verdict == "reject":
-        FaceLibrary.for_config(config).reject(who, list(match.detail.get("encoding") or []))
+        library = FaceLibrary.for_config(config)
+        legacy = match.detail.get("encoding")  # rows written before encodings moved into the library
+        if not library.reject_sighting(who, str(match.detail.get("incident") or "")) and legacy:
+            library.reject(who, list(legacy))
     kind = f"{family}.{'rejected' if verdict == 'reject' else 'confirmed'}"
     return Event(kind, "owner", Severity.NOTICE,
                  detail={"match_seq": match.seq, "person" if family == "face" else "vehicle": who, "note": note})

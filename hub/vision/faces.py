@@ -31,6 +31,8 @@ MAX_PHOTO_PIXELS = 40_000_000
 MAX_REGIONS = 3
 # A candidate this close to a face she rejected for this person is the same false match again.
 REJECTION_RADIUS = 0.35
+SIGHTINGS = "sightings"  # a subfolder of the library: matched faces kept for her review
+KEEP_SIGHTINGS = 500
 
 
 def model_version() -> str:
@@ -158,6 +160,25 @@ class FaceLibrary:
         person = self.people[slug(name)]
         person.rejected.append([float(x) for x in encoding])
         self.save(person)
+
+    def remember_sighting(self, incident: str, encoding: Sequence[float]) -> None:
+        """Keep a matched face's encoding here, under its incident id, in case she rejects the match.
+
+        Face encodings are biometric data: they stay in the face library (0600), never in an event, a
+        log line or an MQTT message. Only the newest sightings are kept.
+        """
+        folder = self.folder / SIGHTINGS
+        write_atomic(folder / f"{slug(incident)}.json", json.dumps([float(x) for x in encoding]).encode(), 0o600)
+        for old in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP_SIGHTINGS]:
+            old.unlink(missing_ok=True)
+
+    def reject_sighting(self, name: str, incident: str) -> bool:
+        """Reject the match recorded for ``incident``; False when its encoding is no longer kept."""
+        path = self.folder / SIGHTINGS / f"{slug(incident)}.json"
+        if slug(name) not in self.people or not path.is_file():
+            return False
+        self.reject(name, json.loads(path.read_text()))
+        return True
 
     def best_match(self, encoding: np.ndarray) -> tuple[str | None, float | None, Role | None]:
         """The closest enrolled person within tolerance, with the distance; or (None, None, None)."""
