@@ -29,7 +29,7 @@ from hub.events import Event, Severity  # noqa: E402
 from hub.export import ExportRequest, build_export  # noqa: E402
 from hub.log import IncidentLog  # noqa: E402
 from web import create_app  # noqa: E402
-from web.server import WebServer  # noqa: E402
+from hub.webserver import WebServer  # noqa: E402
 
 ROUTINE = 20_000
 INCIDENTS = 1_500

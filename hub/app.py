@@ -14,6 +14,7 @@ from hub.clock import Clock, SystemClock
 from hub.config import Config
 from hub.delivery import Deliveries
 from hub.events import Event, Severity
+from hub.frames import FrameProvider
 from hub.lifecycle import RunMarker
 from hub.log import IncidentLog
 from hub.mqtt import MqttLink
@@ -21,6 +22,7 @@ from hub.outputs import Outputs
 from hub.pipeline import Pipeline
 from hub.rules import Rules
 from hub.schedule import Schedules
+from hub.simulate import Simulator
 from hub.sensors import MqttInterpreter, SensorTracker
 from hub.sensor_kinds import sensor_kind
 from hub.sources.gpio import GpioSource, make_pin_factory
@@ -38,13 +40,31 @@ _HOUSEKEEPING_SECONDS = 0.5
 # Every 5 minutes: dates a power cut to within 5 minutes while sparing the SD card a journal commit a minute.
 _MARKER_TOUCH_SECONDS = 300.0
 _VERIFY_EVERY_SECONDS = 24 * 3600.0
+# The dashboard (web/) plugs into the hub through this entry point: web imports hub, never the reverse.
+DASHBOARD_ENTRY_POINT = "porchlight.dashboard"
+DashboardFactory = Callable[..., Any]  # (config, *, frames: FrameProvider) -> a WSGI application
+
+
+def load_dashboard() -> DashboardFactory | None:
+    """The installed dashboard's application factory, or None when no dashboard is installed."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DASHBOARD_ENTRY_POINT):
+        factory: DashboardFactory = entry.load()
+        return factory
+    return None
 
 
 class Hub:
     """The running hub. ``start()`` then ``stop()``; nothing happens at construction."""
 
-    def __init__(self, config: Config, *, clock: Clock | None = None, pin_factory: Any = _CONFIGURED) -> None:
+    def __init__(self, config: Config, *, clock: Clock | None = None, pin_factory: Any = _CONFIGURED,
+                 dashboard: bool = False, simulate: bool = False) -> None:
         self.config = config
+        self.serve_dashboard = dashboard
+        self.simulate = simulate
+        self.dashboard: Any = None  # hub.webserver.WebServer, once serving
+        self.simulator: Simulator | None = None
         self.clock: Clock = clock or SystemClock()
         self._pin_factory_arg = pin_factory
         self.pin_factory: Any = None
@@ -107,11 +127,20 @@ class Hub:
         self._stop.clear()
         self._housekeeping = threading.Thread(target=self._housekeep, name="housekeeping", daemon=True)
         self._housekeeping.start()
+        if self.simulate:
+            self.simulator = Simulator(self)
+            self.simulator.start()
+        if self.serve_dashboard:
+            self._start_dashboard()
         logger.info("Porchlight hub started: %d sensors, data in %s",
                     len(self.config.sensors), self.config.data_dir)
 
     def stop(self) -> None:
         """Stop in reverse order; the log gets ``hub.stopped`` and the run marker is removed."""
+        if self.dashboard is not None:
+            self.dashboard.stop()
+        if self.simulator is not None:
+            self.simulator.stop()
         self._stop.set()
         if self._housekeeping is not None:
             self._housekeeping.join(5)
@@ -165,6 +194,21 @@ class Hub:
         if event.kind == kinds.PANIC:
             for camera in self.cameras:
                 camera.pipeline.request_clip(f"panic-{seq}")
+
+    def _start_dashboard(self) -> None:
+        """Serve the dashboard beside the hub; a busy port is reported and the hub runs on without it."""
+        from hub.vision.live import CameraFrames
+        from hub.webserver import WebServer
+
+        factory = load_dashboard()
+        if factory is None:
+            logger.error("the dashboard is not installed (no %s entry point); reinstall Porchlight with "
+                         "'make install', or set web.enabled: false", DASHBOARD_ENTRY_POINT)
+            return
+        frames: FrameProvider = CameraFrames(self.cameras)
+        self.dashboard = WebServer(factory(self.config, frames=frames), self.config.web,
+                                   self.config.data_dir / "keys", self.config.device_name)
+        self.dashboard.start()  # logs the address and the certificate's fingerprint, or why it could not listen
 
     def _start_cameras(self) -> None:
         """One worker per camera; vision (cv2, face_recognition) is imported only when cameras exist."""

@@ -5,23 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import signal
 import sys
 import threading
 from datetime import date, datetime, timezone
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from pydantic import ValidationError
 
 from hub import __version__
 from hub.arming import MODES
 from hub.chain import Checkpoint
+from hub.cli_args import config_from, open_log
 from hub.commands import PinCheck, arm_request, checkin_request
-from hub.config import Config, field_paths, load_config, parse_config, summary
+from hub.config import Config, field_paths, load_config, summary
 from hub.errors import ConfigError, PorchlightError
 from hub.events import Event, Severity
 from hub.incident import CATEGORIES, Attachment, IncidentReport, Vehicle, Witness
@@ -29,33 +28,6 @@ from hub.log import IncidentLog
 from hub.systemd import Notifier
 from hub import kinds
 
-SYSTEM_CONFIG = Path("/etc/porchlight/porchlight.yaml")
-
-
-def _config(args: argparse.Namespace) -> Config:
-    """The config from --config (or $PORCHLIGHT_CONFIG, or /etc), with --data applied."""
-    path = args.config or os.environ.get("PORCHLIGHT_CONFIG")
-    if path is None and args.data is None and SYSTEM_CONFIG.exists():
-        path = str(SYSTEM_CONFIG)
-    if path is not None:
-        config = load_config(Path(path))
-    elif args.data is not None:
-        config = parse_config({})
-    else:
-        raise ConfigError(["give --config FILE, or --data DIR to use the defaults with that data directory"])
-    if args.data is not None:
-        config = config.model_copy(update={"data_dir": Path(args.data).resolve()})
-    return config
-
-
-@contextmanager
-def _open_log(args: argparse.Namespace) -> Iterator[IncidentLog]:
-    config = _config(args)
-    log = IncidentLog(config.data_dir, checkpoint_every_rows=config.log.checkpoint_every_rows)
-    try:
-        yield log
-    finally:
-        log.close()
 
 
 def _parse_time(value: str) -> datetime:
@@ -119,49 +91,19 @@ def _serve(start: Callable[[], None], stop: Callable[[], None], status: str, hea
     return 0
 
 
-def _start_dashboard(config: Config, hub: Any) -> Any:
-    """Serve the dashboard beside the hub; a busy port is reported and the hub runs on without it."""
-    from web import create_app
-    from web.frames import CameraFrames
-    from web.server import WebServer
-
-    server = WebServer(create_app(config, frames=CameraFrames(hub.cameras)), config.web,
-                       config.data_dir / "keys", config.device_name)
-    server.start()  # logs the address and the certificate's fingerprint, or why it could not listen
-    return server
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the hub until SIGTERM or Ctrl-C."""
     from hub.app import Hub
-    from hub.simulate import Simulator
 
-    config = _config(args)
-    hub = Hub(config)
-    simulator = Simulator(hub) if args.simulate else None
-    dashboard: list[Any] = []
-
-    def start() -> None:
-        hub.start()
-        if simulator is not None:
-            simulator.start()
-        if config.web.enabled:
-            dashboard.append(_start_dashboard(config, hub))
-
-    def stop() -> None:
-        for server in dashboard:
-            server.stop()
-        if simulator is not None:
-            simulator.stop()
-        hub.stop()
-
-    return _serve(start, stop, f"watching {len(config.sensors)} sensors and {len(config.cameras)} cameras",
+    config = config_from(args)
+    hub = Hub(config, dashboard=config.web.enabled, simulate=args.simulate)
+    return _serve(hub.start, hub.stop, f"watching {len(config.sensors)} sensors and {len(config.cameras)} cameras",
                   hub.healthy)
 
 
 def cmd_log_add(args: argparse.Namespace) -> int:
     """Add a manual incident entry; print its sequence number."""
-    with _open_log(args) as log:
+    with open_log(args) as log:
         attachments = []
         for name in args.attach or []:
             path = Path(name)
@@ -189,7 +131,7 @@ def cmd_log_add(args: argparse.Namespace) -> int:
 
 def cmd_log_correct(args: argparse.Namespace) -> int:
     """Add a correction that points at an earlier row (the original is never changed)."""
-    with _open_log(args) as log:
+    with open_log(args) as log:
         head, _ = log.head()
         if not 1 <= args.seq <= head:
             print(f"seq {args.seq}: no such row (the log has rows 1 to {head})", file=sys.stderr)
@@ -201,7 +143,7 @@ def cmd_log_correct(args: argparse.Namespace) -> int:
 
 def cmd_log_list(args: argparse.Namespace) -> int:
     """Print rows, as text or one JSON object per line."""
-    with _open_log(args) as log:
+    with open_log(args) as log:
         events = log.events(since=args.since, kind=args.kind, source=args.source, limit=args.limit)
     for event in events:
         if args.json:
@@ -223,7 +165,7 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as err:
             print(f"--checkpoint {args.checkpoint}: cannot use it ({err})")
             return 1
-    with _open_log(args) as log:
+    with open_log(args) as log:
         result = log.verify(checkpoint)
         print(result.message())
         if not args.read_only:
@@ -237,7 +179,7 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
 
 def cmd_log_checkpoint(args: argparse.Namespace) -> int:
     """Sign the chain head now and write the checkpoint to a file to keep off the device."""
-    with _open_log(args) as log:
+    with open_log(args) as log:
         point = log.checkpoint()
     out = Path(args.out)
     out.write_text(json.dumps(point.to_json(), indent=2, sort_keys=True) + "\n")
@@ -252,9 +194,9 @@ def _submit(log: IncidentLog, events: list[Event]) -> None:
 
 def cmd_arm(args: argparse.Namespace) -> int:
     """Queue an arm-mode change for the running hub (disarming takes the PIN once one is set)."""
-    config = _config(args)
+    config = config_from(args)
     outcome = arm_request(PinCheck(config.arming), args.mode, args.pin, "cli", datetime.now(timezone.utc))
-    with _open_log(args) as log:
+    with open_log(args) as log:
         _submit(log, outcome.events)
     if not outcome.response["ok"]:
         print(f"arm mode not changed: {outcome.response['error']}")
@@ -265,7 +207,7 @@ def cmd_arm(args: argparse.Namespace) -> int:
 
 def cmd_panic(args: argparse.Namespace) -> int:
     """Raise a panic: every contact, every tier, at once."""
-    with _open_log(args) as log:
+    with open_log(args) as log:
         log.submit_command(kinds.PANIC, "cli", {"via": "cli"})
     print("panic raised: the hub is alerting every contact now")
     return 0
@@ -273,7 +215,7 @@ def cmd_panic(args: argparse.Namespace) -> int:
 
 def cmd_checkin_start(args: argparse.Namespace) -> int:
     """Start a check-in timer: if she has not checked in by then, contacts are alerted."""
-    with _open_log(args) as log:
+    with open_log(args) as log:
         log.submit_command(kinds.CHECKIN_START, "cli", {"minutes": args.minutes})
     print(f"check-in timer started: check in within {args.minutes:g} minutes")
     return 0
@@ -284,7 +226,7 @@ def cmd_checkin_daily(args: argparse.Namespace) -> int:
     if not args.off and (args.by is None or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", args.by)):
         print("--by: give a local time such as 22:00")
         return 1
-    with _open_log(args) as log:
+    with open_log(args) as log:
         if args.off:
             log.submit_command(kinds.CHECKIN_DAILY_OFF, "cli", {})
         else:
@@ -295,9 +237,9 @@ def cmd_checkin_daily(args: argparse.Namespace) -> int:
 
 def cmd_checkin_done(args: argparse.Namespace) -> int:
     """Check in (stops the timer). The duress PIN looks the same here, and escalates."""
-    config = _config(args)
+    config = config_from(args)
     outcome = checkin_request(PinCheck(config.arming), args.pin, "cli", datetime.now(timezone.utc))
-    with _open_log(args) as log:
+    with open_log(args) as log:
         _submit(log, outcome.events)
     if not outcome.response["ok"]:
         print(f"not checked in: {outcome.response['error']}")
@@ -312,9 +254,9 @@ def cmd_alert_ack(args: argparse.Namespace) -> int:
     from hub.delivery import Deliveries
     from hub.errors import InputRejected
 
-    config = _config(args)
+    config = config_from(args)
     token = args.link.rstrip("/").rsplit("/ack/", 1)[-1]
-    with _open_log(args) as log:
+    with open_log(args) as log:
         try:
             print(Deliveries(log, config, SystemClock(), log.append).acknowledge(token))
         except InputRejected as err:
@@ -328,7 +270,7 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
     from hub.contacts import ContactBook
     from hub.delivery import send_test_message
 
-    contacts = ContactBook(_config(args)).current()
+    contacts = ContactBook(config_from(args)).current()
     contact = contacts.get(args.contact)
     if contact is None:
         print(f"contacts.{args.contact}: no such contact (configured: {', '.join(contacts) or 'none'})")
@@ -336,7 +278,7 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
     results = send_test_message(contact)
     for result in results:
         print(f"{result['channel']}: " + ("delivered" if result["error"] is None else f"FAILED: {result['error']}"))
-    with _open_log(args) as log:
+    with open_log(args) as log:
         log.append(Event(kinds.ALERT_TEST, "cli", Severity.INFO, {"contact": args.contact, "results": results}))
     return 1 if any(r["error"] for r in results) else 0
 
@@ -345,8 +287,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Export every incident between two days (local time) as a verifiable ZIP; print where it is."""
     from hub.export import DISCOVERY_WARNING, ExportError, ExportRequest, build_export, incidents_between
 
-    config = _config(args)
-    with _open_log(args) as log:
+    config = config_from(args)
+    with open_log(args) as log:
         seqs = tuple(e.seq for e in incidents_between(log, args.start, args.end))
         try:
             result = build_export(log, config, ExportRequest(seqs, args.start, args.end, args.redacted),
@@ -366,11 +308,10 @@ def cmd_dashboard_password(args: argparse.Namespace) -> int:
     """Console recovery (SEC-2): a new owner password, the lockout lifted, every session ended, on the record."""
     import getpass
 
-    from web.accounts import AccountStore
-    from web.auth import MIN_PASSWORD
-    from web.sessions import SessionStore
+    from hub.accounts import MIN_PASSWORD, AccountStore
+    from hub.sessions import SessionStore
 
-    config = _config(args)
+    config = config_from(args)
     if args.stdin:
         password = confirm = sys.stdin.readline().rstrip("\n")
     else:
@@ -385,7 +326,7 @@ def cmd_dashboard_password(args: argparse.Namespace) -> int:
         print(f"not changed: {err}", file=sys.stderr)
         return 1
     ended = SessionStore(config.data_dir, config.web.idle_minutes * 60).end_all(None, "password reset at the console")
-    with _open_log(args) as log:
+    with open_log(args) as log:
         log.submit_command(kinds.ACCESS_SETTINGS_CHANGED, "console",
                            {"what": "owner password reset at the console", "sessions_ended": ended})
     print(f"dashboard password changed; {ended} open session(s) ended")
@@ -396,9 +337,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     """Write an encrypted backup; the first time, print the key as a recovery sheet."""
     from hub.backup import backup, key_to_text, load_or_create_key
 
-    config = _config(args)
+    config = config_from(args)
     key, created = load_or_create_key(config.data_dir)
-    with _open_log(args) as log:
+    with open_log(args) as log:
         report = backup(log, Path(args.to), key)
         log.append(Event(kinds.BACKUP_CREATED, "cli", Severity.INFO, {
             "snapshot": report.snapshot, "evidence_copied": report.evidence_copied,
@@ -437,7 +378,7 @@ def cmd_satellite(args: argparse.Namespace) -> int:
     """Run as a satellite Pi until SIGTERM: forward this Pi's sensor events to the main hub."""
     from hub.satellite import Satellite
 
-    config = _config(args)
+    config = config_from(args)
     satellite = Satellite(config)
     return _serve(satellite.start, satellite.stop, f"satellite {satellite.id}: forwarding {len(config.sensors)} sensors",
                   satellite.healthy)
@@ -447,7 +388,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the hub's dependencies; print what to fix for each failure; exit 1 if any failed."""
     from hub.doctor import run_checks
 
-    results = run_checks(_config(args))
+    results = run_checks(config_from(args))
     for check in results:
         print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.message}")
         if not check.ok and check.fix:

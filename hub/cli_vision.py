@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.config import CameraConfig, Config
 from hub.events import Event
+from hub.cli_args import config_from, open_log
 from hub.log import IncidentLog
 from hub import kinds
 
@@ -163,40 +164,35 @@ def review_match(log: IncidentLog, config: Config, seq: int, verdict: str, note:
 
 def cmd_enroll_person(args: argparse.Namespace) -> int:
     """porchlight enroll person NAME PHOTO..."""
-    from hub.cli import _config, _open_log
 
-    with _open_log(args) as log:
-        return enroll_person(_config(args), log, args.name, args.photos, args.trusted)
+    with open_log(args) as log:
+        return enroll_person(config_from(args), log, args.name, args.photos, args.trusted)
 
 
 def cmd_enroll_vehicle(args: argparse.Namespace) -> int:
     """porchlight enroll vehicle NAME [--plate TEXT] [--colour C] PHOTO..."""
-    from hub.cli import _config, _open_log
 
-    with _open_log(args) as log:
-        return enroll_vehicle(_config(args), log, args.name, args.photos, args.plate, args.colour)
+    with open_log(args) as log:
+        return enroll_vehicle(config_from(args), log, args.name, args.photos, args.plate, args.colour)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
     """porchlight match IMAGE..."""
-    from hub.cli import _config
 
-    return match_images(_config(args), args.images, args.json)
+    return match_images(config_from(args), args.images, args.json)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     """porchlight scan VIDEO"""
-    from hub.cli import _config
 
-    return scan_video(_config(args), args.video, args.json, args.fps)
+    return scan_video(config_from(args), args.video, args.json, args.fps)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     """porchlight review SEQ confirm|reject"""
-    from hub.cli import _config, _open_log
 
-    with _open_log(args) as log:
-        return review_match(log, _config(args), args.seq, args.verdict, args.note)
+    with open_log(args) as log:
+        return review_match(log, config_from(args), args.seq, args.verdict, args.note)
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -134,7 +134,7 @@ def check_log(config: Config) -> list[Check]:
 
 def check_certificate(config: Config) -> list[Check]:
     """The dashboard's self-signed certificate and its fingerprint, to compare with the browser's."""
-    from web.tls import CERT_NAME, fingerprint
+    from hub.tls import CERT_NAME, fingerprint
 
     if not config.web.enabled:
         return [Check("dashboard", True, "not served (web.enabled: false)")]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
-from hub.app import Hub
+from hub.clock import Clock
+from hub.config import Config
 from hub.events import Event, Severity
 from hub.sources.gpio import is_mock
 from hub import kinds
@@ -15,10 +16,21 @@ from hub import kinds
 logger = logging.getLogger(__name__)
 
 
+class SimulatedHub(Protocol):
+    """What the simulator needs of the hub it plays against."""
+
+    config: Config
+    clock: Clock
+    pin_factory: Any
+
+    def submit(self, event: Event) -> None:
+        """Put an event on the hub's bus."""
+
+
 class Simulator:
     """Drives mock GPIO pins and commands on a loop; only works with the mock pin factory."""
 
-    def __init__(self, hub: Hub, period: float = 60.0) -> None:
+    def __init__(self, hub: SimulatedHub, period: float = 60.0) -> None:
         self.hub = hub
         self.period = period
         self._stop = threading.Event()

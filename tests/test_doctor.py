@@ -44,7 +44,7 @@ def test_doctor_names_an_unreachable_broker(tmp_path: Path) -> None:
 def test_doctor_shows_the_dashboard_certificate_fingerprint(tmp_path: Path) -> None:
     from hub.config import parse_config
     from hub.doctor import check_certificate
-    from web.tls import ensure_certificate, fingerprint
+    from hub.tls import ensure_certificate, fingerprint
 
     config = parse_config({"data_dir": str(tmp_path)})
     assert "not created yet" in check_certificate(config)[0].message

@@ -283,7 +283,7 @@ def test_camera_frames_carry_their_age_and_a_stale_one_is_marked() -> None:
     import numpy as np
 
     from hub.vision.frames import Grabbed
-    from web.frames import CameraFrames
+    from hub.vision.live import CameraFrames
 
     image = np.full((480, 1280, 3), 90, np.uint8)
     fresh = SimpleNamespace(camera_id="porch", grabber=SimpleNamespace(

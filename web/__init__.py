@@ -15,9 +15,10 @@ from hub import kinds
 from hub.config import Config
 from hub.files import secret_file
 from hub.log import IncidentLog
-from web.accounts import AccountStore
-from web.services import FrameProvider, Services, no_frames
-from web.sessions import SessionStore
+from hub.accounts import AccountStore
+from hub.frames import FrameProvider, no_frames
+from web.services import Services
+from hub.sessions import SessionStore
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup", "auth.exit", "auth.recover", "ack.acknowledge"}
 # What a trusted contact may open; everything else is the owner's alone.

@@ -7,11 +7,11 @@ import hashlib
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from hub.accounts import MIN_PASSWORD
 from web.services import audit, services
 from hub import kinds
 
 bp = Blueprint("auth", __name__)
-MIN_PASSWORD = 10
 
 
 def _password_problem(password: str, confirm: str) -> str | None:

@@ -7,11 +7,10 @@ from datetime import datetime
 
 from hub.config import Config
 from hub.log import IncidentLog
-from web.services import FrameProvider
+from hub.frames import STALE_SECONDS, FrameProvider
 from hub import kinds
 
 # A camera frame older than this is shown as stale: the picture is not live.
-STALE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from typing import Iterator
 
 from flask import Blueprint, Response, abort, render_template
 
-from web.health import STALE_SECONDS, camera_health
-from web.services import FrameProvider, LiveFrame, account, audit, services
+from hub.frames import STALE_SECONDS, FrameProvider, LiveFrame
+from web.health import camera_health
+from web.services import account, audit, services
 from hub import kinds
 
 bp = Blueprint("live", __name__)

@@ -9,28 +9,12 @@ from flask import current_app, g, request
 from pydantic import ValidationError
 
 from hub.config import Config
+from hub.frames import FrameProvider
 from hub.log import IncidentLog
-from web.accounts import Account, AccountStore
-from web.sessions import SessionStore
+from hub.accounts import Account, AccountStore
+from hub.sessions import SessionStore
 
 
-class LiveFrame:
-    """The newest frame of a camera and how old it is. The JPEG may be given as a function, so that pages
-    that need only the age (health on the home page) never pay for encoding a picture."""
-
-    def __init__(self, jpeg: bytes | Callable[[], bytes], age_seconds: float) -> None:
-        self._jpeg = jpeg
-        self.age_seconds = age_seconds
-
-    @property
-    def jpeg(self) -> bytes:
-        """The picture, encoded on first use."""
-        if callable(self._jpeg):
-            self._jpeg = self._jpeg()
-        return self._jpeg
-
-
-FrameProvider = Callable[[str], LiveFrame | None]
 
 
 @dataclass
@@ -61,11 +45,6 @@ def audit(kind: str, detail: Mapping[str, Any] | None = None, *, who: str | None
     name = who if who is not None else (g.account.name if getattr(g, "account", None) else None)
     services().log.submit_command(kind, "dashboard", {"account": name, "address": request.remote_addr,
                                                       **(detail or {})})
-
-
-def no_frames(camera_id: str) -> LiveFrame | None:
-    """The frame provider when no camera is running (the dashboard alone, as in most tests)."""
-    return None
 
 
 def in_words(error: Exception) -> str:

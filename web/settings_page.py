@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from hub.contacts import ContactBook
-from web.auth import MIN_PASSWORD
+from hub.accounts import MIN_PASSWORD
 from web.services import audit, services
-from web.sessions import key_of
+from hub.sessions import key_of
 from hub import kinds
 
 bp = Blueprint("settings_page", __name__)

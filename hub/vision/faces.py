@@ -174,8 +174,10 @@ class FaceLibrary:
 
     def reject_sighting(self, name: str, incident: str) -> bool:
         """Reject the match recorded for ``incident``; False when its encoding is no longer kept."""
+        if not incident.strip("_-. ") or slug(name) not in self.people:
+            return False
         path = self.folder / SIGHTINGS / f"{slug(incident)}.json"
-        if slug(name) not in self.people or not path.is_file():
+        if not path.is_file():
             return False
         self.reject(name, json.loads(path.read_text()))
         return True

@@ -6,8 +6,7 @@ import threading
 import time
 from typing import Any, Sequence
 
-from web.health import STALE_SECONDS
-from web.services import LiveFrame
+from hub.frames import STALE_SECONDS, LiveFrame
 
 JPEG_QUALITY = 70
 MAX_WIDTH = 960

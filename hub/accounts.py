@@ -15,6 +15,7 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
+MIN_PASSWORD = 10  # characters; a passphrase he could not guess
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
 RECOVERY_CODES = 8

@@ -5,21 +5,24 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
-from flask import Flask
 
 from hub.config import WebConfig
-from web.tls import ensure_certificate, fingerprint
+from hub.tls import ensure_certificate, fingerprint
 
 logger = logging.getLogger(__name__)
 
 
 class WebServer:
-    """The dashboard's HTTP(S) server in a background thread. ``start()`` never raises."""
+    """The dashboard's HTTP(S) server in a background thread. ``start()`` never raises.
 
-    def __init__(self, app: Flask, config: WebConfig, keys_dir: Path, device_name: str) -> None:
+    ``app`` is the dashboard's WSGI application (a Flask app: its ``config`` gets the certificate's fingerprint).
+    """
+
+    def __init__(self, app: Any, config: WebConfig, keys_dir: Path, device_name: str) -> None:
         self.app = app
         self.config = config
         self.keys_dir = keys_dir
