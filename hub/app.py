@@ -39,7 +39,6 @@ _CONFIGURED: Any = object()
 _HOUSEKEEPING_SECONDS = 0.5
 # Every 5 minutes: dates a power cut to within 5 minutes while sparing the SD card a journal commit a minute.
 _MARKER_TOUCH_SECONDS = 300.0
-_VERIFY_EVERY_SECONDS = 24 * 3600.0
 # The dashboard (web/) plugs into the hub through this entry point: web imports hub, never the reverse.
 DASHBOARD_ENTRY_POINT = "porchlight.dashboard"
 DashboardFactory = Callable[..., Any]  # (config, *, frames: FrameProvider) -> a WSGI application
@@ -272,7 +271,8 @@ class Hub:
     def _housekeep(self) -> None:
         assert self.log is not None and self.tracker is not None
         jumps = JumpDetector()
-        last_touch = last_verify = last_checkpoint = time.monotonic()
+        # The whole log is verified at start and by the scheduler's daily job (hub/schedule.py), not here too.
+        last_touch = last_checkpoint = time.monotonic()
         checkpoint_seconds = self.config.log.checkpoint_every_minutes * 60
         while not self._stop.wait(_HOUSEKEEPING_SECONDS):
             mono = time.monotonic()
@@ -296,9 +296,6 @@ class Hub:
                 if mono - last_checkpoint >= checkpoint_seconds:
                     self.log.checkpoint_if_new_rows()
                     last_checkpoint = mono
-                if mono - last_verify >= _VERIFY_EVERY_SECONDS:
-                    self._verify_log()
-                    last_verify = mono
             except Exception:
                 logger.exception("housekeeping failed; continuing")
 
