@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 
 from hub import kinds
+from hub.announce import discovery_messages
+from hub.arming import ArmState
 from hub.config import parse_config
 from hub.errors import ConfigError
+from hub.events import Severity, utc_now
+from hub.rules import RaiseAlarm, Rules
 from hub.sensor_kinds import SENSOR_KIND_NAMES, SENSOR_KINDS, TRIGGERED_KINDS
+from hub.sensors import MqttInterpreter, SensorTracker
 
 REPO = Path(__file__).resolve().parent.parent
 # export_verify.py travels alone inside every export (standard library only), so it keeps its own copy.
@@ -53,3 +58,17 @@ def test_contacts_choose_from_the_kinds_that_alert() -> None:
 def test_an_unknown_kind_still_reads_as_a_sentence() -> None:
     assert kinds.about("garage.buzz").sentence("Garage", "garage", {}) == "garage.buzz from Garage"
     assert re.fullmatch(r"[A-Z].*", kinds.about(kinds.FACE_MATCH).sentence("Porch", "porch", {}))
+
+
+def test_a_water_leak_sensor_works_from_its_registry_entry_alone(tmp_path: Path) -> None:
+    config = parse_config({"data_dir": str(tmp_path), "sensors": {
+        "utility_room": {"kind": "leak", "label": "Utility room", "mqtt": {"format": "zigbee2mqtt", "topic": "zigbee2mqtt/leak"}}}})
+    tracker = SensorTracker(config.sensors)
+    interpreter = MqttInterpreter(tracker)
+    [wet] = interpreter.interpret("zigbee2mqtt/leak", b'{"water_leak": true, "battery": 90}', utc_now(), 1.0)
+    [dry] = interpreter.interpret("zigbee2mqtt/leak", b'{"water_leak": false}', utc_now(), 2.0)
+    assert (wet.kind, dry.kind) == ("leak.detected", "leak.cleared")
+    [alarm] = Rules(config.sensors, config.arming).decide(wet, 5, ArmState("disarmed"), utc_now())
+    assert alarm == RaiseAlarm(Severity.CRITICAL, "Water at Utility room", 5, "utility_room", "leak.detected")
+    [(_, payload)] = discovery_messages(config)
+    assert '"device_class": "moisture"' in payload
