@@ -218,7 +218,6 @@ def test_hub_delivers_a_panic_end_to_end(data_dir: Path, webhook: Webhook, mock_
 
 def test_receiver_outage_and_a_restart_lose_nothing_and_send_nothing_twice(
         data_dir: Path, webhook: Webhook, mock_factory: Any) -> None:
-
     from hub.app import Hub
 
     config = parse_config({"data_dir": str(data_dir), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
