@@ -145,7 +145,6 @@ ALERT_SUPPRESSED = _define(EventKind("alert.suppressed", "Alert held back (coold
 ALERT_NO_CONTACTS = _define(EventKind("alert.no_contacts", "Nobody to alert", severity=Severity.WARNING))
 ALERT_ESCALATED = _define(EventKind("alert.escalated", "Alert escalated", severity=Severity.WARNING))
 ALERT_ACKNOWLEDGED = _define(EventKind("alert.acknowledged", "Alert acknowledged", severity=Severity.NOTICE))
-ALERT_ACKNOWLEDGE = _define(EventKind("alert.acknowledge", "Acknowledgement asked", severity=Severity.NOTICE))
 ALERT_TEST = _define(EventKind("alert.test", "Test message", severity=Severity.NOTICE))
 DIGEST_SENT = _define(EventKind("digest.sent", "Daily summary delivered"))
 DIGEST_FAILED = _define(EventKind("digest.failed", "Daily summary not delivered", severity=Severity.WARNING))
