@@ -14,7 +14,7 @@ from hub.events import Event, Severity
 from hub.log import IncidentLog
 from tests.conftest import FACES, SmtpServer, Webhook, wait_for
 from tests.webtools import commands, make_app, owner, post, take_commands
-from web.services import LiveFrame
+from hub.frames import LiveFrame
 
 
 
