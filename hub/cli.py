@@ -23,7 +23,7 @@ from hub.commands import PinCheck, arm_request, checkin_request
 from hub.config import Config, field_paths, load_config, summary
 from hub.errors import ConfigError, PorchlightError
 from hub.events import Event, Severity
-from hub.incident import CATEGORIES, Attachment, IncidentReport, Vehicle, Witness
+from hub.incident import Attachment, IncidentReport, Vehicle, Witness
 from hub.log import IncidentLog
 from hub.systemd import Notifier
 from hub import kinds
@@ -497,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     log = sub.add_parser("log", help="the incident log").add_subparsers(dest="log_command", required=True)
     add = log.add_parser("add", parents=[common], help="add a manual incident entry")
     add.add_argument("--text", required=True, help="what happened, in your words")
-    add.add_argument("--category", choices=CATEGORIES)
+    add.add_argument("--category", choices=kinds.CATEGORIES)
     add.add_argument("--location")
     add.add_argument("--tag", action="append", help="e.g. drive-by, loitering (repeatable)")
     add.add_argument("--started", type=_parse_time, help="when it started (ISO time; default now)")

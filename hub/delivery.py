@@ -25,7 +25,6 @@ from hub import kinds
 
 logger = logging.getLogger(__name__)
 
-ALL_TIERS_AT_ONCE = kinds.ALL_TIERS_AT_ONCE
 _TICK_SECONDS = 1.0
 _IDLE_SECONDS = 30.0
 
@@ -35,7 +34,7 @@ Record = Callable[[Event], object]
 def kind_matches(kind: str, patterns: list[str]) -> bool:
     """Whether a contact subscribed to ``patterns`` receives alerts caused by ``kind``.
 
-    kinds.ALARM_TRIGGERED and "*" stand for every alarm about the home, not about her dashboard: who logged
+    alarm.triggered and * stand for every alarm about the home, not about her dashboard: who logged
     in and what she changed go only to those who ask for access.* by name (usually she herself).
     """
     for pattern in patterns:
@@ -226,7 +225,7 @@ class Deliveries:
                 self.record(Event(kinds.ALERT_NO_CONTACTS, "alerts", Severity.WARNING,
                                   {"alert": alert_id, "kind": kind}, at=now))
                 continue
-            if kind not in ALL_TIERS_AT_ONCE and self._cooling_down(alert_id, kind, source, now):
+            if kind not in kinds.ALL_TIERS_AT_ONCE and self._cooling_down(alert_id, kind, source, now):
                 self.log.execute("UPDATE outbox SET status = 'suppressed' WHERE id = ?", (alert_id,))
                 self.record(Event(kinds.ALERT_SUPPRESSED, "alerts", Severity.INFO, {
                     "alert": alert_id, "kind": kind, "source": source,
@@ -234,7 +233,7 @@ class Deliveries:
                               f"{self.alerts.cooldown_seconds:.0f} s ago"}, at=now))
                 continue
             tiers = sorted({c.tier for c in contacts.values()})
-            chosen = tiers if kind in ALL_TIERS_AT_ONCE else tiers[:1]
+            chosen = tiers if kind in kinds.ALL_TIERS_AT_ONCE else tiers[:1]
             for tier in chosen:
                 self._add_tier(alert_id, contacts, tier, now)
             self.log.execute("UPDATE outbox SET status = 'open', tier = ?, tier_at = ? WHERE id = ?",

@@ -19,7 +19,7 @@ from hub.errors import LogError, PorchlightError
 from hub.events import LoggedEvent
 from hub.filetypes import PHOTO_TYPES, sniff
 from hub.files import fsync_dir
-from hub.incident import INCIDENT_KINDS, category_of, describe, follows_up, incident_id, is_clip_of
+from hub.incident import category_of, describe, follows_up, incident_id, is_clip_of
 from hub.keys import fingerprint, load_public_key_b64
 from hub.log import IncidentLog, logged_event
 from hub.report import ReportItem, build_report
@@ -88,7 +88,7 @@ def incidents_between(log: IncidentLog, start: date | None, end: date | None,
                       limit: int | None = None) -> list[LoggedEvent]:
     """Incidents from the first day to the last (local days, both included; None: no limit), oldest first."""
     since = datetime.combine(start, time.min).astimezone() if start else None
-    return [e for e in log.events(since=since, kinds=list(INCIDENT_KINDS), limit=limit)
+    return [e for e in log.events(since=since, kinds=list(kinds.INCIDENT_KINDS), limit=limit)
             if end is None or e.at.astimezone().date() <= end]
 
 
@@ -112,7 +112,7 @@ def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_d
             if attempt == 4:
                 raise ExportError("the log kept changing while a checkpoint was signed; try again") from None
     chosen = [e for seq in sorted(set(request.seqs)) if (e := log.event(seq)) is not None
-              and e.kind in INCIDENT_KINDS]
+              and e.kind in kinds.INCIDENT_KINDS]
     if not chosen:
         raise ExportError("none of the chosen rows is an incident")
     chosen_seqs = {e.seq for e in chosen}

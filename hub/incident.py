@@ -10,12 +10,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from hub.events import Event, LoggedEvent, Severity
 from hub import kinds
 
-CATEGORIES = kinds.CATEGORIES
-
-
 def _known_category(name: str) -> str:
-    if name not in CATEGORIES:
-        raise ValueError(f"must be one of {', '.join(CATEGORIES)}")
+    if name not in kinds.CATEGORIES:
+        raise ValueError(f"must be one of {', '.join(kinds.CATEGORIES)}")
     return name
 
 
@@ -98,9 +95,6 @@ class IncidentReport(BaseModel):
 
 # What counts as an incident (routine rows such as heartbeats, logins and checkpoints do not), and the
 # rows added later that point at one (her narrative or corrections, match reviews): see hub/kinds.py.
-INCIDENT_KINDS = kinds.INCIDENT_KINDS
-FOLLOW_UP_KINDS = kinds.FOLLOW_UP_KINDS
-
 
 def category_of(event: LoggedEvent) -> str:
     """Her category for her own entries; a fixed one for what the hub saw by itself."""
@@ -125,7 +119,7 @@ def describe(event: LoggedEvent) -> str:
 
 def follows_up(event: LoggedEvent) -> int | None:
     """The incident row this row adds to, if it is a follow-up."""
-    if event.kind not in FOLLOW_UP_KINDS:
+    if event.kind not in kinds.FOLLOW_UP_KINDS:
         return None
     target = event.detail.get("corrects", event.detail.get("match_seq"))
     return int(target) if isinstance(target, int) else None

@@ -11,8 +11,6 @@ from hub import kinds
 
 DISCREET_TITLE = "Home update"
 DISCREET_BODY = "Something at home needs your attention. Please check in with her."
-# Sightings that a stay-away or no-contact order is about (DOC-3).
-ORDER_KINDS = kinds.SIGHTING_KINDS
 
 
 def order_words(detail: Mapping[str, JsonValue], on: datetime) -> str | None:
@@ -51,7 +49,7 @@ def compose(*, reason: str, kind: str, priority: str, source_label: str, at: dat
         score = _score(kind, detail)
         if score:
             lines.append(score)
-        if order and kind in ORDER_KINDS:
+        if order and kind in kinds.SIGHTING_KINDS:  # what a stay-away order is about (DOC-3)
             lines.append(f"This may violate the protective order: {order}")
         lines.append(f"See it: {link}")
     if ack_url:

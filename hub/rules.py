@@ -12,14 +12,6 @@ from hub.config import ArmingConfig, SensorConfig
 from hub.events import Event, Severity
 from hub.sensor_kinds import TRIGGERED_KINDS, sensor_kind
 
-# Kinds that alert whatever the arm mode (she needs to know even while disarmed) are those with
-# ``alerts`` in hub/kinds.py; SEC-4: a change to credentials, contacts or logins is among them,
-# in case it was not her.
-ALWAYS_ALERT = kinds.ALWAYS_ALERT
-# Kinds that mean "this sensor was triggered" (as opposed to restored or merely reporting).
-TRIGGER_KINDS = TRIGGERED_KINDS
-
-
 @dataclass(frozen=True)
 class SetState:
     """Replace the arm state (mode change, delay started or finished)."""
@@ -61,10 +53,12 @@ class Rules:
         """What follows from a committed event."""
         if event.kind == kinds.ARM_SET:
             return self._arm(event, state, now)
-        if event.kind in ALWAYS_ALERT:
-            return [RaiseAlarm(ALWAYS_ALERT[event.kind], _reason(event, self.sensors), seq, event.source,
+        # Kinds with ``alerts`` in hub/kinds.py alarm whatever the mode: she needs to know even while
+        # disarmed (SEC-4: a change to credentials, contacts or logins too, in case it was not her).
+        if event.kind in kinds.ALWAYS_ALERT:
+            return [RaiseAlarm(kinds.ALWAYS_ALERT[event.kind], _reason(event, self.sensors), seq, event.source,
                                event.kind)]
-        if event.kind not in TRIGGER_KINDS:
+        if event.kind not in TRIGGERED_KINDS:  # "this sensor was triggered", not restored or reporting
             return []
         sensor = self.sensors.get(event.source)
         if sensor is None or state.mode not in sensor.modes_that_alert():

@@ -17,7 +17,6 @@ from hub import kinds
 
 bp = Blueprint("contacts", __name__)
 CONTACT_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
-EVENT_CHOICES = kinds.CONTACT_CHOICES
 
 
 def _book() -> ContactBook:
@@ -38,7 +37,7 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     extra.setdefault("editing", None)
     extra.setdefault("edit_id", "")
     return render_template("contacts/index.html", contacts=contacts, from_dashboard=book.from_dashboard,
-                           channel_name=channel_name, history=_history(), tests=tests, choices=EVENT_CHOICES,
+                           channel_name=channel_name, history=_history(), tests=tests, choices=kinds.CONTACT_CHOICES,
                            accounts={a.contact: a for a in services().accounts.contacts()},
                            **extra), status
 
@@ -65,7 +64,7 @@ def save() -> tuple[str, int] | Response:
         notify = list(existing.notify)  # channel URLs hold secrets: never shown back, kept when left empty
     try:
         contact = ContactConfig(name=form.get("name", "").strip()[:100] or None, tier=int(form.get("tier") or 1),
-                                notify=notify, events=[e for e in form.getlist("events") if e in EVENT_CHOICES]
+                                notify=notify, events=[e for e in form.getlist("events") if e in kinds.CONTACT_CHOICES]
                                 or list(ContactConfig.model_fields["events"].default),
                                 quiet_hours=form.get("quiet_hours", "").strip() or None,
                                 can_acknowledge=form.get("can_acknowledge") == "on",

@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from hub.filetypes import ATTACHMENT_TYPES
-from hub.incident import CATEGORIES, Attachment, IncidentReport
+from hub.incident import Attachment, IncidentReport
 from web.services import in_words, services
 from web.uploads import UploadRefused, check_all
 from hub import kinds
@@ -59,7 +59,7 @@ def new() -> str | Response | tuple[str, int]:
     """The form; on POST every attachment is checked before anything is stored."""
     found = services()
     if request.method == "GET":
-        return render_template("entry/new.html", categories=CATEGORIES, tags=TAGS, form={},
+        return render_template("entry/new.html", categories=kinds.CATEGORIES, tags=TAGS, form={},
                                now=datetime.now().strftime("%Y-%m-%dT%H:%M"))
     error = None
     try:
@@ -71,7 +71,7 @@ def new() -> str | Response | tuple[str, int]:
         error = in_words(err)
     if error is not None:
         found.log.submit_command(kinds.INPUT_REJECTED, "dashboard", {"what": "manual entry", "error": error[:500]})
-        return render_template("entry/new.html", categories=CATEGORIES, tags=TAGS, form=request.form, error=error,
+        return render_template("entry/new.html", categories=kinds.CATEGORIES, tags=TAGS, form=request.form, error=error,
                                now=request.form.get("started_at", "")), 400
     attachments = [Attachment(sha256=found.log.evidence.put_bytes(u.data), name=u.name, size=len(u.data))
                    for u in uploads]

@@ -10,13 +10,12 @@ from werkzeug.wrappers import Response
 from hub.arming import ArmState
 from hub.commands import PinCheck, arm_request
 from web.health import camera_health, sensor_health
-from hub.incident import INCIDENT_KINDS, describe
+from hub.incident import describe
 from web.services import services
 from hub import kinds
 
 bp = Blueprint("home", __name__)
-ACCESS_KINDS = kinds.ACCESS_KINDS
-ACCESS_WORDS = {kind: kinds.about(kind).short for kind in ACCESS_KINDS}
+ACCESS_WORDS = {kind: kinds.about(kind).short for kind in kinds.ACCESS_KINDS}
 
 
 @bp.route("/")
@@ -26,9 +25,9 @@ def index() -> str:
     log = found.log
     state = ArmState.from_json(log.get_state("arm"))
     pending = [event for _, event in log.pending_commands()]
-    access = ([e for e in pending[::-1] if e.kind in ACCESS_KINDS]
-              + log.events(newest_first=True, limit=12, kinds=ACCESS_KINDS))[:12]
-    incidents = log.events(newest_first=True, limit=10, kinds=list(INCIDENT_KINDS))
+    access = ([e for e in pending[::-1] if e.kind in kinds.ACCESS_KINDS]
+              + log.events(newest_first=True, limit=12, kinds=kinds.ACCESS_KINDS))[:12]
+    incidents = log.events(newest_first=True, limit=10, kinds=list(kinds.INCIDENT_KINDS))
     return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
                            incidents=incidents, describe=describe, message=request.args.get("done"),
                            sensors=sensor_health(found.config, log),

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from hub.chain import CHECKPOINT_KIND, GENESIS, row_problem
 from hub.events import LoggedEvent
-from hub.incident import CATEGORIES, INCIDENT_KINDS, category_of, describe, follows_up, incident_id, is_clip_of
+from hub.incident import category_of, describe, follows_up, incident_id, is_clip_of
 from web import charts
 from web.access import may_see_event
 from web.services import audit, services
@@ -48,10 +48,10 @@ class Filters:
                 dates.append(None)
         kind = args.get("kind", "")
         category = args.get("category", "")
-        if kind and kind not in INCIDENT_KINDS:
+        if kind and kind not in kinds.INCIDENT_KINDS:
             problems.append(f"kind {kind!r} is not one the timeline knows; it was ignored")
             kind = ""
-        if category and category not in CATEGORIES:
+        if category and category not in kinds.CATEGORIES:
             problems.append(f"category {category!r} is not known; it was ignored")
             category = ""
         return cls(kind, args.get("source", "")[:64], category, dates[0], dates[1], "; ".join(problems) or None)
@@ -66,8 +66,8 @@ class Filters:
 def incidents(filters: Filters) -> list[LoggedEvent]:
     """Incidents matching the filters, newest first."""
     since = (datetime.combine(filters.start, time.min).astimezone() - timedelta(days=1)) if filters.start else None
-    kinds = [filters.kind] if filters.kind else list(INCIDENT_KINDS)
-    rows = services().log.events(since=since, newest_first=True, kinds=kinds,
+    wanted = [filters.kind] if filters.kind else list(kinds.INCIDENT_KINDS)
+    rows = services().log.events(since=since, newest_first=True, kinds=wanted,
                                  source=filters.source or None, limit=MAX_ROWS * 2)
     return [e for e in rows if filters.matches(e)][:MAX_ROWS]
 
@@ -89,10 +89,10 @@ def index() -> str:
     sources = sorted({e.source for e in found})
     return render_template(
         "incidents/index.html", events=found, filters=filters, describe=describe, category_of=category_of,
-        kinds=sorted(INCIDENT_KINDS), categories=CATEGORIES, sources=sources, error=filters.problem,
+        kind_choices=sorted(kinds.INCIDENT_KINDS), categories=kinds.CATEGORIES, sources=sources, error=filters.problem,
         message=request.args.get("done"),
         heatmap=Markup(charts.heatmap([e.at for e in found])),
-        weekly=Markup(charts.stacked_weeks(weekly, CATEGORIES)),
+        weekly=Markup(charts.stacked_weeks(weekly, kinds.CATEGORIES)),
         passes=Markup(charts.daily_bars(passes, first, filters.end or today)))
 
 
