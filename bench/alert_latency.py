@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._broker import free_port  # noqa: E402
 from hub.app import Hub  # noqa: E402
 from hub.config import parse_config  # noqa: E402
-from hub.delivery import AppriseSender  # noqa: E402
+from hub.alerts.channels import AppriseSender  # noqa: E402
 from hub.events import Event, Severity  # noqa: E402
 
 ALERTS = 60
@@ -97,8 +97,7 @@ def main() -> None:
         while len(arrivals) < 1 and time.perf_counter() - start < 60:
             time.sleep(0.01)
         first = time.perf_counter()
-        while hub.log is not None and len(hub.log.execute(
-                "SELECT 1 FROM deliveries WHERE status = 'sent'")) < DRAIN and time.perf_counter() - start < 120:
+        while hub.store is not None and hub.store.outbox.count_sent() < DRAIN and time.perf_counter() - start < 120:
             time.sleep(0.05)
         drained = time.perf_counter() - first
         hub.stop()

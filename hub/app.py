@@ -12,11 +12,13 @@ from hub.arming import ArmStore
 from hub.bus import Bus
 from hub.clock import Clock, SystemClock
 from hub.config import Config
-from hub.delivery import Deliveries
+from hub.alerts.worker import Deliveries
+from hub.command_queue import CommandTaker
 from hub.events import Event, Severity
 from hub.frames import FrameProvider
 from hub.lifecycle import RunMarker
 from hub.log import IncidentLog
+from hub.store import Store
 from hub.mqtt import MqttLink
 from hub.outputs import Outputs
 from hub.pipeline import Pipeline
@@ -68,7 +70,9 @@ class Hub:
         self._pin_factory_arg = pin_factory
         self.pin_factory: Any = None
         self.bus = Bus()
+        self.store: Store | None = None
         self.log: IncidentLog | None = None
+        self.commands: CommandTaker | None = None
         self.pipeline: Pipeline | None = None
         self.gpio: GpioSource | None = None
         self.mqtt: MqttLink | None = None
@@ -76,7 +80,6 @@ class Hub:
         self.marker = RunMarker(config.data_dir / "run" / "hub.running")
         self._stop = threading.Event()
         self._housekeeping: threading.Thread | None = None
-        self._inflight: set[int] = set()
         self.cameras: list[Any] = []
         self.outputs: Outputs | None = None
         self.deliveries: Deliveries | None = None
@@ -87,12 +90,12 @@ class Hub:
 
     def start(self) -> None:
         """Open the log, verify it, start the pipeline, then the sensors."""
-        self.log = IncidentLog(self.config.data_dir,
-                               checkpoint_every_rows=self.config.log.checkpoint_every_rows)
+        self.store = Store(self.config.data_dir, checkpoint_every_rows=self.config.log.checkpoint_every_rows)
+        self.log = self.store.log
         self.bus.publish(self.marker.begin(self.clock.now()))
         self._verify_log()
         rules = Rules(self.config.sensors, self.config.arming)
-        self.pipeline = Pipeline(self.bus, self.log, rules, self.clock, ArmStore(self.log))
+        self.pipeline = Pipeline(self.bus, self.log, rules, self.clock, ArmStore(self.store.state))
         self.pipeline.add_listener(_log_to_console)
         self.pipeline.start()
         self.tracker = SensorTracker(self.config.sensors, self._last_known_states())
@@ -116,8 +119,10 @@ class Hub:
             self.mqtt.on_connect(announcer.on_connect)
             self.pipeline.add_listener(announcer)
             self.mqtt.start()
-        self.deliveries = Deliveries(self.log, self.config, self.clock, self.bus.publish)
+        self.deliveries = Deliveries(self.log, self.store.outbox, self.config, self.clock, self.bus.publish)
         self.deliveries.start()
+        self.commands = CommandTaker(self.store.commands, self.bus.publish,
+                                     {kinds.ALERT_ACK_REQUESTED: self.deliveries.answer})
         self.pipeline.add_listener(self.deliveries)
         self.pipeline.add_listener(self._on_panic)
         self.schedules = Schedules(self.config, self.log, self.bus, self.clock)
@@ -161,8 +166,8 @@ class Hub:
         if self.pin_factory is not None and self._pin_factory_arg is _CONFIGURED:
             self.pin_factory.close()
         self.marker.end()
-        if self.log is not None:
-            self.log.close()
+        if self.store is not None:
+            self.store.close()
         logger.info("Porchlight hub stopped")
 
     # --- helpers ---------------------------------------------------------------------------
@@ -269,7 +274,7 @@ class Hub:
         return known
 
     def _housekeep(self) -> None:
-        assert self.log is not None and self.tracker is not None
+        assert self.log is not None and self.tracker is not None and self.commands is not None
         jumps = JumpDetector()
         # The whole log is verified at start and by the scheduler's daily job (hub/schedule.py), not here too.
         last_touch = last_checkpoint = time.monotonic()
@@ -281,11 +286,7 @@ class Hub:
                     self.bus.publish(event)
                 if self.satellites is not None:
                     self.satellites.check_silence()
-                for command_id, event in self.log.pending_commands():
-                    if command_id in self._inflight:
-                        continue
-                    self._inflight.add(command_id)
-                    self.bus.publish(event, on_committed=self._taker(command_id))
+                self.commands.take_pending()
                 jump = jumps.check(time.time(), mono)
                 if jump is not None:
                     self.bus.publish(Event(kinds.CLOCK_JUMP, "hub", Severity.WARNING,
@@ -298,15 +299,6 @@ class Hub:
                     last_checkpoint = mono
             except Exception:
                 logger.exception("housekeeping failed; continuing")
-
-    def _taker(self, command_id: int) -> Callable[[int], None]:
-        return lambda seq: self._take(command_id)
-
-    def _take(self, command_id: int) -> None:
-        # Marked taken only once committed: a crash in between re-runs it, and arming twice is harmless.
-        assert self.log is not None
-        self.log.take_command(command_id)
-        self._inflight.discard(command_id)
 
 
 def _log_to_console(seq: int, event: Event) -> None:

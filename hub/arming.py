@@ -53,7 +53,7 @@ class ArmState:
 
 
 class StateTable(Protocol):
-    """What ArmStore needs from its storage (the incident log's state table)."""
+    """What ArmStore needs from its storage (hub.state.StateStore)."""
 
     def get_state(self, key: str) -> str | None:
         """Read a value."""
@@ -63,17 +63,17 @@ class StateTable(Protocol):
 
 
 class ArmStore:
-    """Loads and saves ArmState through the incident log's state table."""
+    """Loads and saves ArmState through the state table."""
 
-    def __init__(self, log: StateTable) -> None:
-        self._log = log
+    def __init__(self, state: StateTable) -> None:
+        self._state = state
 
     def load(self) -> ArmState:
         """The persisted state (disarmed on first start)."""
-        return ArmState.from_json(self._log.get_state(_STATE_KEY))
+        return ArmState.from_json(self._state.get_state(_STATE_KEY))
 
     def save(self, state: ArmState) -> None:
         """Persist the state durably."""
-        self._log.set_state(_STATE_KEY, state.to_json())
+        self._state.set_state(_STATE_KEY, state.to_json())
 
 

@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub.errors import PorchlightError
 from hub.files import write_atomic
-from hub.log import DB_NAME, IncidentLog
+from hub.database import DB_NAME
+from hub.log import IncidentLog
 
 MAGIC = b"PLB1"
 KEY_FILE = "backup.key"

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from hub import __version__
 from hub.arming import MODES
 from hub.chain import Checkpoint
-from hub.cli_args import config_from, open_log
+from hub.cli_args import config_from, open_log, open_store
+from hub.command_queue import CommandQueue
 from hub.commands import PinCheck, arm_request, checkin_request
 from hub.config import Config, field_paths, load_config, summary
 from hub.errors import ConfigError, PorchlightError
@@ -187,17 +188,17 @@ def cmd_log_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
-def _submit(log: IncidentLog, events: list[Event]) -> None:
+def _submit(queue: CommandQueue, events: list[Event]) -> None:
     for event in events:
-        log.submit_event(event)
+        queue.submit_event(event)
 
 
 def cmd_arm(args: argparse.Namespace) -> int:
     """Queue an arm-mode change for the running hub (disarming takes the PIN once one is set)."""
     config = config_from(args)
     outcome = arm_request(PinCheck(config.arming), args.mode, args.pin, "cli", datetime.now(timezone.utc))
-    with open_log(args) as log:
-        _submit(log, outcome.events)
+    with open_store(args) as store:
+        _submit(store.commands, outcome.events)
     if not outcome.response["ok"]:
         print(f"arm mode not changed: {outcome.response['error']}")
         return 1
@@ -207,16 +208,16 @@ def cmd_arm(args: argparse.Namespace) -> int:
 
 def cmd_panic(args: argparse.Namespace) -> int:
     """Raise a panic: every contact, every tier, at once."""
-    with open_log(args) as log:
-        log.submit_command(kinds.PANIC, "cli", {"via": "cli"})
+    with open_store(args) as store:
+        store.commands.submit_command(kinds.PANIC, "cli", {"via": "cli"})
     print("panic raised: the hub is alerting every contact now")
     return 0
 
 
 def cmd_checkin_start(args: argparse.Namespace) -> int:
     """Start a check-in timer: if she has not checked in by then, contacts are alerted."""
-    with open_log(args) as log:
-        log.submit_command(kinds.CHECKIN_START, "cli", {"minutes": args.minutes})
+    with open_store(args) as store:
+        store.commands.submit_command(kinds.CHECKIN_START, "cli", {"minutes": args.minutes})
     print(f"check-in timer started: check in within {args.minutes:g} minutes")
     return 0
 
@@ -226,11 +227,11 @@ def cmd_checkin_daily(args: argparse.Namespace) -> int:
     if not args.off and (args.by is None or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", args.by)):
         print("--by: give a local time such as 22:00")
         return 1
-    with open_log(args) as log:
+    with open_store(args) as store:
         if args.off:
-            log.submit_command(kinds.CHECKIN_DAILY_OFF, "cli", {})
+            store.commands.submit_command(kinds.CHECKIN_DAILY_OFF, "cli", {})
         else:
-            log.submit_command(kinds.CHECKIN_DAILY, "cli", {"by": args.by})
+            store.commands.submit_command(kinds.CHECKIN_DAILY, "cli", {"by": args.by})
     print("daily check-in stopped" if args.off else f"daily check-in: check in every day by {args.by}")
     return 0
 
@@ -239,8 +240,8 @@ def cmd_checkin_done(args: argparse.Namespace) -> int:
     """Check in (stops the timer). The duress PIN looks the same here, and escalates."""
     config = config_from(args)
     outcome = checkin_request(PinCheck(config.arming), args.pin, "cli", datetime.now(timezone.utc))
-    with open_log(args) as log:
-        _submit(log, outcome.events)
+    with open_store(args) as store:
+        _submit(store.commands, outcome.events)
     if not outcome.response["ok"]:
         print(f"not checked in: {outcome.response['error']}")
         return 1
@@ -250,15 +251,15 @@ def cmd_checkin_done(args: argparse.Namespace) -> int:
 
 def cmd_alert_ack(args: argparse.Namespace) -> int:
     """Record a contact's "I'm on it" from their link (until the dashboard serves the link itself)."""
+    from hub.alerts.worker import Deliveries
     from hub.clock import SystemClock
-    from hub.delivery import Deliveries
     from hub.errors import InputRejected
 
     config = config_from(args)
     token = args.link.rstrip("/").rsplit("/ack/", 1)[-1]
-    with open_log(args) as log:
+    with open_store(args) as store:
         try:
-            print(Deliveries(log, config, SystemClock(), log.append).acknowledge(token))
+            print(Deliveries(store.log, store.outbox, config, SystemClock(), store.log.append).acknowledge(token))
         except InputRejected as err:
             print(f"not acknowledged: {err}")
             return 1
@@ -268,7 +269,7 @@ def cmd_alert_ack(args: argparse.Namespace) -> int:
 def cmd_alert_test(args: argparse.Namespace) -> int:
     """Send a test message to one contact on every channel; print each outcome."""
     from hub.contacts import ContactBook
-    from hub.delivery import send_test_message
+    from hub.alerts.channels import send_test_message
 
     contacts = ContactBook(config_from(args)).current()
     contact = contacts.get(args.contact)
@@ -326,8 +327,8 @@ def cmd_dashboard_password(args: argparse.Namespace) -> int:
         print(f"not changed: {err}", file=sys.stderr)
         return 1
     ended = SessionStore(config.data_dir, config.web.idle_minutes * 60).end_all(None, "password reset at the console")
-    with open_log(args) as log:
-        log.submit_command(kinds.ACCESS_SETTINGS_CHANGED, "console",
+    with open_store(args) as store:
+        store.commands.submit_command(kinds.ACCESS_SETTINGS_CHANGED, "console",
                            {"what": "owner password reset at the console", "sessions_ended": ended})
     print(f"dashboard password changed; {ended} open session(s) ended")
     return 0

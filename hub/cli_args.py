@@ -11,6 +11,7 @@ from typing import Iterator
 from hub.config import Config, load_config, parse_config
 from hub.errors import ConfigError
 from hub.log import IncidentLog
+from hub.store import Store
 
 SYSTEM_CONFIG = Path("/etc/porchlight/porchlight.yaml")
 
@@ -40,3 +41,11 @@ def open_log(args: argparse.Namespace) -> Iterator[IncidentLog]:
         yield log
     finally:
         log.close()
+
+
+@contextmanager
+def open_store(args: argparse.Namespace) -> Iterator[Store]:
+    """The hub's database (the log, the command queue, the outbox) of the config from the arguments."""
+    config = config_from(args)
+    with Store(config.data_dir, checkpoint_every_rows=config.log.checkpoint_every_rows) as store:
+        yield store

@@ -145,6 +145,8 @@ ALERT_SUPPRESSED = _define(EventKind("alert.suppressed", "Alert held back (coold
 ALERT_NO_CONTACTS = _define(EventKind("alert.no_contacts", "Nobody to alert", severity=Severity.WARNING))
 ALERT_ESCALATED = _define(EventKind("alert.escalated", "Alert escalated", severity=Severity.WARNING))
 ALERT_ACKNOWLEDGED = _define(EventKind("alert.acknowledged", "Alert acknowledged", severity=Severity.NOTICE))
+# A command only (from the dashboard or a link): the alerts worker answers it, and logs ALERT_ACKNOWLEDGED.
+ALERT_ACK_REQUESTED = _define(EventKind("alert.ack_requested", "Acknowledgement asked for", severity=Severity.NOTICE))
 ALERT_TEST = _define(EventKind("alert.test", "Test message", severity=Severity.NOTICE))
 DIGEST_SENT = _define(EventKind("digest.sent", "Daily summary delivered"))
 DIGEST_FAILED = _define(EventKind("digest.failed", "Daily summary not delivered", severity=Severity.WARNING))

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 from hub.chain import (
     CHECKPOINT_KIND,
@@ -23,13 +21,13 @@ from hub.chain import (
     entry_hash,
     verify_rows,
 )
+from hub.database import DB_NAME, Database
 from hub.errors import LogError
 from hub.events import Event, LoggedEvent, Severity, utc_now
 from hub.evidence import EvidenceStore
 from hub.files import write_atomic
 from hub.keys import DeviceKey
 from hub.timeinfo import TimeSource
-from hub import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -50,90 +48,19 @@ CREATE TRIGGER IF NOT EXISTS log_no_update BEFORE UPDATE ON log
 BEGIN SELECT RAISE(ABORT, 'the incident log is append-only: rows cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS log_no_delete BEFORE DELETE ON log
 BEGIN SELECT RAISE(ABORT, 'the incident log is append-only: rows cannot be deleted'); END;
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
-    seq INTEGER NOT NULL REFERENCES log(seq),
-    created_at TEXT NOT NULL,
-    priority TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    kind TEXT NOT NULL DEFAULT 'alarm.triggered',
-    source TEXT NOT NULL DEFAULT 'hub',
-    tier INTEGER,
-    tier_at TEXT,
-    acked_at TEXT,
-    acked_by TEXT
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id INTEGER PRIMARY KEY,
-    alert_id INTEGER NOT NULL REFERENCES outbox(id),
-    contact TEXT NOT NULL,
-    channel INTEGER NOT NULL,
-    tier INTEGER NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at TEXT NOT NULL,
-    sent_at TEXT,
-    last_error TEXT,
-    UNIQUE (alert_id, contact, channel)
-);
-CREATE TABLE IF NOT EXISTS commands (
-    id INTEGER PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    source TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    taken_at TEXT,
-    evidence TEXT NOT NULL DEFAULT '[]',
-    at TEXT,
-    severity TEXT
-);
-CREATE TABLE IF NOT EXISTS state (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
 """
 
-DB_NAME = "porchlight.db"
 
 
-@dataclass(frozen=True)
-class AlertRequest:
-    """An alert to put in the outbox in the same transaction as the event that causes it."""
+class InTransaction(Protocol):
+    """A row another table's owner writes in the same transaction as a log row (an alert in the outbox)."""
 
-    priority: Severity
-    reason: str
-    kind: str = kinds.ALARM_TRIGGERED
-    source: str = "hub"
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    """An alert waiting in (or delivered from) the durable outbox."""
-
-    id: int
-    seq: int
-    created_at: str
-    priority: str
-    reason: str
-    status: str
-    attempts: int
+    def write(self, conn: sqlite3.Connection, seq: int) -> None:
+        """Insert the row that goes with log row ``seq``."""
 
 
 def _iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the database with the settings every connection must share."""
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    # FULL: a committed row survives power loss, not only a crash (an evidence log needs that).
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
 
 
 class IncidentLog:
@@ -146,6 +73,7 @@ class IncidentLog:
         key: DeviceKey | None = None,
         time_source: TimeSource | None = None,
         checkpoint_every_rows: int = 100,
+        database: Database | None = None,
     ) -> None:
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -153,34 +81,25 @@ class IncidentLog:
         self.key = key or DeviceKey(data_dir / "keys")
         self._time = time_source or TimeSource(utc_now)
         self.checkpoint_every_rows = checkpoint_every_rows
-        self._lock = threading.RLock()
-        try:
-            self._conn = connect(data_dir / DB_NAME)
-            self._conn.executescript(SCHEMA)
-            _add_missing_columns(self._conn)
-        except sqlite3.DatabaseError as err:
-            raise LogError(f"{data_dir / DB_NAME}: cannot open the incident log ({err})") from err
-        self._last_checkpoint_seq = self._scalar(
-            "SELECT COALESCE(MAX(seq), 0) FROM log WHERE kind = ?", CHECKPOINT_KIND
-        )
+        self._owns_db = database is None
+        self._db = database or Database(data_dir / DB_NAME)
+        self._lock = self._db.lock
+        self._db.create(SCHEMA)
+        self._last_checkpoint_seq = int(self._db.scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM log WHERE kind = ?", CHECKPOINT_KIND) or 0)
 
     def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
-    def _scalar(self, sql: str, *args: Any) -> Any:
-        with self._lock:
-            row = self._conn.execute(sql, args).fetchone()
-        return row[0] if row else None
+        """Close the database connection, when the log opened it itself."""
+        if self._owns_db:
+            self._db.close()
 
     # --- writing -------------------------------------------------------------------------
 
-    def append(self, event: Event, alerts: Sequence[AlertRequest] = ()) -> int:
-        """Commit one event (and any alerts it causes) durably; return its sequence number."""
-        return self.append_many([(event, alerts)])[0]
+    def append(self, event: Event, also: Sequence[InTransaction] = ()) -> int:
+        """Commit one event (and the rows that go with it, such as the alerts it causes) durably; return its seq."""
+        return self.append_many([(event, also)])[0]
 
-    def append_many(self, items: Sequence[tuple[Event, Sequence[AlertRequest]]]) -> list[int]:
+    def append_many(self, items: Sequence[tuple[Event, Sequence[InTransaction]]]) -> list[int]:
         """Commit several events in one transaction, in order; return their sequence numbers."""
         for event, _ in items:
             for sha in event.evidence:
@@ -195,14 +114,12 @@ class IncidentLog:
                 self._checkpoint_locked()
         return seqs
 
-    def _append_locked(self, items: Sequence[tuple[Event, Sequence[AlertRequest]]]) -> list[int]:
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+    def _append_locked(self, items: Sequence[tuple[Event, Sequence[InTransaction]]]) -> list[int]:
+        with self._db.transaction() as conn:
             last = conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (last[0], last[1]) if last else (0, GENESIS)
             seqs = []
-            for event, alerts in items:
+            for event, also in items:
                 seq += 1
                 content = self._content(seq, event)
                 digest = entry_hash(prev, content)
@@ -211,21 +128,10 @@ class IncidentLog:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (seq, event.kind, event.source, _iso(event.at), content, prev, digest),
                 )
-                for alert in alerts:
-                    conn.execute(
-                        "INSERT INTO outbox (seq, created_at, priority, reason, kind, source) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (seq, _iso(utc_now()), alert.priority.value, alert.reason, alert.kind, alert.source),
-                    )
+                for row in also:
+                    row.write(conn, seq)
                 prev = digest
                 seqs.append(seq)
-            conn.execute("COMMIT")
-        except BaseException as err:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if isinstance(err, sqlite3.Error):
-                raise LogError(f"could not write to the incident log: {err}") from err
-            raise
         return seqs
 
     def _content(self, seq: int, event: Event) -> str:
@@ -265,8 +171,7 @@ class IncidentLog:
             return self._checkpoint_locked()
 
     def _checkpoint_locked(self) -> Checkpoint:
-        head = self._conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
-        head_seq, head_hash = (head[0], head[1]) if head else (0, GENESIS)
+        head_seq, head_hash = self.head()
         at = _iso(utc_now())
         signature = self.key.sign(checkpoint_message(head_seq, head_hash, at))
         point = Checkpoint(head_seq, head_hash, at, self.key.public_b64, signature)
@@ -300,12 +205,8 @@ class IncidentLog:
 
     def raw_rows(self, after_seq: int = 0) -> Iterator[RawRow]:
         """Every stored row in sequence order, as stored (for verification and export)."""
-        with self._lock:
-            cursor = self._conn.execute(
-                "SELECT seq, kind, source, at, content, prev_hash, hash FROM log WHERE seq > ? ORDER BY seq",
-                (after_seq,),
-            )
-            rows = cursor.fetchall()
+        rows = self._db.execute(
+            "SELECT seq, kind, source, at, content, prev_hash, hash FROM log WHERE seq > ? ORDER BY seq", (after_seq,))
         for row in rows:
             yield RawRow(*row)
 
@@ -344,113 +245,33 @@ class IncidentLog:
         sql += " ORDER BY seq" + (" DESC" if newest_first else "")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self._lock:
-            rows = self._conn.execute(sql, args).fetchall()
+        rows = self._db.execute(sql, tuple(args))
         return [logged_event(content, digest) for content, digest in rows]
 
     def raw_row(self, seq: int) -> RawRow | None:
         """One stored row exactly as stored, for checking its hash."""
-        with self._lock:
-            row = self._conn.execute("SELECT seq, kind, source, at, content, prev_hash, hash FROM log WHERE seq = ?",
-                                     (seq,)).fetchone()
-        return RawRow(*row) if row else None
+        rows = self._db.execute("SELECT seq, kind, source, at, content, prev_hash, hash FROM log WHERE seq = ?",
+                                (seq,))
+        return RawRow(*rows[0]) if rows else None
 
     def event(self, seq: int) -> LoggedEvent | None:
         """One row by sequence number."""
-        with self._lock:
-            row = self._conn.execute("SELECT content, hash FROM log WHERE seq = ?", (seq,)).fetchone()
-        return logged_event(row[0], row[1]) if row else None
+        rows = self._db.execute("SELECT content, hash FROM log WHERE seq = ?", (seq,))
+        return logged_event(rows[0][0], rows[0][1]) if rows else None
 
     def head(self) -> tuple[int, str]:
         """The last row's sequence number and hash."""
-        with self._lock:
-            row = self._conn.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1").fetchone()
-        return (row[0], row[1]) if row else (0, GENESIS)
+        rows = self._db.execute("SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1")
+        return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
+
+    def next_of_kind(self, kind: str, after_seq: int) -> int | None:
+        """The first row of ``kind`` after ``after_seq`` (the checkpoint that covers a row), or None."""
+        found = self._db.scalar("SELECT MIN(seq) FROM log WHERE kind = ? AND seq > ?", kind, after_seq)
+        return None if found is None else int(found)
 
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyResult:
         """Verify the whole chain, every evidence file, and optionally an exported checkpoint."""
         return verify_rows(self.raw_rows(), self.evidence, self.key.public_b64, checkpoint)
-
-    # --- outbox and small state ----------------------------------------------------------
-
-    def outbox(self, status: str | None = None) -> list[OutboxRow]:
-        """Alerts in the outbox, oldest first."""
-        sql = "SELECT id, seq, created_at, priority, reason, status, attempts FROM outbox"
-        args: tuple[Any, ...] = ()
-        if status is not None:
-            sql += " WHERE status = ?"
-            args = (status,)
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
-        return [OutboxRow(*row) for row in rows]
-
-    def submit_command(self, kind: str, source: str, detail: dict[str, Any], *,
-                       evidence: Sequence[str] = (), at: datetime | None = None,
-                       severity: Severity | None = None) -> int:
-        """Queue a command (arm, panic, a dashboard entry...) for the running hub; return its id.
-
-        ``evidence`` must already be in the evidence store; ``at`` defaults to now.
-        """
-        with self._lock:
-            cursor = self._conn.execute(
-                "INSERT INTO commands (created_at, kind, source, detail, evidence, at, severity) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_iso(utc_now()), kind, source, canonical_json(detail), canonical_json(list(evidence)),
-                 _iso(at) if at is not None else None, severity.value if severity is not None else None),
-            )
-        return int(cursor.lastrowid or 0)
-
-    def submit_event(self, event: Event) -> int:
-        """Queue a whole event (its severity, time and evidence kept) for the running hub to record."""
-        return self.submit_command(event.kind, event.source, dict(event.detail), evidence=event.evidence,
-                                   at=event.at, severity=event.severity)
-
-    def pending_commands(self) -> list[tuple[int, Event]]:
-        """Commands not yet taken by the hub, oldest first, as events."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, created_at, kind, source, detail, evidence, at, severity FROM commands "
-                "WHERE taken_at IS NULL ORDER BY id"
-            ).fetchall()
-        return [
-            (cid, Event(kind, source,
-                        Severity(severity) if severity else
-                        kinds.about(kind).severity if kind in kinds.KINDS else Severity.NOTICE,
-                        json.loads(detail), evidence=tuple(json.loads(evidence)),
-                        at=datetime.fromisoformat(at or created)))
-            for cid, created, kind, source, detail, evidence, at, severity in rows
-        ]
-
-    def take_command(self, command_id: int) -> None:
-        """Mark a command as taken (its event is committed)."""
-        with self._lock:
-            self._conn.execute("UPDATE commands SET taken_at = ? WHERE id = ?", (_iso(utc_now()), command_id))
-
-    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Run one statement on the outbox and delivery tables (never the log: triggers refuse it)."""
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
-
-    def get_state(self, key: str) -> str | None:
-        """A small piece of persisted hub state (arm mode, pending delays)."""
-        return self._scalar("SELECT value FROM state WHERE key = ?", key)  # type: ignore[no-any-return]
-
-    def set_state(self, key: str, value: str) -> None:
-        """Persist a small piece of hub state, durably."""
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-
-
-def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    """Columns added to the command queue after the first release (the log table never changes)."""
-    have = {row[1] for row in conn.execute("PRAGMA table_info(commands)")}
-    for column, spec in (("evidence", "TEXT NOT NULL DEFAULT '[]'"), ("at", "TEXT"), ("severity", "TEXT")):
-        if column not in have:
-            conn.execute(f"ALTER TABLE commands ADD COLUMN {column} {spec}")
 
 
 def logged_event(content: str, digest: str) -> LoggedEvent:

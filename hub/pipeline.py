@@ -12,7 +12,8 @@ from hub.bus import Bus, Envelope
 from hub.clock import Clock
 from hub.errors import LogError
 from hub.events import Event, Severity
-from hub.log import AlertRequest, IncidentLog
+from hub.alerts.outbox import AlertRequest
+from hub.log import IncidentLog
 from hub.rules import Action, RaiseAlarm, RecordEntryDelay, Rules, SetState
 from hub import kinds
 

@@ -17,7 +17,7 @@ from hub.bus import Bus
 from hub.clock import Clock
 from hub.contacts import ContactBook
 from hub.config import Config, resolve_secret
-from hub.delivery import AppriseSender, channel_name, deliver
+from hub.alerts.channels import AppriseSender, channel_name, deliver
 from hub.events import Event, Severity
 from hub.log import IncidentLog
 from hub import kinds
@@ -212,7 +212,7 @@ class Schedules:
         point = self.log.checkpoint()
         path = self.log.data_dir / "checkpoints" / f"checkpoint-{point.head_seq}.json"
         path.write_text(json.dumps(point.to_json(), indent=2, sort_keys=True))
-        from hub.delivery import Attachment
+        from hub.alerts.channels import Attachment
 
         body = (f"Porchlight's signed checkpoint of its incident log (row {point.head_seq}). Keep this "
                 "email: it lets anyone prove later that the log was not rewritten.")

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from hub.log import IncidentLog
+from hub.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = REPO / "tests" / "data"  # committed with its licences: see tests/data/MANIFEST.md
@@ -160,11 +161,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def incident_log(data_dir: Path) -> Iterator[IncidentLog]:
-    """An incident log in a temporary directory."""
-    log = IncidentLog(data_dir, checkpoint_every_rows=1000)
-    yield log
-    log.close()
+def store(data_dir: Path) -> Iterator[Store]:
+    """The hub's database (log, command queue, state, outbox) in a temporary directory."""
+    with Store(data_dir, checkpoint_every_rows=1000) as opened:
+        yield opened
+
+
+@pytest.fixture
+def incident_log(store: Store) -> IncidentLog:
+    """The incident log of ``store``."""
+    return store.log
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:

@@ -13,11 +13,14 @@ import pytest
 
 from hub.clock import FakeClock
 from hub.config import parse_config
-from hub.delivery import Deliveries, in_quiet_hours, kind_matches
+from hub.alerts.policy import in_quiet_hours, kind_matches
+from hub.alerts.worker import Deliveries
 from hub.errors import InputRejected
 from hub.events import Event, Severity
-from hub.log import AlertRequest, IncidentLog
-from hub.messages import compose
+from hub.alerts.messages import compose
+from hub.alerts.outbox import AlertRequest
+from hub.log import IncidentLog
+from hub.store import Store
 from tests.conftest import SmtpServer, Webhook, wait_for
 
 JPEG = b"\xff\xd8\xff\xe0 a snapshot of him at the door"
@@ -38,11 +41,11 @@ def _raise(log: IncidentLog, kind: str = "face.match", source: str = "porch", ev
 
 
 def test_email_arrives_with_the_snapshot_and_webhook_with_json(
-        incident_log: IncidentLog, smtp_server: SmtpServer, webhook: Webhook) -> None:
+        store: Store, incident_log: IncidentLog, smtp_server: SmtpServer, webhook: Webhook) -> None:
     config = _config({"neighbour": {"name": "Ann", "tier": 1, "notify": [smtp_server.url(), webhook.url()],
                                     "events": ["panic", "duress", "face.match", "vehicle.match", "door.opened"]}})
     seq = _raise(incident_log)
-    deliveries = Deliveries(incident_log, config, FakeClock(), incident_log.append)
+    deliveries = Deliveries(incident_log, store.outbox, config, FakeClock(), incident_log.append)
     deliveries.tick()
     [raw] = smtp_server.messages
     mail = email.message_from_bytes(raw)
@@ -63,13 +66,14 @@ def test_email_arrives_with_the_snapshot_and_webhook_with_json(
     assert len(smtp_server.messages) == 1 and len(webhook.posts) == 1  # sent once, not again
 
 
-def test_failures_are_logged_and_retried_with_backoff(incident_log: IncidentLog, webhook: Webhook) -> None:
+def test_failures_are_logged_and_retried_with_backoff(
+        store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:
     clock = FakeClock()
     config = _config({"friend": {"notify": [webhook.url()], "events": ["face.match"]}},
                      retry_min_seconds=10, retry_max_seconds=40)
     _raise(incident_log)
     webhook.stop()
-    deliveries = Deliveries(incident_log, config, clock, incident_log.append)
+    deliveries = Deliveries(incident_log, store.outbox, config, clock, incident_log.append)
     deliveries.tick()
     clock.advance(5)
     deliveries.tick()  # not due yet
@@ -91,12 +95,13 @@ def _ack_token(post: dict[str, Any]) -> str:
     return match.group(1)
 
 
-def test_escalation_acknowledgement_and_refused_links(incident_log: IncidentLog, webhook: Webhook) -> None:
+def test_escalation_acknowledgement_and_refused_links(
+        store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:
     clock = FakeClock()
     config = _config({"neighbour": {"tier": 1, "notify": [webhook.url("/neighbour")], "events": ["door.opened"]},
                       "brother": {"tier": 2, "notify": [webhook.url("/brother")], "events": ["door.opened"]}},
                      escalate_after_minutes=5)
-    deliveries = Deliveries(incident_log, config, clock, incident_log.append)
+    deliveries = Deliveries(incident_log, store.outbox, config, clock, incident_log.append)
     _raise(incident_log, kind="door.opened", source="back_door", evidence=False)
     deliveries.tick()
     assert [p for p, _ in webhook.posts] == ["/neighbour"]
@@ -129,19 +134,21 @@ def test_escalation_acknowledgement_and_refused_links(incident_log: IncidentLog,
         deliveries.acknowledge("garbage")
 
 
-def test_panic_goes_to_every_tier_at_once(incident_log: IncidentLog, webhook: Webhook) -> None:
+def test_panic_goes_to_every_tier_at_once(
+        store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:
     config = _config({"a": {"tier": 1, "notify": [webhook.url("/a")], "events": ["panic"]},
                       "b": {"tier": 2, "notify": [webhook.url("/b")], "events": ["panic"]},
                       "c": {"tier": 3, "notify": [webhook.url("/c")], "events": ["face.match"]}})
     _raise(incident_log, kind="panic", source="panic_button", evidence=False)
-    Deliveries(incident_log, config, FakeClock(), incident_log.append).tick()
+    Deliveries(incident_log, store.outbox, config, FakeClock(), incident_log.append).tick()
     assert sorted(p for p, _ in webhook.posts) == ["/a", "/b"]
 
 
-def test_cooldown_keeps_one_loitering_car_from_flooding(incident_log: IncidentLog, webhook: Webhook) -> None:
+def test_cooldown_keeps_one_loitering_car_from_flooding(
+        store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:
     clock = FakeClock()
     config = _config({"a": {"notify": [webhook.url()], "events": ["vehicle.*"]}}, cooldown_seconds=300)
-    deliveries = Deliveries(incident_log, config, clock, incident_log.append)
+    deliveries = Deliveries(incident_log, store.outbox, config, clock, incident_log.append)
     for _ in range(5):
         _raise(incident_log, kind="vehicle.loitering", source="street", evidence=False)
         deliveries.tick()
@@ -159,7 +166,7 @@ def test_discreet_mode_says_nothing_alarming() -> None:
 
 
 def test_a_sighting_names_the_protective_order_it_may_violate() -> None:
-    from hub.messages import order_words
+    from hub.alerts.messages import order_words
 
     now = FakeClock().now()
     order = order_words({"court": "County Court", "number": "PO-123", "terms": "no contact",
@@ -255,13 +262,14 @@ def test_ack_link_through_the_cli(tmp_path: Path, webhook: Webhook) -> None:
     config = write_config(tmp_path / "porchlight.yaml", {
         "data_dir": str(tmp_path / "data"), "alerts": {"dashboard_url": "https://hub.test:8443"},
         "contacts": {"ann": {"name": "Ann", "notify": [webhook.url()], "events": ["panic"]}}})
-    log = IncidentLog(tmp_path / "data")
+    store = Store(tmp_path / "data")
+    log = store.log
     _raise(log, kind="panic", source="panic_button", evidence=False)
-    Deliveries(log, parse_config({"data_dir": str(tmp_path / "data"),
+    Deliveries(log, store.outbox, parse_config({"data_dir": str(tmp_path / "data"),
                                   "alerts": {"dashboard_url": "https://hub.test:8443"},
                                   "contacts": {"ann": {"name": "Ann", "notify": [webhook.url()],
                                                        "events": ["panic"]}}}), FakeClock(), log.append).tick()
-    log.close()
+    store.close()
     link = re.search(r"(https://hub.test:8443/ack/\S+)", webhook.posts[0][1]["message"])
     assert link is not None
     first = run_cli("alert", "ack", link.group(1), "--config", str(config))

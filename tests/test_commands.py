@@ -13,6 +13,7 @@ from hub.app import Hub
 from hub.config import parse_config
 from hub.events import Event
 from hub.log import IncidentLog
+from hub.store import Store
 from tests.conftest import Broker, Publisher, Webhook, run_cli, wait_for, write_config
 
 PINS = {"pin": "2468", "duress_pin": "1357"}
@@ -156,9 +157,8 @@ def test_cli_pins_and_check_in(tmp_path: Path, webhook: Webhook) -> None:
     assert (wrong.returncode, wrong.stdout) == (1, "arm mode not changed: wrong PIN\n")
     done = run_cli("checkin", "done", "--pin", "1357", "--config", str(config))
     assert done.stdout == "checked in: thank you\n"
-    log = IncidentLog(tmp_path / "data")
-    kinds = [event.kind for _, event in log.pending_commands()]
-    log.close()
+    with Store(tmp_path / "data") as store:
+        kinds = [event.kind for _, event in store.commands.pending_commands()]
     assert kinds == ["arm.set", "arm.set", "duress", "arm.pin_rejected", "checkin.done", "duress"]
     sent = run_cli("alert", "test", "friend", "--config", str(config))
     assert sent.returncode == 0 and sent.stdout == "json: delivered\n"

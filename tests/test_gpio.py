@@ -12,6 +12,7 @@ from hub.app import Hub
 from hub.config import parse_config
 from hub.events import Event
 from hub.log import IncidentLog
+from hub.store import Store
 from hub.sources.gpio import circuit_to_active
 from hub.config import GpioBinding
 from tests.conftest import wait_for
@@ -42,7 +43,7 @@ def hub(data_dir: Path, mock_factory: Any) -> Iterator[Hub]:
 
 
 def _kinds(hub: Hub) -> list[str]:
-    assert hub.log is not None
+    assert hub.log is not None and hub.store is not None
     return [e.kind for e in hub.log.events()]
 
 
@@ -66,14 +67,14 @@ def test_door_opening_while_away_gives_event_entry_delay_and_outbox_row(hub: Hub
     _arm(hub, "away")
     mock_factory.pin(17).drive_high()  # NC switch opens: the door opens
     wait_for(lambda: "arm.entry_delay" in _kinds(hub), 5, "the entry delay")
-    assert hub.log is not None
+    assert hub.log is not None and hub.store is not None
     opened = hub.log.events(kind="door.opened")
     assert len(opened) == 1 and opened[0].source == "back_door"
     delay = hub.log.events(kind="arm.entry_delay")[0]
     assert delay.detail["cause_seq"] == opened[0].seq
-    assert hub.log.outbox() == []  # nobody is told during the entry delay
-    wait_for(lambda: hub.log.outbox(), 5, "the outbox row")  # type: ignore[union-attr]
-    [alert] = hub.log.outbox()
+    assert hub.store is not None and hub.store.outbox.rows() == []  # nobody is told during the entry delay
+    wait_for(lambda: hub.store.outbox.rows(), 5, "the outbox row")  # type: ignore[union-attr]
+    [alert] = hub.store.outbox.rows()
     alarm = hub.log.events(kind="alarm.triggered")[0]
     assert alert.seq == alarm.seq and alert.priority == "critical"
     assert alert.reason == "Back door opened while armed (away) and nobody disarmed within 1 s"
@@ -85,8 +86,8 @@ def test_door_opening_while_disarmed_gives_only_the_event(hub: Hub, mock_factory
     mock_factory.pin(17).drive_high()
     wait_for(lambda: "door.opened" in _kinds(hub), 5, "door.opened")
     time.sleep(1.5)  # longer than the entry delay would have been
-    assert hub.log is not None
-    assert hub.log.outbox() == []
+    assert hub.log is not None and hub.store is not None
+    assert hub.store.outbox.rows() == []
     assert [k for k in _kinds(hub) if k.startswith(("arm.", "alarm."))] == []
 
 
@@ -96,7 +97,7 @@ def test_disarming_in_time_prevents_the_alarm(hub: Hub, mock_factory: Any) -> No
     wait_for(lambda: "arm.entry_delay" in _kinds(hub), 5, "the entry delay")
     _arm(hub, "disarmed")
     time.sleep(1.5)
-    assert hub.log is not None and hub.log.outbox() == []
+    assert hub.store is not None and hub.store.outbox.rows() == []
 
 
 def test_contact_chatter_is_debounced(hub: Hub, mock_factory: Any) -> None:
@@ -114,16 +115,16 @@ def test_contact_chatter_is_debounced(hub: Hub, mock_factory: Any) -> None:
 
 def test_panic_button_alarms_even_when_disarmed(hub: Hub, mock_factory: Any) -> None:
     mock_factory.pin(27).drive_low()  # pressed: NO button closes to ground
-    wait_for(lambda: hub.log is not None and hub.log.outbox(), 5, "the panic alert")
-    assert hub.log is not None
-    [alert] = hub.log.outbox()
+    wait_for(lambda: hub.store is not None and hub.store.outbox.rows(), 5, "the panic alert")
+    assert hub.log is not None and hub.store is not None
+    [alert] = hub.store.outbox.rows()
     assert (alert.priority, alert.reason) == ("critical", "Panic button pressed")
 
 
 def test_enclosure_tamper_alarms(hub: Hub, mock_factory: Any) -> None:
     mock_factory.pin(5).drive_high()
     wait_for(lambda: "tamper.opened" in _kinds(hub), 5, "tamper.opened")
-    wait_for(lambda: hub.log is not None and hub.log.outbox(), 5, "the tamper alert")
+    wait_for(lambda: hub.store is not None and hub.store.outbox.rows(), 5, "the tamper alert")
 
 
 def test_arm_mode_and_pending_entry_delay_survive_a_restart(data_dir: Path, mock_factory: Any) -> None:
@@ -140,21 +141,20 @@ def test_arm_mode_and_pending_entry_delay_survive_a_restart(data_dir: Path, mock
     second.start()
     try:
         assert second.pipeline is not None and second.pipeline.arm_state.mode == "away"
-        wait_for(lambda: second.log is not None and second.log.outbox(), 6, "the alarm after restart")
+        wait_for(lambda: second.store is not None and second.store.outbox.rows(), 6, "the alarm after restart")
     finally:
         second.stop()
         factory.close()
 
 
 def test_cli_arm_command_reaches_the_running_hub(hub: Hub, data_dir: Path) -> None:
-    log = IncidentLog(data_dir)
-    log.submit_command("arm.set", "cli", {"mode": "night"})
-    log.close()
+    with Store(data_dir) as store:
+        store.commands.submit_command("arm.set", "cli", {"mode": "night"})
     wait_for(lambda: hub.pipeline is not None and hub.pipeline.arm_state.mode == "night", 5, "night mode")
-    assert hub.log is not None
+    assert hub.log is not None and hub.store is not None
     [row] = hub.log.events(kind="arm.set")
     assert row.source == "cli" and row.detail == {"mode": "night"}
-    wait_for(lambda: hub.log.pending_commands() == [], 5, "the command marked taken")  # type: ignore[union-attr]
+    wait_for(lambda: hub.store.commands.pending_commands() == [], 5, "the command marked taken")  # type: ignore[union-attr]
 
 
 def test_duplicate_pin_never_reaches_gpiozero(data_dir: Path) -> None:

@@ -13,7 +13,10 @@ import pytest
 from hub.chain import GENESIS, Checkpoint, canonical_json, entry_hash
 from hub.errors import LogError
 from hub.events import Event, Severity
-from hub.log import DB_NAME, AlertRequest, IncidentLog
+from hub.alerts.outbox import AlertRequest
+from hub.database import DB_NAME
+from hub.log import IncidentLog
+from hub.store import Store
 from tests.conftest import log_json, run_cli
 
 
@@ -50,10 +53,10 @@ def test_database_refuses_update_and_delete(incident_log: IncidentLog, data_dir:
     assert incident_log.verify().ok
 
 
-def test_alert_is_committed_with_its_cause(incident_log: IncidentLog) -> None:
+def test_alert_is_committed_with_its_cause(store: Store, incident_log: IncidentLog) -> None:
     seq = incident_log.append(Event("alarm.triggered", "back_door", Severity.CRITICAL),
                               [AlertRequest(Severity.CRITICAL, "Back door opened")])
-    [alert] = incident_log.outbox()
+    [alert] = store.outbox.rows()
     assert (alert.seq, alert.priority, alert.reason, alert.status) == (seq, "critical", "Back door opened", "pending")
 
 

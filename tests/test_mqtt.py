@@ -42,7 +42,7 @@ def _door_payload(is_open: bool, marker: int) -> str:
 
 
 def _door_events(hub: Hub) -> list[Any]:
-    assert hub.log is not None
+    assert hub.log is not None and hub.store is not None
     return [e for e in hub.log.events(kind="door.*")]
 
 
@@ -59,7 +59,7 @@ def test_malformed_payload_is_logged_and_the_hub_carries_on(hub: Hub, publisher:
     publisher.publish(TOPIC, b"\x00garbage{")
     publisher.publish(TOPIC, _door_payload(True, 3))
     wait_for(lambda: _door_events(hub), 10, "the door event after the bad payload")
-    assert hub.log is not None
+    assert hub.log is not None and hub.store is not None
     [rejected] = hub.log.events(kind="input.rejected")
     assert rejected.source == "front_door"
     assert rejected.detail["topic"] == TOPIC
@@ -68,9 +68,9 @@ def test_malformed_payload_is_logged_and_the_hub_carries_on(hub: Hub, publisher:
 
 def test_availability_offline_alerts(hub: Hub, publisher: Publisher) -> None:
     publisher.publish(TOPIC + "/availability", '{"state":"offline"}')
-    wait_for(lambda: hub.log is not None and hub.log.outbox(), 10, "the offline alert")
-    assert hub.log is not None
-    assert hub.log.outbox()[0].reason == "Front door stopped reporting"
+    wait_for(lambda: hub.store is not None and hub.store.outbox.rows(), 10, "the offline alert")
+    assert hub.log is not None and hub.store is not None
+    assert hub.store.outbox.rows()[0].reason == "Front door stopped reporting"
 
 
 def test_hub_announces_itself_and_mirrors_state(hub: Hub, broker: Broker, publisher: Publisher) -> None:

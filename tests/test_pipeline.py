@@ -14,7 +14,7 @@ from hub.bus import Bus
 from hub.clock import FakeClock
 from hub.config import ArmingConfig, GpioBinding, SensorConfig
 from hub.events import Event, Severity
-from hub.log import IncidentLog
+from hub.store import Store
 from hub.pipeline import Pipeline
 from hub.rules import Rules
 from tests.conftest import wait_for
@@ -50,16 +50,16 @@ def test_a_full_bus_holds_the_publisher_back_instead_of_dropping() -> None:
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[Pipeline, list[tuple[int, str, str]]]]:
     """A started pipeline whose one listener notes (seq, kind, arm mode as the listener saw it)."""
-    log = IncidentLog(tmp_path / "data")
+    store = Store(tmp_path / "data")
     clock = FakeClock()
-    pipeline = Pipeline(Bus(), log, Rules(SENSORS, ArmingConfig(entry_delay_seconds=30, exit_delay_seconds=0)),
-                        clock, ArmStore(log))
+    pipeline = Pipeline(Bus(), store.log, Rules(SENSORS, ArmingConfig(entry_delay_seconds=30, exit_delay_seconds=0)),
+                        clock, ArmStore(store.state))
     seen: list[tuple[int, str, str]] = []
     pipeline.add_listener(lambda seq, event: seen.append((seq, event.kind, pipeline.arm_state.mode)))
     pipeline.start()
     yield pipeline, seen
     pipeline.stop()
-    log.close()
+    store.close()
 
 
 def test_listeners_see_the_arm_state_the_rules_set_for_the_event(
@@ -86,8 +86,9 @@ def test_a_failing_listener_or_rule_never_stops_the_log(tmp_path: Path) -> None:
         def decide(self, *args: object, **kwargs: object) -> list[object]:  # type: ignore[override]
             raise RuntimeError("a rule bug")
 
-    log = IncidentLog(tmp_path / "data")
-    pipeline = Pipeline(Bus(), log, BrokenRules(SENSORS, ArmingConfig()), FakeClock(), ArmStore(log))
+    store = Store(tmp_path / "data")
+    log = store.log
+    pipeline = Pipeline(Bus(), log, BrokenRules(SENSORS, ArmingConfig()), FakeClock(), ArmStore(store.state))
     committed: list[int] = []
 
     def broken_listener(seq: int, event: Event) -> None:
@@ -102,4 +103,4 @@ def test_a_failing_listener_or_rule_never_stops_the_log(tmp_path: Path) -> None:
     finally:
         pipeline.stop()
     assert committed == [1, 2, 3] and [e.kind for e in log.events()] == [kinds.DOOR_OPENED] * 3
-    log.close()
+    store.close()

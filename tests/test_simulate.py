@@ -31,7 +31,7 @@ def test_demo_config_simulation_raises_an_alarm_and_sees_the_zigbee_door(
         wait_for(lambda: ("door.closed", "front_door") in kinds(), 30, "the Zigbee door to open and close")
         assert ("door.opened", "front_door") in kinds()
         assert ("alarm.triggered", "back_door") in kinds()
-        assert hub.log is not None and len(hub.log.outbox()) == 1
+        assert hub.store is not None and len(hub.store.outbox.rows()) == 1
     finally:
         simulator.stop()
         hub.stop()

@@ -4,13 +4,22 @@ and the core never reaches for a camera, a pin, a broker or a web framework."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORE = ["hub.events", "hub.log", "hub.rules", "hub.config", "hub.kinds", "hub.sensor_kinds", "hub.pipeline",
-        "hub.bus", "hub.chain"]
+        "hub.bus", "hub.chain", "hub.database", "hub.state", "hub.command_queue", "hub.store", "hub.alerts.outbox",
+        "hub.alerts.policy", "hub.alerts.messages"]
+# Each table has one owner, and only the owner runs SQL on it (issue 10: one owner per table).
+TABLE_OWNERS = {"log": "hub.log", "outbox": "hub.alerts.outbox", "deliveries": "hub.alerts.outbox",
+                "commands": "hub.command_queue", "state": "hub.state", "accounts": "hub.accounts",
+                "recovery_codes": "hub.accounts", "failures": "hub.accounts", "sessions": "hub.sessions",
+                "queue": "hub.satellite"}
+SQL_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN|TABLE(?: IF NOT EXISTS)?|TRIGGER IF NOT EXISTS \w+ \w+ \w+ ON)"
+                       r"\s+(\w+)")
 HARDWARE_AND_FRAMEWORKS = ("cv2", "gpiozero", "paho", "flask", "face_recognition", "dlib", "numpy", "werkzeug")
 
 
@@ -95,3 +104,33 @@ def test_the_core_imports_no_hardware_broker_or_web_library(core: str) -> None:
     outside = sorted(f"{m} imports {t}" for m in reached for t in GRAPH[m]
                      if t.split(".")[0] in HARDWARE_AND_FRAMEWORKS)
     assert outside == []
+
+
+def _sql_strings(path: Path) -> list[str]:
+    return [node.value for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TABLE.search(node.value)]
+
+
+def test_every_table_is_written_and_read_only_by_its_owner() -> None:
+    paths = sorted([*REPO.glob("hub/**/*.py"), *REPO.glob("web/**/*.py"), *REPO.glob("bench/*.py")])
+    offenders = []
+    for path in paths:
+        module = _module_name(path)
+        for text in _sql_strings(path):
+            for table in SQL_TABLE.findall(text):
+                owner = TABLE_OWNERS.get(table)
+                if owner is not None and owner != module:
+                    offenders.append(f"{module} runs SQL on {table}, which {owner} owns: {text[:60]!r}")
+    assert offenders == []
+
+
+def test_no_raw_execute_outside_the_modules_that_own_a_table() -> None:
+    allowed = {*TABLE_OWNERS.values(), "hub.database", "hub.backup"}  # backup copies the whole file
+    offenders = []
+    for path in sorted([*REPO.glob("hub/**/*.py"), *REPO.glob("web/**/*.py"), *REPO.glob("bench/*.py")]):
+        module = _module_name(path)
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("execute", "executescript", "executemany") and module not in allowed):
+                offenders.append(f"{module}:{node.lineno} calls .{node.func.attr}()")
+    assert offenders == []

@@ -12,8 +12,10 @@ from flask.testing import FlaskClient
 
 from hub.events import Event, Severity
 from hub.log import IncidentLog
+from hub.store import Store
+from web import create_app
 from tests.conftest import FACES, SmtpServer, Webhook, wait_for
-from tests.webtools import commands, make_app, owner, post, take_commands
+from tests.webtools import answering_hub, commands, hub_config, make_app, owner, post, take_commands
 from hub.frames import LiveFrame
 
 
@@ -68,18 +70,19 @@ def test_timeline_filters_and_pattern_charts(client: FlaskClient, data_dir: Path
 
 
 def test_incident_detail_adds_narrative_and_reviews_a_match(client: FlaskClient, data_dir: Path) -> None:
-    log = IncidentLog(data_dir)
+    store = Store(data_dir)
+    log = store.log
     seqs = _seed(log)
     post(client, f"/incidents/{seqs['note']}/note", {"type": "narrative", "text": "He also rang twice at 23:10."})
     post(client, f"/incidents/{seqs['pass0']}/review", {"verdict": "confirm", "note": "his car"})
-    take_commands(log)
+    take_commands(store)
     page = client.get(f"/incidents/{seqs['note']}").get_data(as_text=True)
     assert "He also rang twice at 23:10." in page and "A letter on the doorstep" in page
     assert log.event(seqs["note"]).detail["description"] == "A letter on the doorstep"  # type: ignore[union-attr]
     assert log.verify().ok
     log.checkpoint()
     assert "covered by the signed checkpoint" in client.get(f"/incidents/{seqs['note']}").get_data(as_text=True)
-    log.close()
+    store.close()
 
 
 def test_manual_entry_with_attachments_checked_by_content(client: FlaskClient, data_dir: Path) -> None:
@@ -96,10 +99,10 @@ def test_manual_entry_with_attachments_checked_by_content(client: FlaskClient, d
     [(kind, detail)] = [c for c in commands(data_dir) if c[0] == "incident.report"]
     assert detail["witnesses"] == [{"name": "Ann", "contact": "555-0101"}]
     assert [a["name"] for a in detail["attachments"]] == ["voicemail.wav", "shot.jpg"]
-    log = IncidentLog(data_dir)
-    [seq] = [s for s in take_commands(log) if log.event(s).kind == "incident.report"]  # type: ignore[union-attr]
-    assert len(log.event(seq).evidence) == 2  # type: ignore[union-attr]
-    log.close()
+    with Store(data_dir) as store:
+        log = store.log
+        [seq] = [s for s in take_commands(store) if log.event(s).kind == "incident.report"]  # type: ignore[union-attr]
+        assert len(log.event(seq).evidence) == 2  # type: ignore[union-attr]
 
 
 def test_uploads_of_the_wrong_type_or_too_large_are_refused_and_nothing_is_stored(
@@ -192,25 +195,49 @@ def test_checkin_timer_and_duress_checkin(client: FlaskClient, data_dir: Path) -
 
 
 def test_signed_acknowledgement_link_works_once_without_login(data_dir: Path, webhook: Webhook) -> None:
-    from hub.acks import AckSigner
-    from hub.log import AlertRequest
+    from hub.alerts.acks import AckSigner
+    from hub.alerts.outbox import AlertRequest
 
-    app = make_app(data_dir, contacts={"ann": {"notify": [webhook.url()]}})
-    log = IncidentLog(data_dir)
+    contacts = {"ann": {"notify": [webhook.url()]}}
+    app = make_app(data_dir, contacts=contacts)
+    store = Store(data_dir)
+    log = store.log
     log.append(Event("panic", "dashboard", Severity.CRITICAL),
                [AlertRequest(Severity.CRITICAL, "panic", "panic", "dashboard")])
     token = AckSigner(data_dir / "keys").sign(1, "ann")
     stranger = app.test_client()
     page = stranger.get(f"/ack/{token}")
     assert page.status_code == 200 and "I'm on it" in page.get_data(as_text=True)
-    assert log.execute("SELECT acked_at FROM outbox") == [(None,)]  # a link preview must not acknowledge
-    done = post(stranger, f"/ack/{token}")
-    assert "you are on it" in done.get_data(as_text=True)
-    again = post(stranger, f"/ack/{token}")
+    assert [row.status for row in store.outbox.rows()] == ["pending"]  # a link preview must not acknowledge
+    with answering_hub(store, hub_config(data_dir, contacts=contacts)):
+        done = post(stranger, f"/ack/{token}")
+        assert "you are on it" in done.get_data(as_text=True)
+        again = post(stranger, f"/ack/{token}")
     assert again.status_code == 400 and "already acknowledged by ann" in again.get_data(as_text=True)
     forged = post(stranger, f"/ack/{token[:-2]}xx")
     assert forged.status_code == 400 and "not valid" in forged.get_data(as_text=True)
-    log.close()
+    assert [e.detail["contact"] for e in log.events(kind="alert.acknowledged")] == ["ann"]
+    store.close()
+
+
+def test_an_acknowledgement_the_hub_has_not_taken_is_not_called_done(data_dir: Path, webhook: Webhook) -> None:
+    """Never a false comfort: with the hub stopped, the page says the others may still be asked."""
+    from hub.alerts.acks import AckSigner
+    from hub.alerts.outbox import AlertRequest
+
+    contacts = {"ann": {"notify": [webhook.url()]}}
+    app = create_app(hub_config(data_dir, contacts=contacts), settings={"COMMAND_WAIT_SECONDS": 0.2})
+    store = Store(data_dir)
+    store.log.append(Event("panic", "dashboard", Severity.CRITICAL),
+                     [AlertRequest(Severity.CRITICAL, "panic", "panic", "dashboard")])
+    token = AckSigner(data_dir / "keys").sign(1, "ann")
+    page = post(app.test_client(), f"/ack/{token}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 202 and "has not confirmed it yet" in text and "you are on it" not in text
+    assert store.outbox.acknowledged_by(1) is None
+    take_commands(store, hub_config(data_dir, contacts=contacts))  # the hub starts again: the answer is kept
+    assert store.outbox.acknowledged_by(1) == "ann"
+    store.close()
 
 
 def test_live_view_streams_frames_and_marks_a_stale_camera(data_dir: Path) -> None:

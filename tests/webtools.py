@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from hub.alerts.worker import Deliveries
+from hub.clock import SystemClock
+from hub.command_queue import CommandTaker
 from hub.config import Config, parse_config
-from hub.log import IncidentLog
+from hub.store import Store
+from hub import kinds
 from web import create_app
 
 PASSWORD = "correct horse battery"
@@ -74,17 +80,42 @@ def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, **k
 
 def commands(data_dir: Path) -> list[tuple[str, dict[str, Any]]]:
     """Commands the dashboard queued for the hub, oldest first."""
-    log = IncidentLog(data_dir)
-    try:
-        return [(event.kind, dict(event.detail)) for _, event in log.pending_commands()]
-    finally:
-        log.close()
+    with Store(data_dir) as store:
+        return [(event.kind, dict(event.detail)) for _, event in store.commands.pending_commands()]
 
 
-def take_commands(log: IncidentLog) -> list[int]:
-    """Do what the running hub does: commit every queued command; return the new rows."""
-    seqs = []
-    for command_id, event in log.pending_commands():
-        seqs.append(log.append(event))
-        log.take_command(command_id)
+def _taker(store: Store, config: Config, seqs: list[int]) -> CommandTaker:
+    """The hub's own command taker, committing straight to the log instead of through the pipeline."""
+    deliveries = Deliveries(store.log, store.outbox, config, SystemClock(), store.log.append)
+
+    def publish(event: Any, taken: Any) -> None:
+        seqs.append(store.log.append(event))
+        taken(seqs[-1])
+
+    return CommandTaker(store.commands, publish, {kinds.ALERT_ACK_REQUESTED: deliveries.answer})
+
+
+def take_commands(store: Store, config: Config | None = None) -> list[int]:
+    """Do what the running hub does once: take every queued command; return the new rows."""
+    seqs: list[int] = []
+    _taker(store, config or parse_config({"data_dir": str(store.log.data_dir)}), seqs).take_pending()
     return seqs
+
+
+@contextmanager
+def answering_hub(store: Store, config: Config) -> Iterator[None]:
+    """A thread doing what the running hub does with commands, every 50 ms, while the block runs."""
+    stop = threading.Event()
+    taker = _taker(store, config, [])
+
+    def run() -> None:
+        while not stop.wait(0.05):
+            taker.take_pending()
+
+    thread = threading.Thread(target=run, name="answering-hub", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)

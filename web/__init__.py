@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from hub import kinds
 from hub.config import Config
 from hub.files import secret_file
-from hub.log import IncidentLog
+from hub.store import Store
 from hub.accounts import AccountStore
 from hub.frames import FrameProvider, no_frames
 from web.services import Services
@@ -43,11 +43,14 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
         EXIT_URL=web.exit_url,
         IDLE_SECONDS=web.idle_minutes * 60,
         TLS_FINGERPRINT=None,
+        COMMAND_WAIT_SECONDS=5.0,  # how long a page waits for the hub to answer a command (an acknowledgement)
     )
     app.config.update(settings or {})
     # The dashboard reads the log and writes only commands; the hub's pipeline records them.
+    store = Store(data_dir)
     app.extensions["porchlight"] = Services(
-        config=config, log=IncidentLog(data_dir), accounts=AccountStore(data_dir),
+        config=config, log=store.log, commands=store.commands, state=store.state, outbox=store.outbox,
+        accounts=AccountStore(data_dir),
         sessions=SessionStore(data_dir, web.idle_minutes * 60), frames=frames)
     CSRFProtect(app)
 

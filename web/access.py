@@ -10,10 +10,7 @@ def alerted_seqs() -> set[int] | None:
     who = account()
     if who.role == "owner":
         return None
-    rows = services().log.execute(
-        "SELECT DISTINCT outbox.seq FROM outbox JOIN deliveries ON deliveries.alert_id = outbox.id "
-        "WHERE deliveries.contact = ?", (who.contact or "",))
-    return {int(seq) for (seq,) in rows}
+    return services().outbox.alerted_seqs(who.contact or "")
 
 
 def may_see_event(seq: int) -> bool:

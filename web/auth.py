@@ -96,7 +96,7 @@ def _start_session(name: str) -> None:
     device = _device()
     # Devices seen before: logins in the log, and any the hub has not yet taken from the command queue.
     seen = [e.detail for e in log.events(kind=kinds.ACCESS_LOGIN)]
-    seen += [e.detail for _, e in log.pending_commands() if e.kind == kinds.ACCESS_LOGIN]
+    seen += [e.detail for _, e in found.commands.pending_commands() if e.kind == kinds.ACCESS_LOGIN]
     known = {detail.get("device") for detail in seen if detail.get("account") == name}
     audit(kinds.ACCESS_LOGIN, {"device": device}, who=name)
     if known and device not in known:

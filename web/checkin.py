@@ -18,7 +18,7 @@ def _due() -> datetime | None:
     """When the running timer runs out, if one is running."""
     log = services().log
     latest = log.events(kind="checkin.*", newest_first=True, limit=20)
-    pending = [e for _, e in log.pending_commands() if e.kind.startswith("checkin.")]
+    pending = [e for _, e in services().commands.pending_commands() if e.kind.startswith("checkin.")]
     for event in pending[::-1] + list(latest):
         if event.kind == kinds.CHECKIN_START:
             return event.at + timedelta(minutes=float(event.detail.get("minutes", 0)))
@@ -45,7 +45,7 @@ def start() -> Response:
         minutes = 0
     if not 5 <= minutes <= 24 * 60:
         return redirect(url_for("checkin.index", done="Choose between 5 minutes and 24 hours."))
-    services().log.submit_command(kinds.CHECKIN_START, "dashboard", {"minutes": minutes})
+    services().commands.submit_command(kinds.CHECKIN_START, "dashboard", {"minutes": minutes})
     return redirect(url_for("checkin.index", done=f"Timer started: check in within {minutes:g} minutes."))
 
 
@@ -56,6 +56,6 @@ def done() -> Response:
     outcome = checkin_request(PinCheck(found.config.arming), request.form.get("pin"), "dashboard",
                               datetime.now(timezone.utc))
     for event in outcome.events:
-        found.log.submit_event(event)
+        found.commands.submit_event(event)
     text = "Checked in. Thank you." if outcome.response["ok"] else "Wrong PIN: not checked in."
     return redirect(url_for("checkin.index", done=text))

@@ -29,7 +29,7 @@ def _page(status: int = 200, **results: object) -> tuple[str, int]:
     people = FaceLibrary.for_config(config).people.values()
     vehicles = VehicleLibrary.for_config(config).vehicles.values()
     log = services().log
-    orders: list[Any] = [e for _, e in log.pending_commands() if e.kind == kinds.ORDER_RECORDED][::-1]
+    orders: list[Any] = [e for _, e in services().commands.pending_commands() if e.kind == kinds.ORDER_RECORDED][::-1]
     orders += log.events(kind=kinds.ORDER_RECORDED, newest_first=True, limit=10)
     return render_template("concern/index.html", people=[p for p in people if p.role == "concern"],
                            vehicles=list(vehicles), orders=orders,
@@ -78,7 +78,7 @@ def person() -> tuple[str, int] | Response:
         feedback, event = enrol_person(found.config, found.log.evidence, name, _in_files(uploads, Path(tmp)),
                                        [u.name for u in uploads], "concern")
     if event is not None:
-        found.log.submit_event(event)
+        found.commands.submit_event(event)
     accepted = sum(f.accepted for f in feedback)
     return _page(200 if accepted else 400, feedback=feedback,
                  message=f"{name}: {accepted} of {len(uploads)} photos enrolled.")
@@ -107,7 +107,7 @@ def vehicle() -> tuple[str, int] | Response:
                                             [u.name for u in uploads], plate, colour)
     except InputRejected as err:
         return _page(400, error=str(err))
-    found.log.submit_event(event)
+    found.commands.submit_event(event)
     accepted = sum(f.accepted for f in feedback)
     return _page(feedback=feedback, message=f"{name}: {accepted} of {len(uploads)} photos enrolled"
                  + (f", plate {plate}" if plate else "") + (f", colour {colour}" if colour else "") + ".")
@@ -134,5 +134,5 @@ def order() -> tuple[str, int] | Response:
         return _page(400, error=str(err))
     shas = [found.log.evidence.put_bytes(u.data) for u in uploads]
     detail["documents"] = [{"name": u.name, "sha256": sha} for u, sha in zip(uploads, shas)]
-    found.log.submit_command(kinds.ORDER_RECORDED, "owner", detail, evidence=shas, severity=Severity.NOTICE)
+    found.commands.submit_command(kinds.ORDER_RECORDED, "owner", detail, evidence=shas, severity=Severity.NOTICE)
     return _page(message="Protective order recorded. Alerts and exports will name it.")

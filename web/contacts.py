@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 
 from hub.config import ContactConfig
 from hub.contacts import ContactBook
-from hub.delivery import channel_name, send_test_message
+from hub.alerts.channels import channel_name, send_test_message
+from hub.alerts.outbox import DeliveryRecord
 from hub.events import Severity
 from web.services import audit, in_words, services
 from hub import kinds
@@ -23,11 +24,8 @@ def _book() -> ContactBook:
     return ContactBook(services().config)
 
 
-def _history(limit: int = 50) -> list[tuple[object, ...]]:
-    return services().log.execute(
-        "SELECT deliveries.id, deliveries.contact, deliveries.channel, deliveries.status, deliveries.attempts, "
-        "deliveries.sent_at, deliveries.last_error, outbox.kind, outbox.created_at, outbox.acked_by "
-        "FROM deliveries JOIN outbox ON outbox.id = deliveries.alert_id ORDER BY deliveries.id DESC LIMIT ?", (limit,))
+def _history(limit: int = 50) -> list[DeliveryRecord]:
+    return services().outbox.history(limit)
 
 
 def _page(status: int = 200, **extra: object) -> tuple[str, int]:
@@ -96,7 +94,7 @@ def test(cid: str) -> Response:
     if contact is None:
         abort(404)
     results = send_test_message(contact)
-    services().log.submit_command(kinds.ALERT_TEST, "dashboard", {"contact": cid, "results": results},
+    services().commands.submit_command(kinds.ALERT_TEST, "dashboard", {"contact": cid, "results": results},
                                   severity=Severity.INFO)
     failed = [f"{r['channel']}: {r['error']}" for r in results if r["error"]]
     done = ("Test delivered on every channel." if not failed else "Test FAILED on " + "; ".join(failed))

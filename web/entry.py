@@ -70,13 +70,13 @@ def new() -> str | Response | tuple[str, int]:
     except (ValueError, UploadRefused) as err:
         error = in_words(err)
     if error is not None:
-        found.log.submit_command(kinds.INPUT_REJECTED, "dashboard", {"what": "manual entry", "error": error[:500]})
+        found.commands.submit_command(kinds.INPUT_REJECTED, "dashboard", {"what": "manual entry", "error": error[:500]})
         return render_template("entry/new.html", categories=kinds.CATEGORIES, tags=TAGS, form=request.form, error=error,
                                now=request.form.get("started_at", "")), 400
     attachments = [Attachment(sha256=found.log.evidence.put_bytes(u.data), name=u.name, size=len(u.data))
                    for u in uploads]
     report = IncidentReport(**fields, attachments=attachments)
     event = report.to_event(datetime.now(timezone.utc))
-    found.log.submit_event(event)
+    found.commands.submit_event(event)
     count = f" with {len(attachments)} attachment{'s' if len(attachments) != 1 else ''}" if attachments else ""
     return redirect(url_for("incidents.index", done=f"Entry saved{count}. You can add details to it later."))

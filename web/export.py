@@ -98,7 +98,7 @@ def start() -> Response | tuple[str, int]:
             return
         with job.lock:
             job.result = result
-        found.log.submit_command(kinds.ACCESS_EXPORT, "dashboard", {
+        found.commands.submit_command(kinds.ACCESS_EXPORT, "dashboard", {
             **who, "incidents": result.incidents, "files": result.files, "redacted": redacted,
             "from": str(start_date), "to": str(end_date), "zip_sha256": result.sha256, "zip": result.path.name})
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from hub.arming import ArmState
+from hub.arming import ArmStore
 from hub.commands import PinCheck, arm_request
 from web.health import camera_health, sensor_health
 from hub.incident import describe
@@ -23,8 +23,8 @@ def index() -> str:
     """Arm mode, controls, health, latest incidents, recent access."""
     found = services()
     log = found.log
-    state = ArmState.from_json(log.get_state("arm"))
-    pending = [event for _, event in log.pending_commands()]
+    state = ArmStore(found.state).load()
+    pending = [event for _, event in found.commands.pending_commands()]
     access = ([e for e in pending[::-1] if e.kind in kinds.ACCESS_KINDS]
               + log.events(newest_first=True, limit=12, kinds=kinds.ACCESS_KINDS))[:12]
     incidents = log.events(newest_first=True, limit=10, kinds=list(kinds.INCIDENT_KINDS))
@@ -45,7 +45,7 @@ def arm() -> Response:
     except ValueError:
         return redirect(url_for("home.index", done="That is not an arm mode."))
     for event in outcome.events:
-        found.log.submit_event(event)
+        found.commands.submit_event(event)
     done = f"Mode set to {mode}." if outcome.response["ok"] else "Wrong PIN: nothing changed."
     return redirect(url_for("home.index", done=done))
 
@@ -53,5 +53,5 @@ def arm() -> Response:
 @bp.route("/panic", methods=["POST"])
 def panic() -> Response:
     """One action, no confirmation: every contact is alerted."""
-    services().log.submit_command(kinds.PANIC, "dashboard", {"via": "dashboard"})
+    services().commands.submit_command(kinds.PANIC, "dashboard", {"via": "dashboard"})
     return redirect(url_for("home.index", done="Help is being called: every contact is being alerted now."))

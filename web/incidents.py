@@ -137,13 +137,13 @@ def _chain_status(seq: int) -> tuple[bool, str]:
     wrong = problem(seq)
     if wrong is not None:
         return False, f"This row does not check out: {wrong}."
-    later = log.execute("SELECT seq FROM log WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1", (CHECKPOINT_KIND, seq))
-    if not later:
+    later = log.next_of_kind(CHECKPOINT_KIND, seq)
+    if later is None:
         return True, "The row's hash is intact. No signed checkpoint covers it yet (one is made within minutes)."
-    wrong = problem(int(later[0][0]))
+    wrong = problem(later)
     if wrong is not None:
         return False, f"The checkpoint after this row does not check out: {wrong}."
-    point = log.event(int(later[0][0]))
+    point = log.event(later)
     assert point is not None
     return True, f"The row's hash is intact and covered by the signed checkpoint of {str(point.detail['at'])[:19]} UTC."
 
@@ -194,7 +194,7 @@ def note(seq: int) -> Response:
     kind = request.form.get("type", "narrative")
     if not text or len(text) > 20_000 or kind not in ("narrative", "correction"):
         return redirect(url_for("incidents.detail", seq=seq, done="Write the text first (up to 20,000 characters)."))
-    log.submit_command(kinds.LOG_CORRECTION, "owner", {"corrects": seq, "text": text, "type": kind})
+    services().commands.submit_command(kinds.LOG_CORRECTION, "owner", {"corrects": seq, "text": text, "type": kind})
     return redirect(url_for("incidents.detail", seq=seq, done=f"Your {kind} was added; the original stays as it was."))
 
 
@@ -209,5 +209,5 @@ def review(seq: int) -> Response:
     from hub.vision.enrol import review as verdict_on
 
     recorded = verdict_on(found.config, event, verdict, request.form.get("note", "")[:2000] or None)
-    found.log.submit_event(recorded)
+    found.commands.submit_event(recorded)
     return redirect(url_for("incidents.detail", seq=seq, done=f"Match {recorded.kind.split('.')[1]}."))

@@ -1,4 +1,4 @@
-"""What every dashboard page reaches for: the log, accounts, sessions, config, camera frames."""
+"""What every dashboard page reaches for: the log, the command queue, accounts, sessions, config, camera frames."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pydantic import ValidationError
 
 from hub.config import Config
 from hub.frames import FrameProvider
+from hub.alerts.outbox import Outbox
+from hub.command_queue import Answer, CommandQueue
 from hub.log import IncidentLog
+from hub.state import StateStore
 from hub.accounts import Account, AccountStore
 from hub.sessions import SessionStore
-
-
 
 
 @dataclass
@@ -22,7 +23,10 @@ class Services:
     """Built once in create_app; pages get it with ``services()``."""
 
     config: Config
-    log: IncidentLog
+    log: IncidentLog  # read only: what the dashboard does goes through ``commands``
+    commands: CommandQueue
+    state: StateStore
+    outbox: Outbox  # read only: acknowledgements are commands too
     accounts: AccountStore
     sessions: SessionStore
     frames: FrameProvider
@@ -43,8 +47,24 @@ def account() -> Account:
 def audit(kind: str, detail: Mapping[str, Any] | None = None, *, who: str | None = None) -> None:
     """Put a dashboard action on the record: who, from where, and what (``kind`` starts with access.)."""
     name = who if who is not None else (g.account.name if getattr(g, "account", None) else None)
-    services().log.submit_command(kind, "dashboard", {"account": name, "address": request.remote_addr,
+    services().commands.submit_command(kind, "dashboard", {"account": name, "address": request.remote_addr,
                                                       **(detail or {})})
+
+
+def ask_hub(kind: str, detail: Mapping[str, Any]) -> Answer | None:
+    """Queue a command a part of the hub answers (an acknowledgement) and wait, briefly, for its answer.
+
+    None means the hub has not answered in time (it may be stopped): the command stays queued, and the
+    page must say so rather than claim it is done.
+    """
+    queue = services().commands
+    command_id = queue.submit_command(kind, "dashboard", dict(detail))
+    taken = queue.wait_taken(command_id, float(current_app.config["COMMAND_WAIT_SECONDS"]))
+    return taken.answer if taken is not None else None
+
+
+NOT_YET_ANSWERED = ("Your answer is saved, but the hub has not confirmed it yet, so the others may still be "
+                    "asked. If you are going, tell them yourself too.")
 
 
 def in_words(error: Exception) -> str:
