@@ -18,8 +18,9 @@ ConnectHook = Callable[[], None]
 class MqttLink:
     """Wraps paho-mqtt. Handlers run on paho's network thread and must only translate and enqueue."""
 
-    def __init__(self, config: MqttConfig) -> None:
+    def __init__(self, config: MqttConfig, *, status_topic: str | None = None) -> None:
         self.config = config
+        self._status_topic = status_topic or f"{config.topic_prefix}/status"
         self._handlers: dict[str, MessageHandler] = {}
         self._on_connect_hooks: list[ConnectHook] = []
         self._connected = threading.Event()
@@ -30,8 +31,8 @@ class MqttLink:
 
     @property
     def status_topic(self) -> str:
-        """Where the hub publishes online/offline (retained; offline is the last will)."""
-        return f"{self.config.topic_prefix}/status"
+        """Where this link publishes online/offline (retained; offline is the last will)."""
+        return self._status_topic
 
     def _make_client(self) -> Any:
         import paho.mqtt.client as mqtt
@@ -88,6 +89,15 @@ class MqttLink:
     def publish(self, topic: str, payload: str | bytes, *, retain: bool = False, qos: int = 1) -> None:
         """Publish (paho queues it while disconnected)."""
         self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def publish_confirmed(self, topic: str, payload: str | bytes, timeout: float) -> bool:
+        """Publish at QoS 1 and wait (at most ``timeout`` s) for the broker's acknowledgement; whether it came."""
+        info = self._client.publish(topic, payload, qos=1)
+        try:
+            info.wait_for_publish(timeout=timeout)
+        except (RuntimeError, ValueError):  # paho: not connected, or the queue is full
+            return False
+        return bool(info.is_published())
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
         if reason_code.is_failure:

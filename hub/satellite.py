@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import sqlite3
 import threading
 import uuid
 from pathlib import Path
@@ -18,10 +17,12 @@ from typing import Any
 
 from hub.bus import Bus
 from hub.clock import Clock, SystemClock
-from hub.config import Config, resolve_secret
+from hub.config import Config
+from hub.database import Database
 from hub.errors import ConfigError
 from hub.events import Event
 from hub.evidence import EvidenceStore
+from hub.mqtt import MqttLink
 from hub.sensors import SensorTracker
 from hub.sources.gpio import GpioSource, make_pin_factory
 
@@ -49,35 +50,28 @@ class DiskQueue:
     """Events waiting to be forwarded, in SQLite (durable across power cuts), oldest first."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
-        self._lock = threading.Lock()
+        self._db = Database(path)
+        self._db.create("CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);")
 
     def put(self, payload: str) -> None:
         """Keep one event."""
-        with self._lock:
-            self._conn.execute("INSERT INTO queue (payload) VALUES (?)", (payload,))
+        self._db.execute("INSERT INTO queue (payload) VALUES (?)", (payload,))
 
     def peek(self, most: int) -> list[tuple[int, str]]:
         """The oldest waiting events."""
-        with self._lock:
-            return list(self._conn.execute("SELECT id, payload FROM queue ORDER BY id LIMIT ?", (most,)))
+        return [(int(row_id), str(payload)) for row_id, payload in
+                self._db.execute("SELECT id, payload FROM queue ORDER BY id LIMIT ?", (most,))]
 
     def delete(self, row_id: int) -> None:
         """Forget an event the broker has acknowledged."""
-        with self._lock:
-            self._conn.execute("DELETE FROM queue WHERE id = ?", (row_id,))
+        self._db.execute("DELETE FROM queue WHERE id = ?", (row_id,))
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
+        return int(self._db.scalar("SELECT COUNT(*) FROM queue") or 0)
 
     def close(self) -> None:
         """Close the file."""
-        self._conn.close()
+        self._db.close()
 
 
 def to_payload(event: Event, evidence: EvidenceStore | None = None) -> str:
@@ -108,32 +102,21 @@ class Satellite:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.gpio: GpioSource | None = None
-        self.client: Any = None
+        self.link: MqttLink | None = None
         self.evidence = EvidenceStore(config.data_dir / "evidence")
         self.cameras: list[Any] = []
 
     def start(self) -> None:
         """Claim pins, connect (in the background) and start forwarding."""
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
         self.pin_factory = (make_pin_factory(self.config.gpio.pin_factory)
                             if self._pin_factory_arg is _CONFIGURED else self._pin_factory_arg)
         self.gpio = GpioSource(self.config.sensors, SensorTracker(self.config.sensors), self.bus, self.clock,
                                self.pin_factory)
         self.gpio.start()
         self._start_cameras()
-        settings = self.config.mqtt
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id)
-        if settings.username:
-            self.client.username_pw_set(settings.username, resolve_secret(settings.password))
-        if settings.tls:
-            self.client.tls_set(ca_certs=str(settings.ca_file) if settings.ca_file else None)
-        self.client.reconnect_delay_set(settings.reconnect_min_seconds, settings.reconnect_max_seconds)
-        self.client.will_set(self.topics[1], "offline", qos=1, retain=True)
-        self.client.on_connect = lambda c, u, f, rc, p: c.publish(self.topics[1], "online", qos=1, retain=True)
-        self.client.connect_async(settings.host, settings.port, settings.keepalive_seconds)
-        self.client.loop_start()
+        # The hub's own MQTT link, with the satellite's status topic for its online message and last will.
+        self.link = MqttLink(self.config.mqtt, status_topic=self.topics[1])
+        self.link.start()
         self._stop.clear()
         for target, name in ((self._enqueue, "satellite-queue"), (self._forward, "satellite-forward"),
                              (self._heartbeat, "satellite-heartbeat")):
@@ -171,10 +154,8 @@ class Satellite:
             camera.stop()
         for envelope in self.bus.take(timeout=0.1, most=1000):  # events the cameras flushed on stop
             self.queue.put(to_payload(envelope.event, self.evidence))
-        if self.client is not None:
-            self.client.publish(self.topics[1], "offline", qos=1, retain=True)
-            self.client.disconnect()
-            self.client.loop_stop()
+        if self.link is not None:
+            self.link.stop()
         if self.pin_factory is not None and self._pin_factory_arg is _CONFIGURED:
             self.pin_factory.close()
         self.queue.close()
@@ -185,24 +166,20 @@ class Satellite:
                 self.queue.put(to_payload(envelope.event, self.evidence))
 
     def _forward(self) -> None:
+        assert self.link is not None
         while not self._stop.wait(0.2):
-            if not self.client.is_connected():
+            if not self.link.is_connected:
                 continue
             for row_id, payload in self.queue.peek(50):
-                info = self.client.publish(self.topics[0], payload, qos=1)
-                try:
-                    info.wait_for_publish(timeout=5)
-                except (RuntimeError, ValueError):
-                    break
-                if not info.is_published():
+                if not self.link.publish_confirmed(self.topics[0], payload, timeout=5):
                     break
                 self.queue.delete(row_id)  # the broker has it now (and keeps it for the hub)
 
     def _heartbeat(self) -> None:
-        assert self.config.satellite is not None
+        assert self.config.satellite is not None and self.link is not None
         interval = self.config.satellite.heartbeat_seconds
         while not self._stop.is_set():
-            if self.client.is_connected():
-                self.client.publish(self.topics[2], json.dumps({"at": self.clock.now().isoformat(),
-                                                                "queued": len(self.queue)}), qos=0)
+            if self.link.is_connected:
+                self.link.publish(self.topics[2], json.dumps({"at": self.clock.now().isoformat(),
+                                                              "queued": len(self.queue)}), qos=0)
             self._stop.wait(interval)
