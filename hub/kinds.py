@@ -148,6 +148,8 @@ ALERT_ACKNOWLEDGED = _define(EventKind("alert.acknowledged", "Alert acknowledged
 # A command only (from the dashboard or a link): the alerts worker answers it, and logs ALERT_ACKNOWLEDGED.
 ALERT_ACK_REQUESTED = _define(EventKind("alert.ack_requested", "Acknowledgement asked for", severity=Severity.NOTICE))
 ALERT_TEST = _define(EventKind("alert.test", "Test message", severity=Severity.NOTICE))
+# The day's summary for the contacts who asked for one; the alerts worker delivers it like an alert.
+DIGEST_PREPARED = _define(EventKind("digest.prepared", "Daily summary prepared"))
 DIGEST_SENT = _define(EventKind("digest.sent", "Daily summary delivered"))
 DIGEST_FAILED = _define(EventKind("digest.failed", "Daily summary not delivered", severity=Severity.WARNING))
 CHECKPOINT_SENT = _define(EventKind("checkpoint.sent", "Checkpoint delivered"))

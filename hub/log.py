@@ -7,8 +7,9 @@ import logging
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Iterator, Sequence
 
+from hub.bus import InTransaction
 from hub.chain import (
     CHECKPOINT_KIND,
     GENESIS,
@@ -50,13 +51,6 @@ CREATE TRIGGER IF NOT EXISTS log_no_delete BEFORE DELETE ON log
 BEGIN SELECT RAISE(ABORT, 'the incident log is append-only: rows cannot be deleted'); END;
 """
 
-
-
-class InTransaction(Protocol):
-    """A row another table's owner writes in the same transaction as a log row (an alert in the outbox)."""
-
-    def write(self, conn: sqlite3.Connection, seq: int) -> None:
-        """Insert the row that goes with log row ``seq``."""
 
 
 def _iso(at: datetime) -> str:
@@ -165,12 +159,12 @@ class IncidentLog:
                 return None
             return self._checkpoint_locked()
 
-    def checkpoint(self) -> Checkpoint:
-        """Sign the current chain head, record the checkpoint as a row, and return it."""
+    def checkpoint(self, also: Sequence[InTransaction] = ()) -> Checkpoint:
+        """Sign the current chain head, record the checkpoint as a row (with ``also``), and return it."""
         with self._lock:
-            return self._checkpoint_locked()
+            return self._checkpoint_locked(also)
 
-    def _checkpoint_locked(self) -> Checkpoint:
+    def _checkpoint_locked(self, also: Sequence[InTransaction] = ()) -> Checkpoint:
         head_seq, head_hash = self.head()
         at = _iso(utc_now())
         signature = self.key.sign(checkpoint_message(head_seq, head_hash, at))
@@ -178,7 +172,7 @@ class IncidentLog:
         detail = {k: v for k, v in point.to_json().items() if k != "format"}
         # The checkpoint row itself must be seq head_seq + 1 for the chain rule to hold; the
         # lock is held, and a concurrent writer in another process fails the check below.
-        seqs = self._append_locked([(Event(CHECKPOINT_KIND, "hub", detail=detail), ())])
+        seqs = self._append_locked([(Event(CHECKPOINT_KIND, "hub", detail=detail), also)])
         if seqs[0] != head_seq + 1:
             raise LogError("another process wrote to the log while a checkpoint was being signed; retry")
         self._last_checkpoint_seq = seqs[0]
@@ -189,6 +183,13 @@ class IncidentLog:
         """Keep the newest checkpoint as a file, ready for backups and the daily message."""
         write_atomic(self.data_dir / "checkpoints" / "latest.json",
                      (canonical_json(point.to_json()) + "\n").encode("utf-8"))
+
+    def checkpoint_file(self, point: Checkpoint) -> Path:
+        """The checkpoint as a file to send or keep (``checkpoints/checkpoint-<row>.json``), written once."""
+        path = self.data_dir / "checkpoints" / f"checkpoint-{point.head_seq}.json"
+        if not path.exists():
+            write_atomic(path, (json.dumps(point.to_json(), indent=2, sort_keys=True) + "\n").encode("utf-8"))
+        return path
 
     def tombstone(self, sha256: str, reason: str, source: str = "retention") -> int:
         """Record that an evidence file is being removed, then remove it."""

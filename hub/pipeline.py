@@ -75,7 +75,7 @@ class Pipeline:
             self.tick()
 
     def _commit_with_retry(self, batch: Sequence[Envelope]) -> None:
-        seqs = self._retry(lambda: self.log.append_many([(e.event, ()) for e in batch]))
+        seqs = self._retry(lambda: self.log.append_many([(e.event, e.also) for e in batch]))
         if seqs is not None:
             self._after_commit(batch, seqs)
 

@@ -1,5 +1,8 @@
 """Time-based jobs that must survive restarts: check-in timers, the heartbeat, the daily verification.
 
+The digest and the daily checkpoint are written to the outbox, and the alerts worker delivers them
+(retries, quiet hours) like any alert; nothing here sends a message itself.
+
 APScheduler keeps the jobs in a SQLite job store beside the log, so a timer started before a power
 cut still fires after it (late jobs run at once on start: a missed check-in is never forgiven).
 """
@@ -17,7 +20,8 @@ from hub.bus import Bus
 from hub.clock import Clock
 from hub.contacts import ContactBook
 from hub.config import Config, resolve_secret
-from hub.alerts.channels import AppriseSender, channel_name, deliver
+from hub.alerts.outbox import AlertRequest
+from hub.alerts.policy import REPORTS
 from hub.events import Event, Severity
 from hub.log import IncidentLog
 from hub import kinds
@@ -179,44 +183,33 @@ class Schedules:
             "evidence_already_there": report.evidence_present, "bytes": report.bytes_written}, at=self.clock.now()))
 
     def digest(self) -> None:
-        """A day's summary for contacts who asked for one (an advocate following the pattern)."""
+        """A day's summary for contacts who asked for one (an advocate following the pattern), via the outbox."""
+        report = REPORTS[kinds.DIGEST_PREPARED]
+        if not any(report.wanted(c) for c in ContactBook(self.config).current().values()):
+            return
         since = self.clock.now() - timedelta(hours=24)
         counts: dict[str, int] = {}
         for event in self.log.events(since=since):
-            if event.kind.startswith(("alert.", "log.", "hub.", "checkpoint.", "input.")):
+            if event.kind.startswith(("alert.", "log.", "hub.", "checkpoint.", "input.", "digest.")):
                 continue
             counts[event.kind] = counts.get(event.kind, 0) + 1
         lines = [f"{kind}: {count}" for kind, count in sorted(counts.items())] or ["Nothing was recorded."]
         body = "Porchlight, the last 24 hours:\n" + "\n".join(lines)
         if self.config.alerts.discreet:
             body = "Daily home summary: " + (f"{sum(counts.values())} entries" if counts else "nothing new")
-        for cid, contact in ContactBook(self.config).current().items():
-            if contact.digest:
-                self._send_to(cid, contact.notify, "Porchlight daily summary", body, [], "digest")
-
-    def _send_to(self, cid: str, urls: list[str], title: str, body: str, attachments: list[Any], what: str) -> None:
-        for url in urls:
-            error = deliver(AppriseSender(), url, title, body, attachments)
-            self.bus.publish(Event(f"{what}.sent" if error is None else f"{what}.failed", "schedule",
-                                   Severity.INFO if error is None else Severity.WARNING,
-                                   {"contact": cid, "channel": channel_name(url), "error": error},
-                                   at=self.clock.now()))
+        self.bus.publish(Event(kinds.DIGEST_PREPARED, "schedule", Severity.INFO, {"counts": counts, "body": body},
+                               at=self.clock.now()),
+                         also=[AlertRequest(Severity.INFO, report.title, kinds.DIGEST_PREPARED, "schedule")])
 
     def daily_verification(self) -> None:
-        """Verify the log, sign a checkpoint, and send it to the contacts who keep evidence."""
+        """Verify the log, sign a checkpoint, and send it (through the outbox) to the contacts who keep evidence."""
         result = self.log.verify()
         kind = kinds.LOG_VERIFIED if result.ok else kinds.LOG_CHAIN_BROKEN
         self.bus.publish(Event(kind, "schedule", Severity.INFO if result.ok else Severity.CRITICAL,
                                {"rows": result.rows, "first_bad_seq": result.first_bad_seq,
                                 "reason": result.reason}, at=self.clock.now()))
-        point = self.log.checkpoint()
-        path = self.log.data_dir / "checkpoints" / f"checkpoint-{point.head_seq}.json"
-        path.write_text(json.dumps(point.to_json(), indent=2, sort_keys=True))
-        from hub.alerts.channels import Attachment
-
-        body = (f"Porchlight's signed checkpoint of its incident log (row {point.head_seq}). Keep this "
-                "email: it lets anyone prove later that the log was not rewritten.")
-        for cid, contact in ContactBook(self.config).current().items():
-            if contact.evidence_keeper:
-                self._send_to(cid, contact.notify, "Porchlight checkpoint", body,
-                              [Attachment(path, path.name, "application/json")], "checkpoint")
+        report = REPORTS[kinds.LOG_CHECKPOINT]
+        keepers = any(report.wanted(c) for c in ContactBook(self.config).current().values())
+        point = self.log.checkpoint(
+            also=[AlertRequest(Severity.INFO, report.title, kinds.LOG_CHECKPOINT, "schedule")] if keepers else ())
+        self.log.checkpoint_file(point)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hub.alerts.worker import Deliveries
 from hub.bus import Bus
 from hub.chain import Checkpoint
 from hub.clock import SystemClock
@@ -14,6 +15,7 @@ from hub.config import parse_config
 from hub.events import Event
 from hub.log import IncidentLog
 from hub.schedule import Schedules
+from hub.store import Store
 from tests.conftest import Webhook
 
 
@@ -25,17 +27,28 @@ def _schedules(incident_log: IncidentLog, webhook: Webhook, **contact: Any) -> t
     return Schedules(config, incident_log, bus, SystemClock()), bus
 
 
+def _deliver(store: Store, bus: Bus, schedules: Schedules) -> list[Event]:
+    """Do what the hub does next: commit what is on the bus with its outbox rows, then one pass of the
+    alerts worker; every event in order (committed ones, then the worker's)."""
+    events = []
+    for envelope in bus.take(timeout=0.1, most=100):
+        store.log.append(envelope.event, envelope.also)
+        events.append(envelope.event)
+    Deliveries(store.log, store.outbox, schedules.config, SystemClock(), events.append).tick()
+    return events
+
+
 def _kinds(bus: Bus) -> list[str]:
     return [envelope.event.kind for envelope in bus.take(timeout=0.1, most=100)]
 
 
 def test_daily_verification_sends_a_signed_checkpoint_to_evidence_keepers(
-        incident_log: IncidentLog, webhook: Webhook) -> None:
+        store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:
     for i in range(5):
         incident_log.append(Event("door.opened", "front_door", detail={"i": i}))
     schedules, bus = _schedules(incident_log, webhook, evidence_keeper=True)
     schedules.daily_verification()
-    assert _kinds(bus) == ["log.verified", "checkpoint.sent"]
+    assert [e.kind for e in _deliver(store, bus, schedules)] == ["log.verified", "checkpoint.sent"]
     [(_, post)] = webhook.posts
     attached = json.loads(base64.b64decode(post["attachments"][0]["base64"]))
     point = Checkpoint.from_json(attached)
@@ -43,12 +56,13 @@ def test_daily_verification_sends_a_signed_checkpoint_to_evidence_keepers(
     assert incident_log.verify(point).ok
 
 
-def test_digest_summarises_the_day(incident_log: IncidentLog, webhook: Webhook) -> None:
+def test_digest_summarises_the_day(store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:
     incident_log.append(Event("vehicle.match", "street"))
     incident_log.append(Event("vehicle.match", "street"))
     incident_log.append(Event("incident.report", "owner"))
     schedules, bus = _schedules(incident_log, webhook, digest=True)
     schedules.digest()
+    _deliver(store, bus, schedules)
     [(_, post)] = webhook.posts
     assert post["message"] == "Porchlight, the last 24 hours:\nincident.report: 1\nvehicle.match: 2"
 
@@ -122,14 +136,43 @@ def test_idle_hub_signs_no_needless_checkpoints(incident_log: IncidentLog) -> No
     assert incident_log.checkpoint_if_new_rows() is None
 
 
-def test_one_broken_channel_does_not_stop_the_others(incident_log: IncidentLog, webhook: Webhook) -> None:
+def test_one_broken_channel_does_not_stop_the_others(
+        store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:
     config = parse_config({"data_dir": str(incident_log.data_dir), "contacts": {
         "a": {"notify": ["env:PORCHLIGHT_TEST_UNSET_CHANNEL"], "digest": True},
         "b": {"notify": [webhook.url()], "digest": True}}})
     bus = Bus()
-    Schedules(config, incident_log, bus, SystemClock()).digest()
-    events = [e.event for e in bus.take(timeout=0.1, most=10)]
+    schedules = Schedules(config, incident_log, bus, SystemClock())
+    schedules.digest()
+    events = [e for e in _deliver(store, bus, schedules) if e.kind in ("digest.sent", "digest.failed")]
     assert [(e.kind, e.detail["contact"]) for e in events] == [("digest.failed", "a"), ("digest.sent", "b")]
     assert events[0].detail["error"] == ("secret env:PORCHLIGHT_TEST_UNSET_CHANNEL: environment variable "
                                          "PORCHLIGHT_TEST_UNSET_CHANNEL is not set")
     assert len(webhook.posts) == 1
+
+
+def test_a_digest_waits_in_the_outbox_through_an_outage_and_is_never_escalated(
+        store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:
+    from hub.clock import FakeClock
+
+    config = parse_config({"data_dir": str(incident_log.data_dir), "contacts": {
+        "advocate": {"notify": [webhook.url()], "digest": True, "tier": 1},
+        "sister": {"notify": [webhook.url()], "tier": 2}},
+        "alerts": {"retry_min_seconds": 5, "escalate_after_minutes": 1}})
+    bus = Bus()
+    clock = FakeClock()
+    Schedules(config, incident_log, bus, clock).digest()
+    for envelope in bus.take(timeout=0.1, most=10):
+        incident_log.append(envelope.event, envelope.also)
+    recorded: list[Event] = []
+    worker = Deliveries(incident_log, store.outbox, config, clock, recorded.append)
+    webhook.stop()
+    worker.tick()
+    assert [e.kind for e in recorded] == ["digest.failed"] and store.outbox.busy()
+    webhook.start()
+    clock.advance(300)
+    worker.tick()
+    assert [e.kind for e in recorded] == ["digest.failed", "digest.sent"]
+    [(_, post)] = webhook.posts  # the advocate only: the sister asked for no digest, and nothing escalates
+    assert post["title"] == "Porchlight daily summary" and "I'm on it" not in post["message"]
+    assert [row.status for row in store.outbox.rows()] == ["report"] and not store.outbox.busy()

@@ -153,9 +153,10 @@ class Outbox:
     # --- what the worker does -------------------------------------------------------------
 
     def busy(self) -> bool:
-        """Whether any alert is still being planned or delivered."""
+        """Whether any alert is still being planned, delivered or retried."""
         return bool(self._db.execute(
-            "SELECT 1 FROM outbox WHERE status IN ('pending', 'open') AND acked_at IS NULL LIMIT 1"))
+            "SELECT 1 FROM outbox WHERE status IN ('pending', 'open') AND acked_at IS NULL "
+            "UNION ALL SELECT 1 FROM deliveries WHERE status = 'pending' LIMIT 1"))
 
     def new_alerts(self) -> list[NewAlert]:
         """Alerts not yet planned, oldest first."""

@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time as dtime, timedelta, timezone
 
+from hub.config import ContactConfig
 from hub import kinds
+
+
+@dataclass(frozen=True)
+class Report:
+    """A scheduled message (not an alarm) that goes through the outbox: to whom, titled how, recorded as what.
+
+    It reaches every contact who asked for it at once, is retried like an alert, waits out quiet
+    hours, and is never escalated, cooled down or acknowledged.
+    """
+
+    title: str
+    sent: str
+    failed: str
+    wanted_by: str  # the contact setting that asks for it
+
+    def wanted(self, contact: ContactConfig) -> bool:
+        """Whether this contact asked for this report."""
+        return bool(getattr(contact, self.wanted_by))
+
+
+REPORTS: dict[str, Report] = {
+    kinds.DIGEST_PREPARED: Report("Porchlight daily summary", kinds.DIGEST_SENT, kinds.DIGEST_FAILED, "digest"),
+    kinds.LOG_CHECKPOINT: Report("Porchlight checkpoint", kinds.CHECKPOINT_SENT, kinds.CHECKPOINT_FAILED,
+                                 "evidence_keeper"),
+}
+CHECKPOINT_BODY = ("Porchlight's signed checkpoint of its incident log (row {seq}). Keep this email: it lets "
+                   "anyone prove later that the log was not rewritten.")
 
 
 def kind_matches(kind: str, patterns: list[str]) -> bool:

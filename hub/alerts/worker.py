@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
 from hub.alerts.acks import AckSigner
-from hub.alerts.channels import AppriseSender, Sender, attachment_for, channel_name, deliver
-from hub.alerts.messages import compose, order_words
+from hub.alerts.channels import AppriseSender, Attachment, Sender, attachment_for, channel_name, deliver
+from hub.alerts.messages import Message, compose, order_words
 from hub.alerts.outbox import DueDelivery, Outbox
-from hub.alerts.policy import in_quiet_hours, kind_matches
+from hub.alerts.policy import CHECKPOINT_BODY, REPORTS, in_quiet_hours, kind_matches
+from hub.chain import Checkpoint
 from hub.clock import Clock
 from hub.command_queue import Answer
 from hub.contacts import ContactBook
@@ -71,8 +72,8 @@ class Deliveries:
             self._thread.join(30)
 
     def __call__(self, seq: int, event: Event) -> None:
-        """Pipeline listener: an alarm was committed, so deliver now rather than at the next tick."""
-        if event.kind == kinds.ALARM_TRIGGERED:
+        """Pipeline listener: an alarm (or a digest) was committed, so deliver now rather than at the next tick."""
+        if event.kind in (kinds.ALARM_TRIGGERED, kinds.DIGEST_PREPARED):
             self._wake.set()
 
     def _run(self) -> None:
@@ -101,6 +102,9 @@ class Deliveries:
     # --- planning ---------------------------------------------------------------------------
 
     def _matching(self, kind: str) -> dict[str, ContactConfig]:
+        report = REPORTS.get(kind)
+        if report is not None:
+            return {cid: c for cid, c in self.contacts.items() if report.wanted(c)}
         return {cid: c for cid, c in self.contacts.items() if kind_matches(kind, c.events)}
 
     def _plan_new(self, now: datetime) -> None:
@@ -110,6 +114,11 @@ class Deliveries:
                 self.outbox.set_status(alert.id, "no_contacts")
                 self.record(Event(kinds.ALERT_NO_CONTACTS, "alerts", Severity.WARNING,
                                   {"alert": alert.id, "kind": alert.kind}, at=now))
+                continue
+            if alert.kind in REPORTS:
+                for tier in sorted({c.tier for c in contacts.values()}):
+                    self._add_tier(alert.id, contacts, tier, now)
+                self.outbox.set_status(alert.id, "report")  # never escalated, cooled down or acknowledged
                 continue
             cooldown = timedelta(seconds=self.alerts.cooldown_seconds)
             if alert.kind not in kinds.ALL_TIERS_AT_ONCE and self.outbox.told_since(
@@ -163,6 +172,25 @@ class Deliveries:
 
     def _send_one(self, due: DueDelivery, contact: ContactConfig, now: datetime) -> None:
         url_spec = contact.notify[due.channel]
+        report = REPORTS.get(due.kind)
+        message, attachments = (self._report(due) if report is not None
+                                else self._alert(due, contact, now))
+        error = deliver(self.sender, url_spec, message.title, message.body, attachments)
+        attempt = due.attempts + 1
+        detail_out = {"alert": due.alert_id, "contact": due.contact, "channel": channel_name(url_spec),
+                      "attempt": attempt}
+        sent_kind, failed_kind = (report.sent, report.failed) if report else (kinds.ALERT_SENT, kinds.ALERT_FAILED)
+        if error is None:
+            self.outbox.sent(due.id, attempt, now)
+            self.record(Event(sent_kind, "alerts", Severity.INFO, {**detail_out, "error": None}
+                              if report else detail_out, at=now))
+            return
+        delay = min(self.alerts.retry_min_seconds * 2 ** (attempt - 1), self.alerts.retry_max_seconds)
+        self.outbox.failed(due.id, attempt, now + timedelta(seconds=delay), error)
+        self.record(Event(failed_kind, "alerts", Severity.WARNING,
+                          {**detail_out, "error": error, "retry_in_seconds": delay}, at=now))
+
+    def _alert(self, due: DueDelivery, contact: ContactConfig, now: datetime) -> tuple[Message, list[Attachment]]:
         seq = due.seq
         alarm = self.log.event(seq)
         cause = self.log.event(int(alarm.detail.get("cause_seq") or seq)) if alarm is not None else None
@@ -179,18 +207,19 @@ class Deliveries:
         attachments = [] if self.alerts.discreet or cause is None else [
             attachment_for(self.log.evidence.path_for(sha), f"{due.source}-{seq}-{sha[:8]}")
             for sha in cause.evidence if self.log.evidence.exists(sha)]
-        error = deliver(self.sender, url_spec, message.title, message.body, attachments)
-        attempt = due.attempts + 1
-        detail_out = {"alert": due.alert_id, "contact": due.contact, "channel": channel_name(url_spec),
-                      "attempt": attempt}
-        if error is None:
-            self.outbox.sent(due.id, attempt, now)
-            self.record(Event(kinds.ALERT_SENT, "alerts", Severity.INFO, detail_out, at=now))
-            return
-        delay = min(self.alerts.retry_min_seconds * 2 ** (attempt - 1), self.alerts.retry_max_seconds)
-        self.outbox.failed(due.id, attempt, now + timedelta(seconds=delay), error)
-        self.record(Event(kinds.ALERT_FAILED, "alerts", Severity.WARNING,
-                          {**detail_out, "error": error, "retry_in_seconds": delay}, at=now))
+        return message, attachments
+
+    def _report(self, due: DueDelivery) -> tuple[Message, list[Attachment]]:
+        """A digest's own words, or a checkpoint with its signed file attached (rebuilt from its log row)."""
+        row = self.log.event(due.seq)
+        if row is None:
+            return Message(due.reason, ""), []
+        if due.kind == kinds.LOG_CHECKPOINT:
+            point = Checkpoint.from_json({"format": "porchlight-checkpoint-v1", **row.detail})
+            path = self.log.checkpoint_file(point)
+            return (Message(due.reason, CHECKPOINT_BODY.format(seq=point.head_seq)),
+                    [Attachment(path, path.name, "application/json")])
+        return Message(due.reason, str(row.detail.get("body") or "")), []
 
     def _label(self, source: str) -> str:
         for group in (self.config.sensors, self.config.cameras):
