@@ -181,6 +181,10 @@ ALL_TIERS_AT_ONCE: frozenset[str] = frozenset(k.name for k in _KINDS.values() if
 ACCESS_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.name.startswith(ACCESS_FAMILY + "."))
 # What a contact can ask to be told about, by name; "access.*" is every dashboard access at once.
 CONTACT_CHOICES: tuple[str, ...] = (*(k.name for k in _KINDS.values() if k.choice), f"{ACCESS_FAMILY}.*")
+# Ticked for a new contact: what happens at the home. Her own logins and a sensor that stopped
+# reporting (usually a flat battery) are for her to choose, not a neighbour's night.
+CONTACT_DEFAULTS: tuple[str, ...] = tuple(c for c in CONTACT_CHOICES
+                                          if c not in (f"{ACCESS_FAMILY}.*", SENSOR_OFFLINE))
 
 
 def about(kind: str) -> EventKind:
