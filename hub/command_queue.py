@@ -10,11 +10,11 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from hub.chain import canonical_json
-from hub.database import Database
+from hub.database import Database, stored_time
 from hub.events import Event, Severity, utc_now
 from hub import kinds
 
@@ -39,9 +39,6 @@ _LATER_COLUMNS = (("evidence", "TEXT NOT NULL DEFAULT '[]'"), ("at", "TEXT"), ("
                   ("answer", "TEXT"))
 _POLL_SECONDS = 0.05
 
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -81,8 +78,8 @@ class CommandQueue:
         return self._db.insert(
             "INSERT INTO commands (created_at, kind, source, detail, evidence, at, severity) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (_iso(utc_now()), kind, source, canonical_json(detail), canonical_json(list(evidence)),
-             _iso(at) if at is not None else None, severity.value if severity is not None else None))
+            (stored_time(utc_now()), kind, source, canonical_json(detail), canonical_json(list(evidence)),
+             stored_time(at) if at is not None else None, severity.value if severity is not None else None))
 
     def submit_event(self, event: Event) -> int:
         """Queue a whole event (its severity, time and evidence kept) for the running hub to record."""
@@ -107,7 +104,7 @@ class CommandQueue:
         """Mark a command as taken (its event is committed, or its part has answered)."""
         stored = canonical_json({"ok": answer.ok, "text": answer.text}) if answer is not None else None
         self._db.execute("UPDATE commands SET taken_at = ?, answer = ? WHERE id = ? AND taken_at IS NULL",
-                         (_iso(utc_now()), stored, command_id))
+                         (stored_time(utc_now()), stored, command_id))
 
     def taken(self, command_id: int) -> Taken | None:
         """Whether the hub has taken a command yet, and its answer."""

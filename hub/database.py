@@ -9,12 +9,18 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 from hub.errors import LogError
 
 DB_NAME = "porchlight.db"
+
+
+def stored_time(at: datetime) -> str:
+    """How every table stores a time: UTC ISO 8601 with microseconds, so that text order is time order."""
+    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -22,7 +22,7 @@ from hub.chain import (
     entry_hash,
     verify_rows,
 )
-from hub.database import DB_NAME, Database
+from hub.database import DB_NAME, Database, stored_time
 from hub.errors import LogError
 from hub.events import Event, LoggedEvent, Severity, utc_now
 from hub.evidence import EvidenceStore
@@ -52,9 +52,6 @@ BEGIN SELECT RAISE(ABORT, 'the incident log is append-only: rows cannot be delet
 """
 
 
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 class IncidentLog:
@@ -120,7 +117,7 @@ class IncidentLog:
                 conn.execute(
                     "INSERT INTO log (seq, kind, source, at, content, prev_hash, hash) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (seq, event.kind, event.source, _iso(event.at), content, prev, digest),
+                    (seq, event.kind, event.source, stored_time(event.at), content, prev, digest),
                 )
                 for row in also:
                     row.write(conn, seq)
@@ -140,8 +137,8 @@ class IncidentLog:
                     "severity": event.severity.value,
                     "detail": dict(event.detail),
                     "evidence": list(event.evidence),
-                    "at": _iso(event.at),
-                    "recorded_at": _iso(stamp.recorded_at),
+                    "at": stored_time(event.at),
+                    "recorded_at": stored_time(stamp.recorded_at),
                     "tz_offset": stamp.tz_offset,
                     "monotonic_ns": stamp.monotonic_ns,
                     "boot_id": stamp.boot_id,
@@ -166,7 +163,7 @@ class IncidentLog:
 
     def _checkpoint_locked(self, also: Sequence[InTransaction] = ()) -> Checkpoint:
         head_seq, head_hash = self.head()
-        at = _iso(utc_now())
+        at = stored_time(utc_now())
         signature = self.key.sign(checkpoint_message(head_seq, head_hash, at))
         point = Checkpoint(head_seq, head_hash, at, self.key.public_b64, signature)
         detail = {k: v for k, v in point.to_json().items() if k != "format"}
@@ -229,7 +226,7 @@ class IncidentLog:
             args.extend(kinds)
         if since is not None:
             clauses.append("at >= ?")
-            args.append(_iso(since))
+            args.append(stored_time(since))
         if kind is not None:
             if kind.endswith(".*"):
                 clauses.append("kind LIKE ?")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
-from hub.database import Database
+from hub.database import Database, stored_time
 from hub.errors import InputRejected
 from hub.events import Severity, utc_now
 from hub import kinds
@@ -48,10 +48,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 
-def iso(at: datetime) -> str:
-    """How the outbox stores a time (UTC, microseconds), so that text order is time order."""
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
 
 @dataclass(frozen=True)
 class AlertRequest:
@@ -65,7 +61,7 @@ class AlertRequest:
     def write(self, conn: sqlite3.Connection, seq: int) -> None:
         """Insert the outbox row for log row ``seq`` (called inside the log's transaction)."""
         conn.execute("INSERT INTO outbox (seq, created_at, priority, reason, kind, source) VALUES (?, ?, ?, ?, ?, ?)",
-                     (seq, iso(utc_now()), self.priority.value, self.reason, self.kind, self.source))
+                     (seq, stored_time(utc_now()), self.priority.value, self.reason, self.kind, self.source))
 
 
 @dataclass(frozen=True)
@@ -170,29 +166,29 @@ class Outbox:
     def open_at(self, alert_id: int, tier: int, at: datetime) -> None:
         """The alert has been told to contacts up to ``tier``, at ``at``."""
         self._db.execute("UPDATE outbox SET status = 'open', tier = ?, tier_at = ? WHERE id = ?",
-                         (tier, iso(at), alert_id))
+                         (tier, stored_time(at), alert_id))
 
     def told_since(self, kind: str, source: str, other_than: int, since: datetime) -> bool:
         """Whether another alert of this kind from this source went out since ``since`` (the cooldown)."""
         return bool(self._db.execute(
             "SELECT 1 FROM outbox WHERE kind = ? AND source = ? AND id != ? AND status IN ('open', 'acked') "
-            "AND tier_at >= ? LIMIT 1", (kind, source, other_than, iso(since))))
+            "AND tier_at >= ? LIMIT 1", (kind, source, other_than, stored_time(since))))
 
     def add_delivery(self, alert_id: int, contact: str, channel: int, tier: int, due: datetime) -> None:
         """Plan one message (once: a second plan for the same channel is ignored)."""
         self._db.execute(
             "INSERT OR IGNORE INTO deliveries (alert_id, contact, channel, tier, next_at) VALUES (?, ?, ?, ?, ?)",
-            (alert_id, contact, channel, tier, iso(due)))
+            (alert_id, contact, channel, tier, stored_time(due)))
 
     def unacknowledged_since(self, before: datetime) -> list[OpenAlert]:
         """Open alerts whose current tier was told before ``before`` and nobody has acknowledged."""
         return [OpenAlert(*row) for row in self._db.execute(
             "SELECT id, kind, tier FROM outbox WHERE status = 'open' AND acked_at IS NULL AND tier_at <= ?",
-            (iso(before),))]
+            (stored_time(before),))]
 
     def escalate(self, alert_id: int, tier: int, at: datetime) -> None:
         """The alert now reaches ``tier`` as well."""
-        self._db.execute("UPDATE outbox SET tier = ?, tier_at = ? WHERE id = ?", (tier, iso(at), alert_id))
+        self._db.execute("UPDATE outbox SET tier = ?, tier_at = ? WHERE id = ?", (tier, stored_time(at), alert_id))
 
     def due(self, now: datetime) -> list[DueDelivery]:
         """Deliveries due by ``now``, critical ones first."""
@@ -200,7 +196,7 @@ class Outbox:
             "SELECT d.id, d.alert_id, d.contact, d.channel, d.attempts, o.seq, o.kind, o.source, o.priority, "
             "o.reason FROM deliveries d JOIN outbox o ON o.id = d.alert_id "
             "WHERE d.status = 'pending' AND d.next_at <= ? "
-            "ORDER BY CASE o.priority WHEN 'critical' THEN 0 ELSE 1 END, d.id", (iso(now),))]
+            "ORDER BY CASE o.priority WHEN 'critical' THEN 0 ELSE 1 END, d.id", (stored_time(now),))]
 
     def drop(self, delivery_id: int) -> None:
         """The contact or channel is gone: this delivery will not be made."""
@@ -208,17 +204,17 @@ class Outbox:
 
     def postpone(self, delivery_id: int, until: datetime) -> None:
         """Hold a delivery back (quiet hours)."""
-        self._db.execute("UPDATE deliveries SET next_at = ? WHERE id = ?", (iso(until), delivery_id))
+        self._db.execute("UPDATE deliveries SET next_at = ? WHERE id = ?", (stored_time(until), delivery_id))
 
     def sent(self, delivery_id: int, attempt: int, at: datetime) -> None:
         """The channel accepted the message."""
         self._db.execute("UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ? WHERE id = ?",
-                         (attempt, iso(at), delivery_id))
+                         (attempt, stored_time(at), delivery_id))
 
     def failed(self, delivery_id: int, attempt: int, retry_at: datetime, error: str) -> None:
         """The channel refused or failed; try again at ``retry_at``."""
         self._db.execute("UPDATE deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
-                         (attempt, iso(retry_at), error, delivery_id))
+                         (attempt, stored_time(retry_at), error, delivery_id))
 
     def acknowledge(self, alert_id: int, by: str, at: datetime) -> None:
         """Record that ``by`` is handling the alert; refuse an unknown or already acknowledged one."""
@@ -229,7 +225,7 @@ class Outbox:
             if row[0] is not None:
                 raise InputRejected(f"this alert was already acknowledged by {row[1]} at {row[0]}")
             conn.execute("UPDATE outbox SET acked_at = ?, acked_by = ?, status = 'acked' WHERE id = ?",
-                         (iso(at), by, alert_id))
+                         (stored_time(at), by, alert_id))
 
     # --- what people read -----------------------------------------------------------------
 
