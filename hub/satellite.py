@@ -25,25 +25,11 @@ from hub.evidence import EvidenceStore
 from hub.mqtt import MqttLink
 from hub.sensors import SensorTracker
 from hub.sources.gpio import GpioSource, make_pin_factory
+from hub.sources.satellite import event_topic, heartbeat_topic, status_topic
 
 logger = logging.getLogger(__name__)
 
 _CONFIGURED: Any = object()
-
-
-def event_topic(prefix: str, satellite: str) -> str:
-    """Where a satellite publishes its events."""
-    return f"{prefix}/satellite/{satellite}/event"
-
-
-def status_topic(prefix: str, satellite: str) -> str:
-    """online/offline (retained; offline is the last will)."""
-    return f"{prefix}/satellite/{satellite}/status"
-
-
-def heartbeat_topic(prefix: str, satellite: str) -> str:
-    """A message every few seconds while the satellite is alive."""
-    return f"{prefix}/satellite/{satellite}/heartbeat"
 
 
 class DiskQueue:

@@ -16,8 +16,24 @@ from hub.errors import InputRejected
 from hub.events import Event, Severity
 from hub.evidence import EvidenceStore
 from hub.mqtt import MqttLink
-from hub.satellite import event_topic, heartbeat_topic, status_topic
 from hub import kinds
+
+# The topic layout a satellite and the hub share (hub/satellite.py imports it from here).
+
+
+def event_topic(prefix: str, satellite: str) -> str:
+    """Where a satellite publishes its events."""
+    return f"{prefix}/satellite/{satellite}/event"
+
+
+def status_topic(prefix: str, satellite: str) -> str:
+    """online/offline (retained; offline is the last will)."""
+    return f"{prefix}/satellite/{satellite}/status"
+
+
+def heartbeat_topic(prefix: str, satellite: str) -> str:
+    """A message every few seconds while the satellite is alive."""
+    return f"{prefix}/satellite/{satellite}/heartbeat"
 
 
 class SatelliteSource:
