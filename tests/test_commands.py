@@ -119,9 +119,9 @@ def test_missed_check_in_alerts_and_check_in_stops_it(
     hub = Hub(_config(data_dir, webhook), pin_factory=mock_factory)
     hub.start()
     try:
-        hub.submit(Event("checkin.start", "test", detail={"minutes": 0.03}))
+        hub.submit(Event("checkin.start", "test", detail={"minutes": 0.015}))
         hub.submit(Event("checkin.done", "test"))
-        time.sleep(3)
+        time.sleep(1.5)  # past the 0.9 s deadline, on APScheduler's real clock
         assert webhook.posts == []
         hub.submit(Event("checkin.start", "test", detail={"minutes": 0.03}))
         wait_for(lambda: webhook.posts, 10, "the missed check-in alert")
@@ -133,10 +133,10 @@ def test_missed_check_in_alerts_and_check_in_stops_it(
 def test_check_in_timer_survives_a_restart(data_dir: Path, webhook: Webhook, mock_factory: Any) -> None:
     hub = Hub(_config(data_dir, webhook), pin_factory=mock_factory)
     hub.start()
-    hub.submit(Event("checkin.start", "test", detail={"minutes": 0.05}))
+    hub.submit(Event("checkin.start", "test", detail={"minutes": 0.03}))
     assert hub.wait_idle(5)
     hub.stop()  # the power goes before the deadline
-    time.sleep(4)
+    time.sleep(2)  # past the 1.8 s deadline, on APScheduler's real clock
     hub = Hub(_config(data_dir, webhook), pin_factory=mock_factory)
     hub.start()
     try:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from hub.app import Hub
+from hub.clock import FakeClock
 from hub.config import parse_config
 from hub.events import Event
 from hub.log import IncidentLog
@@ -42,6 +44,32 @@ def hub(data_dir: Path, mock_factory: Any) -> Iterator[Hub]:
     running.stop()
 
 
+@pytest.fixture
+def timed(data_dir: Path, mock_factory: Any) -> Iterator[tuple[Hub, FakeClock]]:
+    """A running hub whose clock moves only when the test says: entry delays expire without waiting."""
+    clock = FakeClock(datetime.now(timezone.utc))
+    running = Hub(_config(data_dir), pin_factory=mock_factory, clock=clock)
+    running.start()
+    yield running, clock
+    running.stop()
+
+
+def _let_time_pass(hub: Hub, clock: FakeClock, seconds: float) -> None:
+    """Move the hub's clock on, then wait until the pipeline has run its time-based rules twice since."""
+    clock.advance(seconds)
+    assert hub.pipeline is not None
+    after = time.monotonic()
+    wait_for(lambda: hub.pipeline is not None and hub.pipeline.last_beat > after + 0.1, 5, "two pipeline turns")
+    assert hub.wait_idle(5)
+
+
+def _settle(hub: Hub, clock: FakeClock) -> None:
+    """Let a pin's new level outlast its debounce window on the fake clock."""
+    clock.advance(0.05)
+    assert hub.gpio is not None
+    hub.gpio.poke()
+
+
 def _kinds(hub: Hub) -> list[str]:
     assert hub.log is not None and hub.store is not None
     return [e.kind for e in hub.log.events()]
@@ -63,16 +91,21 @@ def test_start_records_the_current_state(hub: Hub) -> None:
     assert _kinds(hub)[:2] == ["hub.started", "log.verified"]
 
 
-def test_door_opening_while_away_gives_event_entry_delay_and_outbox_row(hub: Hub, mock_factory: Any) -> None:
+def test_door_opening_while_away_gives_event_entry_delay_and_outbox_row(
+        timed: tuple[Hub, FakeClock], mock_factory: Any) -> None:
+    hub, clock = timed
     _arm(hub, "away")
-    mock_factory.pin(17).drive_high()  # NC switch opens: the door opens
+    mock_factory.pin(17).drive_high()
+    _settle(hub, clock)
     wait_for(lambda: "arm.entry_delay" in _kinds(hub), 5, "the entry delay")
     assert hub.log is not None and hub.store is not None
     opened = hub.log.events(kind="door.opened")
     assert len(opened) == 1 and opened[0].source == "back_door"
     delay = hub.log.events(kind="arm.entry_delay")[0]
     assert delay.detail["cause_seq"] == opened[0].seq
+    _let_time_pass(hub, clock, 0.5)
     assert hub.store is not None and hub.store.outbox.rows() == []  # nobody is told during the entry delay
+    clock.advance(0.6)
     wait_for(lambda: hub.store.outbox.rows(), 5, "the outbox row")  # type: ignore[union-attr]
     [alert] = hub.store.outbox.rows()
     alarm = hub.log.events(kind="alarm.triggered")[0]
@@ -81,22 +114,26 @@ def test_door_opening_while_away_gives_event_entry_delay_and_outbox_row(hub: Hub
     assert alarm.detail["cause_seq"] == opened[0].seq
 
 
-def test_door_opening_while_disarmed_gives_only_the_event(hub: Hub, mock_factory: Any) -> None:
+def test_door_opening_while_disarmed_gives_only_the_event(timed: tuple[Hub, FakeClock], mock_factory: Any) -> None:
+    hub, clock = timed
     wait_for(lambda: "door.closed" in _kinds(hub), 5, "initial state")
     mock_factory.pin(17).drive_high()
+    _settle(hub, clock)
     wait_for(lambda: "door.opened" in _kinds(hub), 5, "door.opened")
-    time.sleep(1.5)  # longer than the entry delay would have been
+    _let_time_pass(hub, clock, 1.5)  # longer than the entry delay would have been
     assert hub.log is not None and hub.store is not None
     assert hub.store.outbox.rows() == []
     assert [k for k in _kinds(hub) if k.startswith(("arm.", "alarm."))] == []
 
 
-def test_disarming_in_time_prevents_the_alarm(hub: Hub, mock_factory: Any) -> None:
+def test_disarming_in_time_prevents_the_alarm(timed: tuple[Hub, FakeClock], mock_factory: Any) -> None:
+    hub, clock = timed
     _arm(hub, "away")
     mock_factory.pin(17).drive_high()
+    _settle(hub, clock)
     wait_for(lambda: "arm.entry_delay" in _kinds(hub), 5, "the entry delay")
     _arm(hub, "disarmed")
-    time.sleep(1.5)
+    _let_time_pass(hub, clock, 1.5)
     assert hub.store is not None and hub.store.outbox.rows() == []
 
 
