@@ -16,6 +16,7 @@ from hub.alerts.worker import Deliveries
 from hub.command_queue import CommandTaker
 from hub.events import Event, Severity
 from hub.frames import FrameProvider
+from hub.intake import Rejections
 from hub.lifecycle import RunMarker
 from hub.log import IncidentLog
 from hub.store import Store
@@ -70,6 +71,7 @@ class Hub:
         self._pin_factory_arg = pin_factory
         self.pin_factory: Any = None
         self.bus = Bus()
+        self.rejections = Rejections(self.bus.publish, self.clock.now, self.clock.monotonic)
         self.store: Store | None = None
         self.log: IncidentLog | None = None
         self.commands: CommandTaker | None = None
@@ -79,6 +81,7 @@ class Hub:
         self.tracker: SensorTracker | None = None
         self.marker = RunMarker(config.data_dir / "run" / "hub.running")
         self._stop = threading.Event()
+        self._stopped = False
         self._housekeeping: threading.Thread | None = None
         self.cameras: list[Any] = []
         self.outputs: Outputs | None = None
@@ -110,11 +113,14 @@ class Hub:
         self._start_cameras()
         if self.config.mqtt.enabled:
             self.mqtt = MqttLink(self.config.mqtt)
-            MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock)
+            rejections = self.rejections
+            self.mqtt.on_reject(lambda topic, payload, problem: rejections.reject("mqtt", topic, problem, payload))
+            MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock, rejections)
             MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming), self.bus,
-                              self.clock)
+                              self.clock, rejections)
             if self.config.satellites:
-                self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock, self.log.evidence)
+                self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock, self.log.evidence,
+                                                  rejections)
             announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state.mode)
             self.mqtt.on_connect(announcer.on_connect)
             self.pipeline.add_listener(announcer)
@@ -140,7 +146,10 @@ class Hub:
                     len(self.config.sensors), self.config.data_dir)
 
     def stop(self) -> None:
-        """Stop in reverse order; the log gets ``hub.stopped`` and the run marker is removed."""
+        """Stop in reverse order; the log gets ``hub.stopped`` and the run marker is removed. Twice is once."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self.dashboard is not None:
             self.dashboard.stop()
         if self.simulator is not None:
@@ -161,6 +170,7 @@ class Hub:
         for camera in self.cameras:
             camera.stop()
         if self.pipeline is not None:
+            self.rejections.flush(force=True)
             self.bus.publish(Event(kinds.HUB_STOPPED, "hub", Severity.INFO, at=self.clock.now()))
             self.pipeline.stop()
         if self.pin_factory is not None and self._pin_factory_arg is _CONFIGURED:
@@ -286,6 +296,7 @@ class Hub:
                     self.bus.publish(event)
                 if self.satellites is not None:
                     self.satellites.check_silence()
+                self.rejections.flush()
                 self.commands.take_pending()
                 jump = jumps.check(time.time(), mono)
                 if jump is not None:

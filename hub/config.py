@@ -260,6 +260,7 @@ class SatelliteConfig(_Model):
     """On the main hub: a satellite Pi it expects to hear from."""
 
     heartbeat_seconds: int = Field(60, ge=5, le=3600)
+    cameras: list[SensorId] = []  # the satellite's own cameras: only these may report what a camera sees
 
 
 class SatelliteSelf(_Model):

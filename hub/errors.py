@@ -19,6 +19,11 @@ class LogError(PorchlightError, RuntimeError):
     """The incident log cannot be opened or written."""
 
 
+class EventRefused(LogError):
+    """This one event cannot be recorded as it is (a value JSON cannot hold, an impossible time, a reserved
+    kind); retrying it would never succeed, unlike a full or failing disk."""
+
+
 class EvidenceError(PorchlightError, OSError):
     """An evidence file cannot be stored or read back intact."""
 

@@ -126,6 +126,10 @@ LOG_CHAIN_BROKEN = _define(EventKind("log.chain_broken", "The incident log faile
 LOG_CHECKPOINT = _define(EventKind("log.checkpoint", "Checkpoint signed"))
 EVIDENCE_TOMBSTONE = _define(EventKind("evidence.tombstone", "Evidence file removed"))
 INPUT_REJECTED = _define(EventKind("input.rejected", "Input refused", severity=Severity.WARNING))
+INPUT_FLOOD = _define(EventKind("input.flood", "Many inputs refused", severity=Severity.WARNING))
+# An event the log could not take (a value JSON cannot hold, an impossible time): set aside, never retried.
+LOG_EVENT_REFUSED = _define(EventKind("log.event_refused", "An event could not be recorded",
+                                      severity=Severity.WARNING))
 
 # --- the hub ---------------------------------------------------------------------------------
 HUB_STARTED = _define(EventKind("hub.started", "The hub started"))
@@ -180,6 +184,12 @@ SIGHTING_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.sig
 ALL_TIERS_AT_ONCE: frozenset[str] = frozenset(k.name for k in _KINDS.values() if k.all_tiers)
 ACCESS_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.name.startswith(ACCESS_FAMILY + "."))
 # What a contact can ask to be told about, by name; "access.*" is every dashboard access at once.
+# What a camera sees by itself (never her reviews or enrolments): all a satellite's camera may report.
+CAMERA_SEEN_KINDS: tuple[str, ...] = (CAMERA_TAMPER, CAMERA_TAMPER_CLEARED, CAMERA_OFFLINE, CAMERA_ONLINE, CAMERA_CLIP,
+                                      FACE_MATCH, VEHICLE_MATCH, VEHICLE_LOITERING)
+# What a sensor reports besides its own two kinds.
+SENSOR_HEALTH_KINDS: tuple[str, ...] = (SENSOR_TAMPER, SENSOR_TAMPER_CLEARED, SENSOR_BATTERY_LOW, SENSOR_OFFLINE,
+                                        SENSOR_ONLINE)
 CONTACT_CHOICES: tuple[str, ...] = (*(k.name for k in _KINDS.values() if k.choice), f"{ACCESS_FAMILY}.*")
 # Ticked for a new contact: what happens at the home. Her own logins and a sensor that stopped
 # reporting (usually a flat battery) are for her to choose, not a neighbour's night.

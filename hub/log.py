@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -23,7 +23,7 @@ from hub.chain import (
     verify_rows,
 )
 from hub.database import DB_NAME, Database, stored_time
-from hub.errors import LogError
+from hub.errors import EventRefused, LogError
 from hub.events import Event, LoggedEvent, Severity, utc_now
 from hub.evidence import EvidenceStore
 from hub.files import write_atomic
@@ -91,11 +91,16 @@ class IncidentLog:
         return self.append_many([(event, also)])[0]
 
     def append_many(self, items: Sequence[tuple[Event, Sequence[InTransaction]]]) -> list[int]:
-        """Commit several events in one transaction, in order; return their sequence numbers."""
+        """Commit several events in one transaction, in order; return their sequence numbers.
+
+        EventRefused (and nothing written) when one of them can never be recorded as it is.
+        """
         for event, _ in items:
+            if event.kind in _RESERVED_KINDS:
+                raise EventRefused(f"{event.kind} rows are written only by the log itself, not by {event.source}")
             for sha in event.evidence:
                 if not self.evidence.exists(sha):
-                    raise LogError(
+                    raise EventRefused(
                         f"event {event.kind} from {event.source} cites evidence {sha}, "
                         "which is not in the evidence store; store the file first"
                     )
@@ -117,7 +122,7 @@ class IncidentLog:
                 conn.execute(
                     "INSERT INTO log (seq, kind, source, at, content, prev_hash, hash) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (seq, event.kind, event.source, stored_time(event.at), content, prev, digest),
+                    (seq, event.kind, event.source, _time_of(event), content, prev, digest),
                 )
                 for row in also:
                     row.write(conn, seq)
@@ -137,7 +142,7 @@ class IncidentLog:
                     "severity": event.severity.value,
                     "detail": dict(event.detail),
                     "evidence": list(event.evidence),
-                    "at": stored_time(event.at),
+                    "at": _time_of(event),
                     "recorded_at": stored_time(stamp.recorded_at),
                     "tz_offset": stamp.tz_offset,
                     "monotonic_ns": stamp.monotonic_ns,
@@ -145,8 +150,9 @@ class IncidentLog:
                     "clock_synced": stamp.clock_synced,
                 }
             )
-        except (TypeError, ValueError) as err:
-            raise LogError(f"event {event.kind} from {event.source} has detail that is not JSON: {err}") from err
+        except (TypeError, ValueError, RecursionError) as err:
+            raise EventRefused(f"event {event.kind} from {event.source} has detail the log cannot hold "
+                               f"({type(err).__name__}: {str(err)[:200]})") from err
 
     def checkpoint_if_new_rows(self) -> Checkpoint | None:
         """A checkpoint only when rows were added since the last one (an idle SD card stays idle)."""
@@ -192,9 +198,9 @@ class IncidentLog:
         """Record that an evidence file is being removed, then remove it."""
         path = self.evidence.path_for(sha256)
         size = path.stat().st_size if path.exists() else None
-        seq = self.append(
-            Event(TOMBSTONE_KIND, source, detail={"sha256": sha256, "size": size, "reason": reason})
-        )
+        with self._lock:
+            [seq] = self._append_locked(
+                [(Event(TOMBSTONE_KIND, source, detail={"sha256": sha256, "size": size, "reason": reason}), ())])
         if path.exists():
             self.evidence.remove(sha256)
         return seq
@@ -270,6 +276,19 @@ class IncidentLog:
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyResult:
         """Verify the whole chain, every evidence file, and optionally an exported checkpoint."""
         return verify_rows(self.raw_rows(), self.evidence, self.key.public_b64, checkpoint)
+
+
+_RESERVED_KINDS = frozenset({CHECKPOINT_KIND, TOMBSTONE_KIND})
+_EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
+def _time_of(event: Event) -> str:
+    """The event's time as stored; EventRefused for a time no real event has (year 1, no offset)."""
+    at = event.at
+    if at.tzinfo is None or not _EARLIEST <= at <= _LATEST:
+        raise EventRefused(f"event {event.kind} from {event.source} has an impossible time ({str(at)[:40]})")
+    return stored_time(at)
 
 
 def logged_event(content: str, digest: str) -> LoggedEvent:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from hub.config import MqttConfig, resolve_secret
@@ -13,6 +14,16 @@ logger = logging.getLogger(__name__)
 # (topic, payload, ack) -> None. The handler must call ack() once the message is safely committed.
 MessageHandler = Callable[[str, bytes, Callable[[], None]], None]
 ConnectHook = Callable[[], None]
+RejectHook = Callable[[str, bytes, str], None]  # (topic, payload, problem): a message refused before its handler
+DEFAULT_MAX_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class _Route:
+    handler: MessageHandler
+    max_bytes: int
+    retained_ok: bool
+    qos: int
 
 
 class MqttLink:
@@ -21,8 +32,9 @@ class MqttLink:
     def __init__(self, config: MqttConfig, *, status_topic: str | None = None) -> None:
         self.config = config
         self._status_topic = status_topic or f"{config.topic_prefix}/status"
-        self._handlers: dict[str, MessageHandler] = {}
+        self._handlers: dict[str, _Route] = {}
         self._on_connect_hooks: list[ConnectHook] = []
+        self._on_reject: RejectHook = lambda topic, payload, problem: None
         self._connected = threading.Event()
         # Message ids are per connection: an ack after a reconnect could hit another message.
         self._generation = 0
@@ -57,9 +69,20 @@ class MqttLink:
         client.on_message = self._on_message
         return client
 
-    def subscribe(self, topic: str, handler: MessageHandler) -> None:
-        """Route messages on ``topic`` (exact, no wildcards) to ``handler``; call before start()."""
-        self._handlers[topic] = handler
+    def subscribe(self, topic: str, handler: MessageHandler, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                  retained_ok: bool = True, qos: int = 1) -> None:
+        """Route messages on ``topic`` (exact, no wildcards) to ``handler``; call before start().
+
+        A message larger than ``max_bytes``, or a retained one where ``retained_ok`` is false (a
+        command must be meant now, not replayed on every reconnect), is refused before the handler.
+        ``qos=0`` keeps the broker from queueing messages for the hub while it is away: an arm or
+        disarm typed an hour ago must not be carried out when the hub comes back.
+        """
+        self._handlers[topic] = _Route(handler, max_bytes, retained_ok, qos)
+
+    def on_reject(self, hook: RejectHook) -> None:
+        """Report every message refused here (too large, retained command, a handler that raised)."""
+        self._on_reject = hook
 
     def on_connect(self, hook: ConnectHook) -> None:
         """Run ``hook`` after every (re)connection, e.g. to publish discovery messages."""
@@ -109,7 +132,7 @@ class MqttLink:
         logger.info("connected to MQTT broker %s:%s (session present: %s)",
                     self.config.host, self.config.port, flags.session_present)
         if self._handlers:
-            client.subscribe([(topic, 1) for topic in self._handlers])
+            client.subscribe([(topic, route.qos) for topic, route in self._handlers.items()])
         client.publish(self.status_topic, "online", qos=1, retain=True)
         self._connected.set()
         for hook in self._on_connect_hooks:
@@ -129,24 +152,43 @@ class MqttLink:
                            self.config.host, self.config.port, reason_code)
 
     def _on_message(self, client, userdata, message):  # type: ignore[no-untyped-def]
-        handler = self._handlers.get(message.topic)
+        # Total: whatever the payload does, the message is acknowledged or handed on; a message left
+        # unacknowledged on the persistent session would be redelivered forever and, once the broker's
+        # in-flight window filled, stop every later message (a real door opening) reaching the hub.
+        route = self._handlers.get(message.topic)
         ack = self._acker(message.mid, message.qos)
-        if handler is None:
+        payload = bytes(message.payload)
+        if route is None:
             ack()
             return
+        problem = None
+        if len(payload) > route.max_bytes:
+            problem = f"payload is {len(payload)} bytes, more than the {route.max_bytes} allowed"
+        elif message.retain and not route.retained_ok:
+            problem = "a retained message on a command topic is ignored (and cleared): commands must be sent live"
+            if payload:
+                client.publish(message.topic, b"", qos=1, retain=True)  # clears it at the broker
+        if problem is None:
+            try:
+                route.handler(message.topic, payload, ack)
+                return
+            except Exception as err:
+                logger.exception("handling MQTT message on %s failed", message.topic)
+                problem = f"the hub could not handle this message ({type(err).__name__}: {str(err)[:200]})"
+        ack()
         try:
-            handler(message.topic, message.payload, ack)
+            self._on_reject(message.topic, payload, problem)
         except Exception:
-            # Never let a handler bug kill paho's thread; leave the message unacked so the
-            # broker redelivers it after the next reconnect.
-            logger.exception("handling MQTT message on %s failed", message.topic)
+            logger.exception("reporting a refused MQTT message failed")
 
     def _acker(self, mid: int, qos: int) -> Callable[[], None]:
         generation = self._generation
+        done = threading.Event()
 
         def ack() -> None:
-            if qos == 0 or generation != self._generation:
+            if qos == 0 or generation != self._generation or done.is_set():
                 return
+            done.set()
             self._client.ack(mid, qos)
 
         return ack

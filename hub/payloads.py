@@ -47,16 +47,34 @@ def parse_payload(binding: MqttBinding, kind: str, topic: str, payload: bytes) -
     return _plain(binding, text.strip())
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def _refuse_constant(name: str) -> Any:
+    raise InputRejected(f"payload contains {name}, which is not a number the log can hold")
+
+
+def json_object(payload: bytes | str, what: str = "payload") -> dict[str, Any]:
+    """A JSON object from the network, or InputRejected naming why not (never any other error).
+
+    Refused: text that is not UTF-8 or not JSON, NaN and Infinity, nesting deep enough to exhaust
+    the parser's stack, and anything but an object at the top.
+    """
     try:
-        value = json.loads(text)
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except UnicodeDecodeError as err:
+        raise InputRejected(f"{what} is not UTF-8 text (bad byte at offset {err.start})") from err
+    except InputRejected:
+        raise
     except ValueError as err:
-        raise InputRejected(f"payload is not valid JSON ({err})") from err
+        raise InputRejected(f"{what} is not valid JSON ({err})") from err
     except RecursionError as err:
-        raise InputRejected("payload is JSON nested too deeply") from err
+        raise InputRejected(f"{what} is JSON nested too deeply") from err
     if not isinstance(value, dict):
-        raise InputRejected(f"payload is a JSON {_json_type(value)}, expected an object")
+        raise InputRejected(f"{what} is a JSON {_json_type(value)}, expected an object")
     return value
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    return json_object(text)
 
 
 def _json_type(value: Any) -> str:

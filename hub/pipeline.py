@@ -10,7 +10,7 @@ from typing import Callable, Sequence, TypeVar
 from hub.arming import ArmState, ArmStore
 from hub.bus import Bus, Envelope
 from hub.clock import Clock
-from hub.errors import LogError
+from hub.errors import EventRefused, LogError
 from hub.events import Event, Severity
 from hub.alerts.outbox import AlertRequest
 from hub.log import IncidentLog
@@ -67,23 +67,56 @@ class Pipeline:
     def _run(self) -> None:
         while True:
             self.last_beat = time.monotonic()
-            batch = self.bus.take(timeout=0.1)
-            if batch:
-                self._commit_with_retry(batch)
-            elif self._stop.is_set():
-                return
-            self.tick()
+            try:
+                batch = self.bus.take(timeout=0.1)
+                if batch:
+                    self._commit_with_retry(batch)
+                elif self._stop.is_set():
+                    return
+                self.tick()
+            except Exception:
+                # The thread must not die: a bug here would leave the hub deaf while looking alive.
+                logger.exception("the pipeline hit an unexpected error; it goes on with the next events")
 
     def _commit_with_retry(self, batch: Sequence[Envelope]) -> None:
-        seqs = self._retry(lambda: self.log.append_many([(e.event, e.also) for e in batch]))
+        try:
+            seqs = self._retry(lambda: self.log.append_many([(e.event, e.also) for e in batch]))
+        except EventRefused:
+            # One event in the batch can never be recorded: commit the others one by one.
+            for envelope in batch:
+                self._commit_one(envelope)
+            return
         if seqs is not None:
             self._after_commit(batch, seqs)
+
+    def _commit_one(self, envelope: Envelope) -> None:
+        try:
+            seq = self._retry(lambda: self.log.append(envelope.event, envelope.also))
+        except EventRefused as err:
+            # Set aside and reported, never retried forever; its sender is answered (an MQTT message is
+            # acknowledged) by the report's row, so it is not redelivered either.
+            logger.warning("set aside an event the log cannot take: %s", err)
+            event = envelope.event
+            report = Event(kinds.LOG_EVENT_REFUSED, "hub", Severity.WARNING,
+                           {"kind": str(event.kind)[:80], "source": str(event.source)[:80], "problem": str(err)[:300]},
+                           at=self.clock.now())
+            seq = self._retry(lambda: self.log.append(report))
+            if seq is not None and envelope.on_committed is not None:
+                try:
+                    envelope.on_committed(seq)
+                except Exception:
+                    logger.exception("acknowledging a set-aside %s failed", event.kind)
+            return
+        if seq is not None:
+            self._after_commit([envelope], [seq])
 
     def _retry(self, write: Callable[[], _T]) -> _T | None:
         """Run a log write until it succeeds; None only when stopping with the disk still failing."""
         while True:
             try:
                 return write()
+            except EventRefused:
+                raise
             except LogError:
                 # Nothing was acknowledged: sources keep their messages until the disk recovers.
                 logger.exception("could not write to the incident log; retrying in %.0f s", _RETRY_SECONDS)

@@ -64,7 +64,7 @@ MALFORMED = [
     (ZIGBEE, "zigbee2mqtt/front_door", b'{"contact": true, "battery": 400}',
      "field 'battery' is 400, expected a number 0-100"),
     (ZIGBEE, "zigbee2mqtt/front_door", b'{"contact": true, "battery": NaN}',
-     "field 'battery' is NaN, expected a number 0-100"),
+     "payload contains NaN, which is not a number the log can hold"),
     (ZIGBEE, "zigbee2mqtt/front_door", b"\xff\xfe{}", "payload is not UTF-8 text (bad byte at offset 0)"),
     (ZIGBEE, "zigbee2mqtt/front_door", b"x" * (MAX_PAYLOAD_BYTES + 1),
      f"payload is {MAX_PAYLOAD_BYTES + 1} bytes, more than the {MAX_PAYLOAD_BYTES} allowed"),

@@ -107,6 +107,7 @@ def test_camera_evidence_travels_with_the_event_and_is_checked(tmp_path: Path) -
     from hub.clock import SystemClock
     from hub.events import Event, Severity
     from hub.evidence import EvidenceStore
+    from hub.intake import Rejections
     from hub.mqtt import MqttLink
     from hub.satellite import to_payload
     from hub.sources.satellite import SatelliteSource
@@ -116,9 +117,11 @@ def test_camera_evidence_travels_with_the_event_and_is_checked(tmp_path: Path) -
     event = Event("face.match", "shed_camera", Severity.CRITICAL, {"person": "x"}, (sha,))
     payload = to_payload(event, satellite_store)
     config = parse_config({"sensors": {"shed_door": {"kind": "door", "satellite": {"id": "back_shed"}}},
-                           "satellites": {"back_shed": {}}})
+                           "satellites": {"back_shed": {"cameras": ["shed_camera"]}}})
     bus, hub_store = Bus(), EvidenceStore(tmp_path / "hub-evidence")
-    source = SatelliteSource(MqttLink(config.mqtt), config, bus, SystemClock(), hub_store)
+    clock = SystemClock()
+    source = SatelliteSource(MqttLink(config.mqtt), config, bus, clock, hub_store,
+                             Rejections(bus.publish, clock.now, clock.monotonic))
     handle = source._event_handler("back_shed")
     handle("porchlight/satellite/back_shed/event", payload.encode(), lambda: None)
     [received] = bus.take(timeout=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Callable
 
@@ -11,7 +10,9 @@ from hub.clock import Clock
 from hub.commands import Outcome, PinCheck, arm_request, checkin_request, response_bytes
 from hub.errors import InputRejected
 from hub.events import Event, Severity
+from hub.intake import Rejections
 from hub.mqtt import MqttLink
+from hub.payloads import json_object
 from hub import kinds
 
 logger = logging.getLogger(__name__)
@@ -20,23 +21,28 @@ logger = logging.getLogger(__name__)
 class MqttCommandSource:
     """Listens on <prefix>/command/{arm,panic,checkin}; answers on <prefix>/command/result."""
 
-    def __init__(self, link: MqttLink, prefix: str, pins: PinCheck, bus: Bus, clock: Clock) -> None:
+    def __init__(self, link: MqttLink, prefix: str, pins: PinCheck, bus: Bus, clock: Clock,
+                 rejections: Rejections) -> None:
         self.link = link
         self.pins = pins
+        self.rejections = rejections
         self.bus = bus
         self.clock = clock
         self.result_topic = f"{prefix}/command/result"
         for name in ("arm", "panic", "checkin"):
-            link.subscribe(f"{prefix}/command/{name}", self._handle)
+            # A panic queued while the hub was away is still worth recording; an arm or a check-in is not.
+            link.subscribe(f"{prefix}/command/{name}", self._handle, max_bytes=4096, retained_ok=False,
+                           qos=1 if name == "panic" else 0)
 
     def _handle(self, topic: str, payload: bytes, ack: Callable[[], None]) -> None:
         name = topic.rsplit("/", 1)[1]
         now = self.clock.now()
+        if not payload:
+            ack()  # what clearing a retained command leaves behind: nothing was asked
+            return
         request_id: object = None
         try:
-            data = json.loads(payload.decode("utf-8") or "{}") if payload.strip() else {}
-            if not isinstance(data, dict):
-                raise InputRejected("command payload must be a JSON object")
+            data = json_object(payload, "command payload") if payload.strip() else {}
             request_id = data.get("id")
             if name == "arm":
                 outcome = arm_request(self.pins, str(data.get("mode")), _pin(data), "keypad", now)
@@ -45,17 +51,22 @@ class MqttCommandSource:
             else:
                 outcome = Outcome({"ok": True, "panic": True},
                                   [Event(kinds.PANIC, "mqtt", Severity.CRITICAL, {"via": "mqtt"}, at=now)])
-        except (ValueError, InputRejected) as err:
-            problem = str(err) if isinstance(err, InputRejected) else f"command payload is not valid JSON ({err})"
-            logger.warning("rejected MQTT command on %s: %s", topic, problem)
-            outcome = Outcome({"ok": False, "error": problem},
-                              [Event(kinds.INPUT_REJECTED, "mqtt", Severity.WARNING, {"topic": topic, "problem": problem},
-                                     at=now)])
+        except InputRejected as err:
+            self.link.publish(self.result_topic, response_bytes(Outcome({"ok": False, "error": str(err)}, []),
+                                                                 request_id if _plain(request_id) else None))
+            ack()
+            self.rejections.reject("mqtt", topic, str(err), payload)
+            return
         # Answer first, the same way whatever the PIN was; then record.
-        self.link.publish(self.result_topic, response_bytes(outcome, request_id))
+        self.link.publish(self.result_topic, response_bytes(outcome, request_id if _plain(request_id) else None))
         for event in outcome.events[:-1]:
             self.bus.publish(event)
         self.bus.publish(outcome.events[-1], on_committed=lambda seq: ack())
+
+
+def _plain(value: object) -> bool:
+    """A request id the keypad may have its answer echo: a short number or string, nothing else."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool) and len(str(value)) <= 64
 
 
 def _pin(data: dict[str, object]) -> str | None:

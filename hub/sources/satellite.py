@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
-import json
 import threading
-from datetime import datetime
-from typing import Callable
+from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from hub.bus import Bus
 from hub.clock import Clock
@@ -15,8 +15,17 @@ from hub.config import Config
 from hub.errors import InputRejected
 from hub.events import Event, Severity
 from hub.evidence import EvidenceStore
+from hub.intake import Rejections
 from hub.mqtt import MqttLink
+from hub.payloads import json_object
+from hub.sensor_kinds import sensor_kind
 from hub import kinds
+
+# A satellite's queue may hold events from a long outage, but not from before it could have been set
+# up, and not from the future: a claimed time outside this is refused.
+MAX_AGE = timedelta(days=30)
+MAX_AHEAD = timedelta(minutes=2)
+MAX_EVENT_BYTES = 64 * 1024 * 1024  # an event with its clip and snapshots
 
 # The topic layout a satellite and the hub share (hub/satellite.py imports it from here).
 
@@ -39,8 +48,10 @@ def heartbeat_topic(prefix: str, satellite: str) -> str:
 class SatelliteSource:
     """Turns satellite messages into events (with their original times); notices silent satellites."""
 
-    def __init__(self, link: MqttLink, config: Config, bus: Bus, clock: Clock, evidence: EvidenceStore) -> None:
+    def __init__(self, link: MqttLink, config: Config, bus: Bus, clock: Clock, evidence: EvidenceStore,
+                 rejections: Rejections) -> None:
         self.config = config
+        self.rejections = rejections
         self.evidence = evidence
         self.bus = bus
         self.clock = clock
@@ -50,7 +61,7 @@ class SatelliteSource:
         self._offline: set[str] = set()
         self._lock = threading.Lock()
         for satellite in config.satellites:
-            link.subscribe(event_topic(prefix, satellite), self._event_handler(satellite))
+            link.subscribe(event_topic(prefix, satellite), self._event_handler(satellite), max_bytes=MAX_EVENT_BYTES)
             link.subscribe(status_topic(prefix, satellite), self._status_handler(satellite))
             link.subscribe(heartbeat_topic(prefix, satellite), self._heartbeat_handler(satellite))
             self._last_seen[satellite] = clock.monotonic()
@@ -65,33 +76,56 @@ class SatelliteSource:
 
     def _event_handler(self, satellite: str) -> Callable[[str, bytes, Callable[[], None]], None]:
         def handle(topic: str, payload: bytes, ack: Callable[[], None]) -> None:
-            self._seen(satellite)
             try:
                 event = self._parse(satellite, payload)
-            except (ValueError, KeyError, TypeError, InputRejected) as err:
-                event = Event(kinds.INPUT_REJECTED, satellite, Severity.WARNING,
-                              {"topic": topic, "problem": f"satellite event not understood ({err})"},
-                              at=self.clock.now())
+            except InputRejected as err:
+                ack()
+                self.rejections.reject(satellite, topic, f"satellite event refused: {err}", payload)
+                return
+            self._seen(satellite)
             self.bus.publish(event, on_committed=lambda seq: ack())
         return handle
 
+    def _allowed(self, satellite: str, kind: str, source: str) -> bool:
+        """A satellite reports only what its own sensors and cameras can see, never arming, access or the log."""
+        sensor = self.config.sensors.get(source)
+        if sensor is not None and sensor.satellite is not None and sensor.satellite.id == satellite:
+            about = sensor_kind(sensor.kind)
+            return kind in (about.triggered, about.restored, *kinds.SENSOR_HEALTH_KINDS)
+        settings = self.config.satellites.get(satellite)
+        return settings is not None and source in settings.cameras and kind in kinds.CAMERA_SEEN_KINDS
+
     def _parse(self, satellite: str, payload: bytes) -> Event:
-        data = json.loads(payload)
-        source = str(data["source"])
-        from_camera = str(data["kind"]).startswith(("camera.", "face.", "vehicle."))
-        if self._sensors.get(source) != satellite and not from_camera:
-            raise InputRejected(f"sensor {source!r} is not configured as a sensor of satellite {satellite!r}")
+        data = json_object(payload, "satellite event")
+        kind, source, at_text = data.get("kind"), data.get("source"), data.get("at")
+        if not (isinstance(kind, str) and isinstance(source, str) and isinstance(at_text, str)):
+            raise InputRejected("kind, source and at must be strings")
+        if not self._allowed(satellite, kind, source):
+            raise InputRejected(f"satellite {satellite!r} may not report {kind!r} from {source!r}: it reports "
+                                "only the sensor and camera events of the sensors and cameras configured for it")
+        now = self.clock.now()
+        at = _claimed_time(at_text, now)
+        detail = data.get("detail") or {}
+        if not isinstance(detail, dict):
+            raise InputRejected("detail must be a JSON object")
         evidence = []
-        for sha, encoded in (data.get("evidence") or {}).items():
-            content = base64.b64decode(encoded)
+        files = data.get("evidence") or {}
+        if not isinstance(files, dict):
+            raise InputRejected("evidence must be a JSON object of sha256: base64")
+        for sha, encoded in files.items():
+            try:
+                content = base64.b64decode(str(encoded), validate=True)
+            except (binascii.Error, ValueError) as err:
+                raise InputRejected(f"evidence {str(sha)[:64]} is not base64 ({err})") from err
             if hashlib.sha256(content).hexdigest() != sha:
-                raise InputRejected(f"evidence {sha} from satellite {satellite!r} does not match its hash")
+                raise InputRejected(f"evidence {str(sha)[:64]} from satellite {satellite!r} does not match its hash")
             evidence.append(self.evidence.put_bytes(content))
-        detail = dict(data.get("detail") or {})
-        detail.update({"satellite": satellite, "satellite_event_id": data.get("id"),
-                       "received_at": self.clock.now().isoformat()})
-        return Event(str(data["kind"]), source, Severity(data.get("severity", "info")), detail, tuple(evidence),
-                     at=datetime.fromisoformat(str(data["at"])))
+        detail = dict(detail)
+        detail.update({"satellite": satellite, "satellite_event_id": _short(data.get("id")),
+                       "received_at": now.isoformat(), "time_claimed_by": satellite})
+        # The severity is the hub's own for this kind: a satellite cannot make a door opening critical.
+        return Event(kind, source, kinds.about(kind).severity if kind in kinds.KINDS else Severity.INFO,
+                     detail, tuple(evidence), at=at)
 
     def _status_handler(self, satellite: str) -> Callable[[str, bytes, Callable[[], None]], None]:
         def handle(topic: str, payload: bytes, ack: Callable[[], None]) -> None:
@@ -125,3 +159,21 @@ class SatelliteSource:
                 silent = now - self._last_seen.get(satellite, now)
             if silent > settings.heartbeat_seconds:
                 self._mark_offline(satellite, f"no word for {silent:.0f} s (heartbeat {settings.heartbeat_seconds} s)")
+
+
+def _claimed_time(text: str, now: datetime) -> datetime:
+    """A satellite's claimed event time, kept as its claim; refused when impossible or far off."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise InputRejected(f"at is not an ISO 8601 time ({err})") from err
+    if at.tzinfo is None:
+        raise InputRejected("at has no UTC offset")
+    if not now - MAX_AGE <= at <= now + MAX_AHEAD:
+        raise InputRejected(f"at {text[:40]} is more than {MAX_AGE.days} days old or in the future "
+                            f"(the hub's time is {now.isoformat(timespec='seconds')})")
+    return at
+
+
+def _short(value: Any) -> str | None:
+    return str(value)[:64] if value is not None else None
