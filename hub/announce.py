@@ -52,6 +52,11 @@ def state_message(prefix: str, sensors: Mapping[str, SensorConfig], event: Event
     return None
 
 
+def announced(event: Event) -> bool:
+    """Whether any device on the LAN may hear of this event: home state, never a silent (duress) alarm."""
+    return event.kind in kinds.ANNOUNCED_KINDS and not event.detail.get("silent")
+
+
 class Announcer:
     """Pipeline listener: mirrors committed events onto MQTT (never the event detail)."""
 
@@ -75,7 +80,8 @@ class Announcer:
             self.link.publish(state[0], state[1], retain=True)
         if event.kind == kinds.ARM_SET:
             self.link.publish(f"{self.prefix}/arm_mode", self.arm_mode(), retain=True)
-        if self.config.mqtt.publish_events:
-            payload = {"seq": seq, "kind": event.kind, "source": event.source,
+        if self.config.mqtt.publish_events and announced(event):
+            # No sequence number: a gap in it would tell a listener that something unannounced happened.
+            payload = {"kind": event.kind, "source": event.source,
                        "severity": event.severity.value, "at": event.at.isoformat()}
             self.link.publish(f"{self.prefix}/event", json.dumps(payload, sort_keys=True))

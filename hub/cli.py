@@ -206,6 +206,14 @@ def cmd_arm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_safe_now(args: argparse.Namespace) -> int:
+    """She is safe: the dashboard shows again what a duress disarm caused (the same answer if there was none)."""
+    with open_store(args) as store:
+        store.commands.submit_command(kinds.DURESS_RESOLVED, "cli", {"by": "console"})
+    print("noted: anything recorded while you were not safe is on the dashboard's timeline again")
+    return 0
+
+
 def cmd_panic(args: argparse.Namespace) -> int:
     """Raise a panic: every contact, every tier, at once."""
     with open_store(args) as store:
@@ -435,6 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     arm.add_argument("--pin", help="the PIN (needed to disarm once arming.pin is set)")
     arm.set_defaults(func=cmd_arm)
 
+    safe = sub.add_parser("safe-now", parents=[common], help="I am safe: show what a duress disarm caused again")
+    safe.set_defaults(func=cmd_safe_now)
     panic = sub.add_parser("panic", parents=[common], help="alert every contact now")
     panic.set_defaults(func=cmd_panic)
 

@@ -33,6 +33,8 @@ class EventKind:
     sighting: bool = False  # a sighting a protective order is about (DOC-3)
     all_tiers: bool = False  # every tier of contacts is told at once, without waiting to escalate
     choice: bool = False  # offered by name when choosing what a contact is told about
+    silent: bool = False  # its alarm is silent: no siren, no LED, no MQTT, hidden on her screens until resolved
+    announced: bool = False  # published on MQTT (porchlight/event): what any LAN device may know
 
     def sentence(self, label: str, source: str, detail: Mapping[str, JsonValue]) -> str:
         """The plain sentence for one event of this kind."""
@@ -66,7 +68,7 @@ ALARM_TRIGGERED = _define(EventKind("alarm.triggered", "Alarm", severity=Severit
 ARM_SET = _define(EventKind("arm.set", "Arm mode changed", severity=Severity.NOTICE))
 ARM_ENTRY_DELAY = _define(EventKind("arm.entry_delay", "Entry delay started", severity=Severity.WARNING))
 ARM_PIN_REJECTED = _define(EventKind("arm.pin_rejected", "Wrong PIN", severity=Severity.WARNING))
-DURESS = _define(EventKind("duress", "Duress code used", severity=Severity.CRITICAL, alerts=Severity.CRITICAL,
+DURESS = _define(EventKind("duress", "Duress code used", severity=Severity.CRITICAL, alerts=Severity.CRITICAL, silent=True,
                            incident=True, category="intimidation", all_tiers=True, choice=True))
 
 # --- sensors, cameras, satellites ----------------------------------------------------------------
@@ -190,6 +192,18 @@ CAMERA_SEEN_KINDS: tuple[str, ...] = (CAMERA_TAMPER, CAMERA_TAMPER_CLEARED, CAME
 # What a sensor reports besides its own two kinds.
 SENSOR_HEALTH_KINDS: tuple[str, ...] = (SENSOR_TAMPER, SENSOR_TAMPER_CLEARED, SENSOR_BATTERY_LOW, SENSOR_OFFLINE,
                                         SENSOR_ONLINE)
+SILENT_KINDS: frozenset[str] = frozenset(k.name for k in _KINDS.values() if k.silent)
+# She marks a duress situation over (from the dashboard's settings or the CLI): what it caused is shown again.
+DURESS_RESOLVED = _define(EventKind("duress.resolved", "Duress situation marked over", severity=Severity.NOTICE))
+# The kinds an alert's delivery rows carry; hidden with the alert when its cause is hidden.
+ALERT_ROW_KINDS: tuple[str, ...] = (ALERT_SENT, ALERT_FAILED, ALERT_SUPPRESSED, ALERT_NO_CONTACTS, ALERT_ESCALATED,
+                                    ALERT_ACKNOWLEDGED)
+# What the hub publishes on MQTT: the home's state any LAN device may see, never who was told what,
+# who logged in, or anything a duress disarm causes.
+ANNOUNCED_KINDS: frozenset[str] = frozenset(
+    {*(s.triggered for s in SENSOR_KINDS.values()), *(s.restored for s in SENSOR_KINDS.values() if s.restored),
+     ARM_SET, ARM_ENTRY_DELAY, ALARM_TRIGGERED, *SENSOR_HEALTH_KINDS, CAMERA_TAMPER, CAMERA_TAMPER_CLEARED,
+     CAMERA_OFFLINE, CAMERA_ONLINE, HUB_STARTED, HUB_STOPPED})
 CONTACT_CHOICES: tuple[str, ...] = (*(k.name for k in _KINDS.values() if k.choice), f"{ACCESS_FAMILY}.*")
 # Ticked for a new contact: what happens at the home. Her own logins and a sensor that stopped
 # reporting (usually a flat battery) are for her to choose, not a neighbour's night.

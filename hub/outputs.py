@@ -66,7 +66,8 @@ class Outputs:
                 self._quiet()
         elif event.kind == kinds.ARM_ENTRY_DELAY and self.buzzer is not None:
             self.buzzer.blink(on_time=0.2, off_time=0.8)
-        elif event.kind == kinds.ALARM_TRIGGERED and event.severity is Severity.CRITICAL:
+        elif (event.kind == kinds.ALARM_TRIGGERED and event.severity is Severity.CRITICAL
+              and not event.detail.get("silent")):  # a duress alarm: the home shows nothing
             if self.buzzer is not None:
                 self.buzzer.off()
             if self.siren is not None:

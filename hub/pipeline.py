@@ -169,7 +169,8 @@ class Pipeline:
                 self._append(
                     Event(
                         kinds.ALARM_TRIGGERED, action.source, action.priority,
-                        detail={"reason": action.reason, "cause_seq": action.cause_seq},
+                        detail={"reason": action.reason, "cause_seq": action.cause_seq,
+                                **({"silent": True} if action.silent else {})},
                         at=self.clock.now(),
                     ),
                     [AlertRequest(action.priority, action.reason, action.kind, action.source)],

@@ -37,6 +37,7 @@ class RaiseAlarm:
     cause_seq: int
     source: str
     kind: str = kinds.ALARM_TRIGGERED
+    silent: bool = False  # a duress alarm: contacts are told, nothing at the home shows it
 
 
 Action = SetState | RecordEntryDelay | RaiseAlarm
@@ -57,7 +58,7 @@ class Rules:
         # disarmed (SEC-4: a change to credentials, contacts or logins too, in case it was not her).
         if event.kind in kinds.ALWAYS_ALERT:
             return [RaiseAlarm(kinds.ALWAYS_ALERT[event.kind], _reason(event, self.sensors), seq, event.source,
-                               event.kind)]
+                               event.kind, silent=event.kind in kinds.SILENT_KINDS)]
         if event.kind not in TRIGGERED_KINDS:  # "this sensor was triggered", not restored or reporting
             return []
         sensor = self.sensors.get(event.source)

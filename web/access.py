@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from flask import g
+
+from hub.duress import Veil
 from web.services import account, services
+
+
+def hidden_now() -> frozenset[int]:
+    """Rows her screens must not show yet (what a duress disarm caused), once per request."""
+    if "hidden_rows" not in g:
+        found = services()
+        g.hidden_rows = Veil(found.log, found.outbox).hidden()
+    hidden: frozenset[int] = g.hidden_rows
+    return hidden
 
 
 def alerted_seqs() -> set[int] | None:
@@ -16,7 +28,9 @@ def alerted_seqs() -> set[int] | None:
 def may_see_event(seq: int) -> bool:
     """Whether the logged-in account may open this row."""
     allowed = alerted_seqs()
-    return allowed is None or seq in allowed
+    if allowed is None:  # the owner: everything but what must stay unseen beside her for now
+        return seq not in hidden_now()
+    return seq in allowed
 
 
 def may_see_evidence(sha256: str) -> bool:

@@ -11,6 +11,7 @@ from hub.arming import ArmStore
 from hub.commands import PinCheck, arm_request
 from web.health import camera_health, sensor_health
 from hub.incident import describe
+from web.access import hidden_now
 from web.services import services
 from hub import kinds
 
@@ -27,7 +28,9 @@ def index() -> str:
     pending = [event for _, event in found.commands.pending_commands()]
     access = ([e for e in pending[::-1] if e.kind in kinds.ACCESS_KINDS]
               + log.events(newest_first=True, limit=12, kinds=kinds.ACCESS_KINDS))[:12]
-    incidents = log.events(newest_first=True, limit=10, kinds=list(kinds.INCIDENT_KINDS))
+    hidden = hidden_now()
+    incidents = [e for e in log.events(newest_first=True, limit=20, kinds=list(kinds.INCIDENT_KINDS))
+                 if e.seq not in hidden][:10]
     return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
                            incidents=incidents, describe=describe, message=request.args.get("done"),
                            sensors=sensor_health(found.config, log),

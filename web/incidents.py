@@ -14,7 +14,7 @@ from hub.chain import CHECKPOINT_KIND, GENESIS, row_problem
 from hub.events import LoggedEvent
 from hub.incident import category_of, describe, follows_up, incident_id, is_clip_of
 from web import charts
-from web.access import may_see_event
+from web.access import hidden_now, may_see_event
 from web.services import audit, services
 from hub import kinds
 
@@ -69,7 +69,8 @@ def incidents(filters: Filters) -> list[LoggedEvent]:
     wanted = [filters.kind] if filters.kind else list(kinds.INCIDENT_KINDS)
     rows = services().log.events(since=since, newest_first=True, kinds=wanted,
                                  source=filters.source or None, limit=MAX_ROWS * 2)
-    return [e for e in rows if filters.matches(e)][:MAX_ROWS]
+    hidden = hidden_now()
+    return [e for e in rows if filters.matches(e) and e.seq not in hidden][:MAX_ROWS]
 
 
 @bp.route("/incidents")
@@ -188,7 +189,7 @@ def _fields(event: LoggedEvent) -> list[tuple[str, str]]:
 def note(seq: int) -> Response:
     """Add narrative or a correction: a new row pointing at this one (the original never changes)."""
     log = services().log
-    if log.event(seq) is None:
+    if log.event(seq) is None or not may_see_event(seq):
         abort(404)
     text = request.form.get("text", "").strip()
     kind = request.form.get("type", "narrative")

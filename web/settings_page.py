@@ -101,3 +101,11 @@ def change_account(name: str) -> Response:
         return redirect(url_for("settings_page.index", done="Unknown action."))
     audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"contact login {action}", "login": name})
     return redirect(url_for("settings_page.index", done=f"Login {name}: done."))
+
+
+@bp.route("/settings/safe-now", methods=["POST"])
+def safe_now() -> Response:
+    """She is safe: what a duress disarm caused is shown again. The same answer whether there was one or not."""
+    services().commands.submit_command(kinds.DURESS_RESOLVED, "owner", {"by": g.account.name})
+    return redirect(url_for("settings_page.index",
+                            done="Noted. Anything recorded while you were not safe is on the timeline again."))

@@ -266,6 +266,13 @@ class Outbox:
             "FROM deliveries JOIN outbox ON outbox.id = deliveries.alert_id ORDER BY deliveries.id DESC LIMIT ?",
             (limit,))]
 
+    def alert_ids_for(self, seqs: set[int]) -> set[int]:
+        """The alerts caused by these log rows."""
+        if not seqs:
+            return set()
+        marks = ", ".join("?" for _ in seqs)
+        return {int(r[0]) for r in self._db.execute(f"SELECT id FROM outbox WHERE seq IN ({marks})", tuple(seqs))}
+
     def count_sent(self) -> int:
         """How many deliveries have gone out (benchmarks)."""
         return int(self._db.scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'") or 0)
