@@ -14,6 +14,7 @@ FACE_RECOGNITION := face_recognition==1.3.0
 
 # The demo runs its own broker on a private port for as long as the hub runs.
 demo: venv
+	@echo "Demo PIN 2468 (duress PIN 1357). The dashboard's address is printed below."
 	@mosquitto -c config/demo-mosquitto.conf & broker=$$!; trap "kill $$broker 2>/dev/null" EXIT; \
 	$(BIN)/porchlight run --config config/demo.yaml --simulate
 

@@ -20,7 +20,7 @@ from hub.intake import Rejections
 from hub.lifecycle import RunMarker
 from hub.log import IncidentLog
 from hub.store import Store
-from hub.mqtt import MqttLink
+from hub.mqtt import MqttLink, install_client_id
 from hub.outputs import Outputs
 from hub.pipeline import Pipeline
 from hub.rules import Rules
@@ -82,6 +82,7 @@ class Hub:
         self.marker = RunMarker(config.data_dir / "run" / "hub.running")
         self._stop = threading.Event()
         self._stopped = False
+        self._broker_lost = False
         self._housekeeping: threading.Thread | None = None
         self.cameras: list[Any] = []
         self.outputs: Outputs | None = None
@@ -112,11 +113,11 @@ class Hub:
         self.pipeline.add_listener(self.outputs)
         self._start_cameras()
         if self.config.mqtt.enabled:
-            self.mqtt = MqttLink(self.config.mqtt)
+            self.mqtt = MqttLink(self.config.mqtt, client_id=install_client_id(self.config.data_dir))
             rejections = self.rejections
             self.mqtt.on_reject(lambda topic, payload, problem: rejections.reject("mqtt", topic, problem, payload))
             MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock, rejections)
-            MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming), self.bus,
+            MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming, self.store.state), self.bus,
                               self.clock, rejections)
             if self.config.satellites:
                 self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock, self.log.evidence,
@@ -142,6 +143,8 @@ class Hub:
             self.simulator.start()
         if self.serve_dashboard:
             self._start_dashboard()
+        for warning in self.insecure():
+            logger.warning("%s", warning)
         logger.info("Porchlight hub started: %d sensors, data in %s",
                     len(self.config.sensors), self.config.data_dir)
 
@@ -181,6 +184,17 @@ class Hub:
         logger.info("Porchlight hub stopped")
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def insecure(self) -> list[str]:
+        """What leaves the hub open to anyone on her network, for the journal at every start."""
+        found = []
+        if self.config.arming.pin is None:
+            found.append("SECURITY: no disarm PIN is set (arming.pin); nothing on the network can disarm until one is")
+        if self.config.mqtt.enabled and not self.config.mqtt.username:
+            found.append(f"SECURITY: the MQTT broker {self.config.mqtt.host}:{self.config.mqtt.port} is used without a "
+                         "password; if it lets anyone in, anyone on the network can fake sensors and read keypad "
+                         "PINs. Run 'porchlight doctor' for the fix")
+        return found
 
     def submit(self, event: Event) -> None:
         """Put an event on the bus (commands from the dashboard, the simulator, tests)."""
@@ -256,6 +270,21 @@ class Hub:
         assert self.pipeline is not None
         self.pipeline.add_listener(reload_libraries)
 
+    def _watch_broker(self, mono: float) -> None:
+        """An alarm when the broker has been out of reach for mqtt.lost_after_seconds; a row when it is back."""
+        if self.mqtt is None:
+            return
+        down = self.mqtt.down_since
+        if down is not None and not self._broker_lost and mono - down >= self.config.mqtt.lost_after_seconds:
+            self._broker_lost = True
+            self.bus.publish(Event(kinds.BROKER_LOST, "hub", Severity.WARNING, {
+                "broker": f"{self.config.mqtt.host}:{self.config.mqtt.port}", "seconds": round(mono - down),
+                "reason": "MQTT sensors and keypads cannot reach the hub: the broker is down, the network is cut, "
+                          "or another client took over the hub's session"}, at=self.clock.now()))
+        elif down is None and self._broker_lost:
+            self._broker_lost = False
+            self.bus.publish(Event(kinds.BROKER_BACK, "hub", Severity.INFO, at=self.clock.now()))
+
     def _verify_log(self) -> None:
         assert self.log is not None
         result = self.log.verify()
@@ -297,6 +326,7 @@ class Hub:
                 if self.satellites is not None:
                     self.satellites.check_silence()
                 self.rejections.flush()
+                self._watch_broker(mono)
                 self.commands.take_pending()
                 jump = jumps.check(time.time(), mono)
                 if jump is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta, timezone
+from typing import Literal, Protocol
 
 from hub.arming import MODES
 from hub.config import ArmingConfig, resolve_secret
@@ -18,29 +18,118 @@ from hub.errors import InputRejected
 from hub.events import Event, Severity
 from hub import kinds
 
-PinResult = Literal["normal", "duress", "wrong"]
+PinResult = Literal["normal", "duress", "wrong", "locked", "unset"]
+# The console (root on the Pi) may disarm without a PIN; a keypad, MQTT or the dashboard may not.
+CONSOLE_SOURCES = frozenset({"cli", "console"})
+_FREE_TRIES = 3  # wrong PINs in a row before each further try waits
+_ALARM_AFTER = 3  # wrong PINs in a row that raise the guessing alarm (as the waiting starts)
+_MAX_WAIT_SECONDS = 900.0
+
+
+class StateTable(Protocol):
+    """Where the guard keeps each channel's count (hub.state.StateStore)."""
+
+    def get_state(self, key: str) -> str | None:
+        """Read a value."""
+
+    def set_state(self, key: str, value: str) -> None:
+        """Write a value."""
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """What the guard says of one try: the PIN's result, and how long the channel now waits."""
+
+    result: PinResult
+    wrong_in_a_row: int = 0
+    wait_seconds: float = 0.0
+
+    @property
+    def guessing(self) -> bool:
+        """This try made it ``_ALARM_AFTER`` wrong PINs in a row (and every further multiple)."""
+        return self.result == "wrong" and self.wrong_in_a_row % _ALARM_AFTER == 0
 
 
 class PinCheck:
-    """Compares PINs in constant time; holds no PIN in any log or message."""
+    """Compares PINs in constant time; holds no PIN in any log or message.
 
-    def __init__(self, arming: ArmingConfig) -> None:
+    With a state table, wrong PINs are counted per channel (keypad, dashboard...): after three in a
+    row each further try waits longer (5 s, 10 s, 20 s... up to 15 min), and the third in a row raises
+    an alarm. The count lives in the hub's database, so a restart does not reset it.
+    """
+
+    def __init__(self, arming: ArmingConfig, state: StateTable | None = None) -> None:
         self._pin = resolve_secret(arming.pin)
         self._duress = resolve_secret(arming.duress_pin)
+        self._state = state
 
     @property
     def required(self) -> bool:
         """Whether disarming needs a PIN at all (it does once one is configured)."""
         return self._pin is not None
 
-    def check(self, pin: str | None) -> PinResult:
-        """Which PIN this is."""
+    def check(self, pin: str | None, source: str = "cli", now: datetime | None = None) -> Guarded:
+        """Which PIN this is, counted against ``source``'s channel."""
+        at = now or datetime.now(timezone.utc)
         given = (pin or "").encode()
-        if self._duress is not None and hmac.compare_digest(given, self._duress.encode()):
-            return "duress"
-        if self._pin is None or hmac.compare_digest(given, self._pin.encode()):
-            return "normal"
-        return "wrong"
+        duress = self._duress is not None and hmac.compare_digest(given, self._duress.encode())
+        fails, until = self._load(source)
+        if until is not None and at < until:
+            # Locked: nothing disarms, but a duress PIN still calls for help (and looks the same).
+            return Guarded("duress" if duress else "locked", fails, (until - at).total_seconds())
+        if duress:
+            self._save(source, 0, None)
+            return Guarded("duress")
+        if self._pin is None:
+            if source in CONSOLE_SOURCES:
+                return Guarded("normal")
+            result: PinResult = "unset"
+        elif hmac.compare_digest(given, self._pin.encode()):
+            self._save(source, 0, None)
+            return Guarded("normal")
+        else:
+            result = "wrong"
+        fails += 1
+        wait = min(5.0 * 2 ** (fails - _FREE_TRIES), _MAX_WAIT_SECONDS) if fails >= _FREE_TRIES else 0.0
+        self._save(source, fails, at + timedelta(seconds=wait) if wait else None)
+        return Guarded(result, fails, wait)
+
+    def _load(self, source: str) -> tuple[int, datetime | None]:
+        if self._state is None:
+            return 0, None
+        try:
+            data = json.loads(self._state.get_state(f"pin-guard:{source}") or "{}")
+            until = datetime.fromisoformat(data["until"]) if data.get("until") else None
+            return int(data.get("fails", 0)), until
+        except (ValueError, TypeError):
+            return 0, None
+
+    def _save(self, source: str, fails: int, until: datetime | None) -> None:
+        if self._state is not None:
+            self._state.set_state(f"pin-guard:{source}", json.dumps(
+                {"fails": fails, "until": until.isoformat() if until else None}))
+
+
+def _refusal(guarded: Guarded, mode: str | None) -> str:
+    if guarded.result == "unset":
+        return ("no PIN is set: disarming from a keypad, MQTT or the dashboard needs arming.pin in the config "
+                "(set it, then restart the hub)")
+    if guarded.result == "locked" or guarded.result == "duress":
+        return f"too many wrong PINs: try again in {guarded.wait_seconds:.0f} s"
+    return "wrong PIN"
+
+
+def _guard_events(guarded: Guarded, kind: str, source: str, at: datetime, detail: dict[str, object]) -> list[Event]:
+    """The rows a refused PIN leaves: one per wrong try (none while locked), and the alarm when guessing."""
+    if guarded.result == "locked":
+        return []
+    events = [Event(kind, source, Severity.WARNING, {**detail, "wrong_in_a_row": guarded.wrong_in_a_row,
+                                                      **({"reason": "no PIN set"} if guarded.result == "unset"
+                                                         else {})}, at=at)]
+    if guarded.guessing:
+        events.append(Event(kinds.PIN_GUESSING, source, Severity.CRITICAL,
+                            {"wrong_in_a_row": guarded.wrong_in_a_row, "wait_seconds": guarded.wait_seconds}, at=at))
+    return events
 
 
 @dataclass(frozen=True)
@@ -57,24 +146,30 @@ def arm_request(pins: PinCheck, mode: str, pin: str | None, source: str, at: dat
         raise InputRejected(f"mode {mode!r} is not one of {', '.join(MODES)}")
     if mode != "disarmed":
         return Outcome({"ok": True, "mode": mode}, [Event(kinds.ARM_SET, source, Severity.NOTICE, {"mode": mode}, at=at)])
-    result = pins.check(pin)
-    if result == "wrong":
-        return Outcome({"ok": False, "error": "wrong PIN"},
-                       [Event(kinds.ARM_PIN_REJECTED, source, Severity.WARNING, {"mode": mode}, at=at)])
+    guarded = pins.check(pin, source, at)
+    if guarded.result == "duress" and guarded.wait_seconds:  # locked: no disarm, but help is called
+        return Outcome({"ok": False, "error": _refusal(guarded, mode)},
+                       [Event(kinds.DURESS, source, Severity.CRITICAL, {"via": "disarm"}, at=at)])
+    if guarded.result not in ("normal", "duress"):
+        return Outcome({"ok": False, "error": _refusal(guarded, mode)},
+                       _guard_events(guarded, kinds.ARM_PIN_REJECTED, source, at, {"mode": mode}))
     events = [Event(kinds.ARM_SET, source, Severity.NOTICE, {"mode": mode}, at=at)]
-    if result == "duress":
+    if guarded.result == "duress":
         events.append(Event(kinds.DURESS, source, Severity.CRITICAL, {"via": "disarm"}, at=at))
     return Outcome({"ok": True, "mode": mode}, events)
 
 
 def checkin_request(pins: PinCheck, pin: str | None, source: str, at: datetime) -> Outcome:
     """She is safe: stop the timer. A duress PIN looks the same, and escalates."""
-    result = pins.check(pin)
-    if result == "wrong":
-        return Outcome({"ok": False, "error": "wrong PIN"},
-                       [Event(kinds.CHECKIN_PIN_REJECTED, source, Severity.WARNING, at=at)])
+    guarded = pins.check(pin, source, at)
+    if guarded.result == "duress" and guarded.wait_seconds:
+        return Outcome({"ok": False, "error": _refusal(guarded, None)},
+                       [Event(kinds.DURESS, source, Severity.CRITICAL, {"via": "check-in"}, at=at)])
+    if guarded.result not in ("normal", "duress"):
+        return Outcome({"ok": False, "error": _refusal(guarded, None)},
+                       _guard_events(guarded, kinds.CHECKIN_PIN_REJECTED, source, at, {}))
     events = [Event(kinds.CHECKIN_DONE, source, Severity.NOTICE, at=at)]
-    if result == "duress":
+    if guarded.result == "duress":
         events.append(Event(kinds.DURESS, source, Severity.CRITICAL, {"via": "check-in"}, at=at))
     return Outcome({"ok": True, "checked_in": True}, events)
 

@@ -63,7 +63,10 @@ class MqttConfig(_Model):
     password: str | None = None
     tls: bool = False
     ca_file: Path | None = None
-    client_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "porchlight-hub"
+    # None: a random id made once per install (data_dir/keys/mqtt-client-id). A fixed, guessable id lets
+    # anyone on the LAN connect under it and take over the hub's session and its messages.
+    lost_after_seconds: int = Field(60, ge=2, le=3600)  # broker out of reach this long: an alarm
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     keepalive_seconds: int = Field(30, ge=5, le=3600)
     reconnect_min_seconds: int = Field(1, ge=1, le=60)
     reconnect_max_seconds: int = Field(60, ge=1, le=3600)

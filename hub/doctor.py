@@ -73,6 +73,61 @@ def check_broker(config: Config) -> list[Check]:
     return [Check("MQTT broker", True, f"{config.mqtt.host}:{config.mqtt.port} answers")]
 
 
+def broker_accepts_anyone(host: str, port: int, timeout: float = 3.0) -> bool | None:
+    """Whether the broker lets a client in without a name or password (None: it could not be asked)."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    answered, accepted = threading.Event(), []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="")
+
+    def on_connect(c: object, u: object, f: object, reason: object, p: object) -> None:
+        accepted.append(not getattr(reason, "is_failure", True))
+        answered.set()
+
+    client.on_connect = on_connect
+    try:
+        client.connect(host, port, keepalive=10)
+    except OSError:
+        return None
+    client.loop_start()
+    try:
+        if not answered.wait(timeout):
+            return None
+        return bool(accepted and accepted[0])
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def check_broker_lockdown(config: Config) -> list[Check]:
+    """Anyone on her Wi-Fi can publish to an open broker: forge door states, flood it, read keypad PINs."""
+    if not config.mqtt.enabled:
+        return []
+    anyone = broker_accepts_anyone(config.mqtt.host, config.mqtt.port)
+    if anyone:
+        return [Check("MQTT broker lockdown", False,
+                      f"{config.mqtt.host}:{config.mqtt.port} lets anyone on the network connect without a password",
+                      "give every client its own password: sudo mosquitto_passwd -c /etc/mosquitto/passwd porchlight, "
+                      "add 'allow_anonymous false' and 'password_file /etc/mosquitto/passwd' to mosquitto's config, "
+                      "restart it, then set mqtt.username and mqtt.password here")]
+    if anyone is None:
+        return []
+    return [Check("MQTT broker lockdown", True, "the broker refuses clients without a password")]
+
+
+def check_pins(config: Config) -> list[Check]:
+    """Without a PIN, nothing on the LAN may disarm; with one, a duress PIN is worth having."""
+    if config.arming.pin is None:
+        return [Check("disarm PIN", False, "no PIN is set: a keypad, MQTT and the dashboard cannot disarm",
+                      "set arming.pin (for example file:/etc/porchlight/pin, mode 0600) and restart the hub")]
+    if config.arming.duress_pin is None:
+        return [Check("disarm PIN", True, "set; no duress PIN (arming.duress_pin disarms and silently calls for help)")]
+    return [Check("disarm PIN", True, "set, with a duress PIN")]
+
+
 def check_gpio(config: Config) -> list[Check]:
     """GPIO access for the configured pin factory."""
     if config.gpio.pin_factory == "mock":
@@ -147,7 +202,8 @@ def check_certificate(config: Config) -> list[Check]:
 
 
 CHECKS: list[Callable[[Config], list[Check]]] = [
-    check_disk, lambda config: check_clock(), check_broker, check_gpio, check_cameras, check_log, check_certificate,
+    check_disk, lambda config: check_clock(), check_broker, check_broker_lockdown, check_pins, check_gpio,
+    check_cameras, check_log, check_certificate,
 ]
 
 

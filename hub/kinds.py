@@ -68,6 +68,8 @@ ALARM_TRIGGERED = _define(EventKind("alarm.triggered", "Alarm", severity=Severit
 ARM_SET = _define(EventKind("arm.set", "Arm mode changed", severity=Severity.NOTICE))
 ARM_ENTRY_DELAY = _define(EventKind("arm.entry_delay", "Entry delay started", severity=Severity.WARNING))
 ARM_PIN_REJECTED = _define(EventKind("arm.pin_rejected", "Wrong PIN", severity=Severity.WARNING))
+PIN_GUESSING = _define(EventKind("arm.pin_guessing", "Someone is guessing the PIN at {label}", severity=Severity.CRITICAL,
+                                 alerts=Severity.CRITICAL, incident=True, category="life_invasion", choice=True))
 DURESS = _define(EventKind("duress", "Duress code used", severity=Severity.CRITICAL, alerts=Severity.CRITICAL, silent=True,
                            incident=True, category="intimidation", all_tiers=True, choice=True))
 
@@ -135,6 +137,11 @@ LOG_EVENT_REFUSED = _define(EventKind("log.event_refused", "An event could not b
 
 # --- the hub ---------------------------------------------------------------------------------
 HUB_STARTED = _define(EventKind("hub.started", "The hub started"))
+# The broker is where every Zigbee sensor and keypad speaks: losing it for a minute (cut, or the hub's
+# session taken over by someone who knows its client id) is an alarm, not a line in the journal.
+BROKER_LOST = _define(EventKind("hub.broker_lost", "The hub lost its MQTT broker", severity=Severity.WARNING,
+                                alerts=Severity.WARNING, incident=True, category="interference", choice=True))
+BROKER_BACK = _define(EventKind("hub.broker_back", "The hub reaches its MQTT broker again"))
 HUB_STOPPED = _define(EventKind("hub.stopped", "The hub stopped"))
 HUB_POWER_RESTORED = _define(EventKind("hub.power_restored", "The hub restarted after losing power or crashing",
                                        severity=Severity.WARNING, alerts=Severity.WARNING))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from hub.config import MqttConfig, resolve_secret
+from hub.files import secret_file
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +29,18 @@ class _Route:
     qos: int
 
 
+def install_client_id(data_dir: Path, role: str = "hub") -> str:
+    """This install's own MQTT client id, random and kept (so the broker keeps the session across restarts)."""
+    return f"porchlight-{role}-{secret_file(data_dir / 'keys' / f'mqtt-{role}-id', 8).hex()}"
+
+
 class MqttLink:
     """Wraps paho-mqtt. Handlers run on paho's network thread and must only translate and enqueue."""
 
-    def __init__(self, config: MqttConfig, *, status_topic: str | None = None) -> None:
+    def __init__(self, config: MqttConfig, *, status_topic: str | None = None, client_id: str | None = None) -> None:
         self.config = config
+        self.client_id = config.client_id or client_id or "porchlight-hub"
+        self.down_since: float | None = time.monotonic()  # not connected since (monotonic); None while up
         self._status_topic = status_topic or f"{config.topic_prefix}/status"
         self._handlers: dict[str, _Route] = {}
         self._on_connect_hooks: list[ConnectHook] = []
@@ -52,7 +62,7 @@ class MqttLink:
 
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=self.config.client_id,
+            client_id=self.client_id,
             clean_session=False,  # persistent session: the broker keeps our QoS 1 messages
             protocol=mqtt.MQTTv311,
             manual_ack=True,
@@ -135,6 +145,7 @@ class MqttLink:
             client.subscribe([(topic, route.qos) for topic, route in self._handlers.items()])
         client.publish(self.status_topic, "online", qos=1, retain=True)
         self._connected.set()
+        self.down_since = None
         for hook in self._on_connect_hooks:
             try:
                 hook()
@@ -147,6 +158,8 @@ class MqttLink:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
         self._connected.clear()
+        if self.down_since is None:
+            self.down_since = time.monotonic()
         if reason_code != 0:
             logger.warning("lost MQTT broker %s:%s (%s); reconnecting with backoff",
                            self.config.host, self.config.port, reason_code)

@@ -22,7 +22,7 @@ from hub.database import Database
 from hub.errors import ConfigError
 from hub.events import Event
 from hub.evidence import EvidenceStore
-from hub.mqtt import MqttLink
+from hub.mqtt import MqttLink, install_client_id
 from hub.sensors import SensorTracker
 from hub.sources.gpio import GpioSource, make_pin_factory
 from hub.sources.satellite import event_topic, heartbeat_topic, status_topic
@@ -101,7 +101,8 @@ class Satellite:
         self.gpio.start()
         self._start_cameras()
         # The hub's own MQTT link, with the satellite's status topic for its online message and last will.
-        self.link = MqttLink(self.config.mqtt, status_topic=self.topics[1])
+        self.link = MqttLink(self.config.mqtt, status_topic=self.topics[1],
+                             client_id=install_client_id(self.config.data_dir, "satellite"))
         self.link.start()
         self._stop.clear()
         for target, name in ((self._enqueue, "satellite-queue"), (self._forward, "satellite-forward"),

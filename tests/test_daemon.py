@@ -112,7 +112,10 @@ def test_sigkill_mid_stream_loses_no_acknowledged_message(
     streamer = threading.Thread(target=stream)
     streamer.start()
     kills = 0
+    starts = ("hub.started", "hub.power_restored")
     while not done.is_set() and kills < 4:
+        # Killed only once it is running again (a loaded machine can take longer than the pause to start).
+        wait_for(lambda: sum(r["kind"] in starts for r in _rows(data)) == kills + 1, 30, "the daemon running")
         time.sleep(1.2)
         daemon.signal(signal.SIGKILL)
         kills += 1
@@ -125,7 +128,6 @@ def test_sigkill_mid_stream_loses_no_acknowledged_message(
                 and r["source"] == "front_door"}
 
     wait_for(lambda: markers() >= set(range(total)), 60, "every published message's event")
-    starts = ("hub.started", "hub.power_restored")
     wait_for(lambda: sum(r["kind"] in starts for r in _rows(data)) == kills + 1, 30, "the last restart")
     assert daemon.signal(signal.SIGTERM) == 0
     rows = _rows(data)

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from hub.commands import PinCheck, checkin_request
-from web.services import services
+from web.services import sentence, services
 from hub import kinds
 
 bp = Blueprint("checkin", __name__)
@@ -53,9 +53,10 @@ def start() -> Response:
 def done() -> Response:
     """Check in with the PIN; the duress PIN looks the same and silently alerts everyone."""
     found = services()
-    outcome = checkin_request(PinCheck(found.config.arming), request.form.get("pin"), "dashboard",
+    outcome = checkin_request(PinCheck(found.config.arming, found.state), request.form.get("pin"), "dashboard",
                               datetime.now(timezone.utc))
     for event in outcome.events:
         found.commands.submit_event(event)
-    text = "Checked in. Thank you." if outcome.response["ok"] else "Wrong PIN: not checked in."
+    text = ("Checked in. Thank you." if outcome.response["ok"]
+            else f"{sentence(outcome.response['error'])}: not checked in.")
     return redirect(url_for("checkin.index", done=text))

@@ -8,11 +8,12 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from hub.arming import ArmStore
+from hub.config import Config
 from hub.commands import PinCheck, arm_request
 from web.health import camera_health, sensor_health
 from hub.incident import describe
 from web.access import hidden_now
-from web.services import services
+from web.services import sentence, services
 from hub import kinds
 
 bp = Blueprint("home", __name__)
@@ -32,6 +33,7 @@ def index() -> str:
     incidents = [e for e in log.events(newest_first=True, limit=20, kinds=list(kinds.INCIDENT_KINDS))
                  if e.seq not in hidden][:10]
     return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
+                           warnings=_warnings(found.config),
                            incidents=incidents, describe=describe, message=request.args.get("done"),
                            sensors=sensor_health(found.config, log),
                            cameras=camera_health(found.config, log, found.frames))
@@ -42,14 +44,15 @@ def arm() -> Response:
     """Arm (no PIN needed) or disarm (PIN; the duress PIN looks exactly the same here)."""
     found = services()
     mode = request.form.get("mode", "")
-    pins = PinCheck(found.config.arming)
+    pins = PinCheck(found.config.arming, found.state)
     try:
         outcome = arm_request(pins, mode, request.form.get("pin"), "dashboard", datetime.now(timezone.utc))
     except ValueError:
         return redirect(url_for("home.index", done="That is not an arm mode."))
     for event in outcome.events:
         found.commands.submit_event(event)
-    done = f"Mode set to {mode}." if outcome.response["ok"] else "Wrong PIN: nothing changed."
+    done = (f"Mode set to {mode}." if outcome.response["ok"]
+            else f"{sentence(outcome.response['error'])}: nothing changed.")
     return redirect(url_for("home.index", done=done))
 
 
@@ -58,3 +61,15 @@ def panic() -> Response:
     """One action, no confirmation: every contact is alerted."""
     services().commands.submit_command(kinds.PANIC, "dashboard", {"via": "dashboard"})
     return redirect(url_for("home.index", done="Help is being called: every contact is being alerted now."))
+
+
+def _warnings(config: Config) -> list[str]:
+    """What leaves her hub open to anyone on her Wi-Fi, said where she looks first."""
+    found = []
+    if config.arming.pin is None:
+        found.append("No disarm PIN is set, so the keypad, MQTT and this page cannot disarm. Set arming.pin in "
+                     "the config (porchlight doctor says how).")
+    if config.mqtt.enabled and not config.mqtt.username:
+        found.append("The hub reaches its MQTT broker without a password, so the broker probably lets anyone on "
+                     "your Wi-Fi in: they could fake sensors or read keypad PINs. Run porchlight doctor for the fix.")
+    return found

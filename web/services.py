@@ -67,6 +67,12 @@ NOT_YET_ANSWERED = ("Your answer is saved, but the hub has not confirmed it yet,
                     "asked. If you are going, tell them yourself too.")
 
 
+def sentence(text: object) -> str:
+    """``text`` with a capital first letter (and nothing else changed: "wrong PIN" stays "Wrong PIN")."""
+    words = str(text)
+    return words[:1].upper() + words[1:]
+
+
 def in_words(error: Exception) -> str:
     """A form's problems as plain sentences: ``field name: what is wrong``, joined by semicolons."""
     if isinstance(error, ValidationError):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.app import Hub
-from tests.conftest import Broker, Publisher, wait_for
+from tests.conftest import Broker, Publisher, Webhook, wait_for
 from tests.hostile.conftest import DOOR_TOPIC, hostile_config
 
 
@@ -104,3 +104,25 @@ def test_a_retained_command_is_ignored_and_cleared(hub: Hub, broker: Broker, pub
             assert len(refused) == 1 and "retained" in refused[0].detail["problem"]
         finally:
             again.stop()
+
+
+def test_the_hubs_session_cannot_be_guessed_and_losing_the_broker_is_an_alarm(
+        data_dir: Path, broker: Broker, webhook: Webhook, mock_factory: Any, tmp_path: Path) -> None:
+    config = hostile_config(data_dir, broker.port, contacts={"ann": {"notify": [webhook.url()]}})
+    config = config.model_copy(update={"mqtt": config.mqtt.model_copy(update={"lost_after_seconds": 2})})
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        assert hub.mqtt is not None and hub.mqtt.wait_connected(10)
+        assert hub.mqtt.client_id.startswith("porchlight-hub-") and len(hub.mqtt.client_id) == len("porchlight-hub-") + 16
+        from hub.mqtt import install_client_id
+
+        assert install_client_id(tmp_path / "another-install") != hub.mqtt.client_id  # random per install
+        assert install_client_id(data_dir) == hub.mqtt.client_id  # and kept across restarts
+        broker.stop()
+        wait_for(lambda: _kinds(hub, "hub.broker_lost"), 10, "the broker-lost alarm")
+        wait_for(lambda: webhook.posts, 10, "the alert to her contact")
+        broker.start()
+        wait_for(lambda: _kinds(hub, "hub.broker_back"), 15, "the broker back")
+    finally:
+        hub.stop()
