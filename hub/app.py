@@ -121,7 +121,7 @@ class Hub:
                               self.clock, rejections)
             if self.config.satellites:
                 self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock, self.log.evidence,
-                                                  rejections)
+                                                  rejections, self.log)
             announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state.mode)
             self.mqtt.on_connect(announcer.on_connect)
             self.pipeline.add_listener(announcer)

@@ -383,6 +383,26 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_satellite_pair(args: argparse.Namespace) -> int:
+    """Give a satellite its own key: kept by the hub, and written to a file to carry to the satellite."""
+    import os
+
+    from hub.sources.satellite import pair
+
+    config = config_from(args)
+    if args.id not in config.satellites:
+        print(f"satellites.{args.id}: no such satellite in the config (configured: "
+              f"{', '.join(config.satellites) or 'none'}); add it first")
+        return 1
+    key = pair(config.data_dir, args.id)
+    out = Path(args.out)
+    with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(key + "\n")
+    print(f"satellite {args.id} paired. Copy {out} to the satellite as /etc/porchlight/satellite.key (mode 0600), "
+          "set satellite.key: file:/etc/porchlight/satellite.key in its config, restart it, then delete this copy.")
+    return 0
+
+
 def cmd_satellite(args: argparse.Namespace) -> int:
     """Run as a satellite Pi until SIGTERM: forward this Pi's sensor events to the main hub."""
     from hub.satellite import Satellite
@@ -460,6 +480,10 @@ def build_parser() -> argparse.ArgumentParser:
     done.add_argument("--pin")
     done.set_defaults(func=cmd_checkin_done)
 
+    pairing = sub.add_parser("satellite-pair", parents=[common], help="give a satellite Pi its own signing key")
+    pairing.add_argument("id", help="the satellite's id in the satellites section")
+    pairing.add_argument("--out", required=True, help="where to write the key to carry to the satellite")
+    pairing.set_defaults(func=cmd_satellite_pair)
     sat = sub.add_parser("satellite", parents=[common], help="run as a satellite Pi of a main hub")
     sat.set_defaults(func=cmd_satellite)
 

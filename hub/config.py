@@ -271,6 +271,8 @@ class SatelliteSelf(_Model):
 
     id: SensorId
     heartbeat_seconds: int = Field(20, ge=2, le=1200)
+    # The key from pairing ('porchlight satellite-pair <id>' on the hub), e.g. file:/etc/porchlight/satellite.key
+    key: str | None = None
 
 
 class BackupConfig(_Model):

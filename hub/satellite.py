@@ -17,7 +17,7 @@ from typing import Any
 
 from hub.bus import Bus
 from hub.clock import Clock, SystemClock
-from hub.config import Config
+from hub.config import Config, resolve_secret
 from hub.database import Database
 from hub.errors import ConfigError
 from hub.events import Event
@@ -25,7 +25,7 @@ from hub.evidence import EvidenceStore
 from hub.mqtt import MqttLink, install_client_id
 from hub.sensors import SensorTracker
 from hub.sources.gpio import GpioSource, make_pin_factory
-from hub.sources.satellite import event_topic, heartbeat_topic, status_topic
+from hub.sources.satellite import Counter, event_topic, heartbeat_topic, seal, status_topic
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,12 @@ class DiskQueue:
 
     def __init__(self, path: Path) -> None:
         self._db = Database(path)
-        self._db.create("CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);")
+        self._db.create("CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);"
+                        "CREATE TABLE IF NOT EXISTS starts (n INTEGER PRIMARY KEY AUTOINCREMENT);")
+
+    def next_start(self) -> int:
+        """A number larger than at any earlier start (one small write per start, none per message)."""
+        return self._db.insert("INSERT INTO starts DEFAULT VALUES")
 
     def put(self, payload: str) -> None:
         """Keep one event."""
@@ -78,11 +83,21 @@ class Satellite:
             raise ConfigError(["satellite: this config has no satellite section; see config/satellite.example.yaml"])
         self.config = config
         self.id = config.satellite.id
+        key = resolve_secret(config.satellite.key)
+        if not key:
+            raise ConfigError([f"satellite.key: this satellite is not paired. On the main hub run "
+                               f"'porchlight satellite-pair {config.satellite.id} --out satellite.key', copy the file "
+                               "here (mode 0600) and set satellite.key: file:/etc/porchlight/satellite.key"])
+        try:
+            self.key = bytes.fromhex(key.strip())
+        except ValueError as err:
+            raise ConfigError(["satellite.key: not the key 'porchlight satellite-pair' wrote (64 hex digits)"]) from err
         self.clock: Clock = clock or SystemClock()
         self._pin_factory_arg = pin_factory
         self.pin_factory: Any = None
         self.bus = Bus()
         self.queue = DiskQueue(config.data_dir / "satellite-queue.db")
+        self.counter = Counter(self.queue.next_start())
         prefix = config.mqtt.topic_prefix
         self.topics = (event_topic(prefix, self.id), status_topic(prefix, self.id), heartbeat_topic(prefix, self.id))
         self._stop = threading.Event()
@@ -140,7 +155,7 @@ class Satellite:
         for camera in self.cameras:
             camera.stop()
         for envelope in self.bus.take(timeout=0.1, most=1000):  # events the cameras flushed on stop
-            self.queue.put(to_payload(envelope.event, self.evidence))
+            self.queue.put(self._sealed(envelope.event))
         if self.link is not None:
             self.link.stop()
         if self.pin_factory is not None and self._pin_factory_arg is _CONFIGURED:
@@ -150,7 +165,12 @@ class Satellite:
     def _enqueue(self) -> None:
         while not self._stop.is_set():
             for envelope in self.bus.take(timeout=0.2):
-                self.queue.put(to_payload(envelope.event, self.evidence))
+                self.queue.put(self._sealed(envelope.event))
+
+    def _sealed(self, event: Event) -> str:
+        # Signed and numbered as it is queued: a re-send after a lost acknowledgement is the same message,
+        # which the hub refuses as a replay if the first copy arrived.
+        return seal(self.key, self.topics[0], self.id, self.counter.next(), json.loads(to_payload(event, self.evidence)))
 
     def _forward(self) -> None:
         assert self.link is not None
@@ -167,6 +187,7 @@ class Satellite:
         interval = self.config.satellite.heartbeat_seconds
         while not self._stop.is_set():
             if self.link.is_connected:
-                self.link.publish(self.topics[2], json.dumps({"at": self.clock.now().isoformat(),
-                                                              "queued": len(self.queue)}), qos=0)
+                self.link.publish(self.topics[2], seal(self.key, self.topics[2], self.id, self.counter.next(),
+                                                       {"at": self.clock.now().isoformat(), "queued": len(self.queue)}),
+                                  qos=0)
             self._stop.wait(interval)

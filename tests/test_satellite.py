@@ -12,6 +12,7 @@ from typing import Any
 from hub.config import parse_config
 from hub.log import IncidentLog
 from hub.satellite import Satellite
+from hub.sources.satellite import pair
 from tests.conftest import PORCHLIGHT, REPO, Broker, wait_for, write_config
 
 
@@ -55,7 +56,8 @@ def test_link_down_for_20_seconds_loses_no_door_opening(tmp_path: Path, broker: 
         "mqtt": {"port": broker.port, "client_id": "porchlight-back-shed", "reconnect_min_seconds": 1,
                  "reconnect_max_seconds": 1},
         "sensors": {"shed_door": {"kind": "door", "gpio": {"pin": 17, "normally": "closed", "debounce_ms": 20}}},
-        "satellite": {"id": "back_shed", "heartbeat_seconds": 2}}), pin_factory=mock_factory)
+        "satellite": {"id": "back_shed", "heartbeat_seconds": 2, "key": pair(hub_data, "back_shed")}}),
+        pin_factory=mock_factory)
     hub = subprocess.Popen([*PORCHLIGHT, "run", "--config", str(hub_config)], cwd=REPO,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pin = mock_factory.pin(17)
@@ -110,26 +112,29 @@ def test_camera_evidence_travels_with_the_event_and_is_checked(tmp_path: Path) -
     from hub.intake import Rejections
     from hub.mqtt import MqttLink
     from hub.satellite import to_payload
-    from hub.sources.satellite import SatelliteSource
+    from hub.sources.satellite import SatelliteSource, seal
 
     satellite_store = EvidenceStore(tmp_path / "satellite-evidence")
     sha = satellite_store.put_bytes(b"\xff\xd8 snapshot from the shed camera")
     event = Event("face.match", "shed_camera", Severity.CRITICAL, {"person": "x"}, (sha,))
-    payload = to_payload(event, satellite_store)
-    config = parse_config({"sensors": {"shed_door": {"kind": "door", "satellite": {"id": "back_shed"}}},
+    config = parse_config({"data_dir": str(tmp_path / "hub"),
+                           "sensors": {"shed_door": {"kind": "door", "satellite": {"id": "back_shed"}}},
                            "satellites": {"back_shed": {"cameras": ["shed_camera"]}}})
+    key = bytes.fromhex(pair(config.data_dir, "back_shed"))
+    topic = "porchlight/satellite/back_shed/event"
+    body = jsonlib.loads(to_payload(event, satellite_store))
     bus, hub_store = Bus(), EvidenceStore(tmp_path / "hub-evidence")
     clock = SystemClock()
     source = SatelliteSource(MqttLink(config.mqtt), config, bus, clock, hub_store,
                              Rejections(bus.publish, clock.now, clock.monotonic))
     handle = source._event_handler("back_shed")
-    handle("porchlight/satellite/back_shed/event", payload.encode(), lambda: None)
+    handle(topic, seal(key, topic, "back_shed", 1, body).encode(), lambda: None)
     [received] = bus.take(timeout=1)
     assert received.event.evidence == (sha,) and received.event.detail["satellite"] == "back_shed"
     assert hub_store.read(sha) == b"\xff\xd8 snapshot from the shed camera"
-    forged = jsonlib.loads(payload)
+    forged = jsonlib.loads(jsonlib.dumps(body))
     forged["evidence"][sha] = "AAAA"
-    handle("porchlight/satellite/back_shed/event", jsonlib.dumps(forged).encode(), lambda: None)
+    handle(topic, seal(key, topic, "back_shed", 2, forged).encode(), lambda: None)
     [rejected] = bus.take(timeout=1)
     assert rejected.event.kind == "input.rejected"
     assert f"evidence {sha} from satellite 'back_shed' does not match its hash" in rejected.event.detail["problem"]
