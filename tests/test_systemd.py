@@ -30,6 +30,19 @@ def test_units_pass_systemd_analyze_verify(unit: Path, tmp_path: Path) -> None:
     assert "Type=notify" in text and "WatchdogSec=" in text and "ProtectSystem=strict" in text
 
 
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.parametrize("unit", UNITS, ids=[u.name for u in UNITS])
+def test_the_sandbox_rates_2_or_lower(unit: Path) -> None:
+    """If a parser bug in an image or video library lets someone in, the sandbox must hold (issue 11)."""
+    import re
+
+    result = subprocess.run(["systemd-analyze", "security", "--offline=true", str(unit)],
+                            capture_output=True, text=True, timeout=60)
+    found = re.search(r"Overall exposure level for \S+: ([0-9.]+)", result.stdout + result.stderr)
+    assert found is not None, result.stdout + result.stderr
+    assert float(found.group(1)) <= 2.0, result.stdout
+
+
 def test_daemon_notifies_ready_and_pings_the_watchdog(tmp_path: Path) -> None:
     config = write_config(tmp_path / "porchlight.yaml", {"data_dir": str(tmp_path / "data"),
                                                           "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False}})
