@@ -54,7 +54,6 @@ class Rejections:
         """Count one refused message; the first in its window is logged now, the rest in the summary."""
         problem = problem[:_MAX_PROBLEM]
         now, mono = self._now(), self._monotonic()
-        logger.warning("refused a message on %s: %s", topic, problem)
         with self._lock:
             self.total += 1
             current = self._windows.get(topic)
@@ -67,6 +66,8 @@ class Rejections:
             if len(self._windows) >= _MAX_TOPICS:
                 return
             self._windows[topic] = _Window(mono, now, source, sample=payload[:_SAMPLE_BYTES].hex())
+        # The journal, like the log, hears of the first in a window only: a flood must not fill the SD card.
+        logger.warning("refused a message on %s: %s", topic, problem)
         self._publish(Event(kinds.INPUT_REJECTED, source, Severity.WARNING,
                             {"topic": topic, "problem": problem, "size": len(payload),
                              "payload_hex": payload[:_SAMPLE_BYTES].hex()}, at=now))
@@ -80,6 +81,7 @@ class Rejections:
         for topic, window in closed:
             if window.count == 0:
                 continue
+            logger.warning("refused %d more messages on %s", window.count, topic)
             self._publish(Event(kinds.INPUT_FLOOD, window.source, Severity.WARNING, {
                 "topic": topic, "count": window.count, "since": window.first_at.isoformat(),
                 "problems": dict(window.problems), "first_payload_hex": window.sample,
