@@ -26,7 +26,27 @@ CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY, role TEXT NOT NULL, 
                                      contact TEXT, live_view INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS recovery_codes (code_hash TEXT PRIMARY KEY, used_at REAL);
 CREATE TABLE IF NOT EXISTS failures (name TEXT PRIMARY KEY, count INTEGER NOT NULL, locked_until REAL);
+CREATE TABLE IF NOT EXISTS tries (account TEXT NOT NULL, pool TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 0,
+                                  locked_until REAL, refused INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account, pool));
+CREATE TABLE IF NOT EXISTS trusted_devices (account TEXT NOT NULL, device TEXT NOT NULL, since REAL NOT NULL,
+                                            PRIMARY KEY (account, device));
 """
+# Wrong passwords are counted per pool: each browser she has logged in from before is a pool of its
+# own, and every other browser shares one. A stranger hammering the login locks out strangers (the
+# global slow-down), never her own phone; her recovery codes are never locked.
+STRANGERS = "*strangers*"
+CONCURRENT_CHECKS = 2  # argon2 takes ~64 MB and a core each: sixteen at once would starve the Pi
+BUSY_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How one login went: in, or not (and whether its pool is now waiting, or the hub was too busy)."""
+
+    ok: bool
+    locked_seconds: float = 0.0
+    busy: bool = False
+    counted: bool = True  # False while locked: refused without a row in the log
 
 
 Role = Literal["owner", "contact"]
@@ -58,6 +78,7 @@ class AccountStore:
         self._conn = open_web_db(data_dir, SCHEMA)
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+        self._checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
         self._dummy = self._hasher.hash(secrets.token_hex(16))
 
     def has_owner(self) -> bool:
@@ -65,8 +86,8 @@ class AccountStore:
         with self._lock:
             return self._conn.execute("SELECT 1 FROM accounts WHERE role = 'owner'").fetchone() is not None
 
-    def create_owner(self, name: str, password: str) -> list[str]:
-        """Create the owner (only once); return recovery codes to show her exactly once."""
+    def create_owner(self, name: str, password: str, device: str | None = None) -> list[str]:
+        """Create the owner (only once, trusting the browser she did it from); return recovery codes to show once."""
         codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
         with self._lock:
             if self._conn.execute("SELECT 1 FROM accounts WHERE role = 'owner'").fetchone():
@@ -78,38 +99,74 @@ class AccountStore:
                                    (hashlib.sha256(code.encode()).hexdigest(),))
         return codes
 
-    def locked_for(self, name: str) -> float:
-        """Seconds this account stays locked after too many failures (0 when not locked)."""
+    def _pool(self, name: str, device: str | None) -> str:
+        if device:
+            with self._lock:
+                if self._conn.execute("SELECT 1 FROM trusted_devices WHERE account = ? AND device = ?",
+                                      (name, device)).fetchone():
+                    return device
+        return STRANGERS
+
+    def locked_for(self, name: str, device: str | None = None) -> float:
+        """Seconds logins of this account from this device's pool stay refused (0 when not locked)."""
         with self._lock:
-            row = self._conn.execute("SELECT locked_until FROM failures WHERE name = ?", (name,)).fetchone()
+            row = self._conn.execute("SELECT locked_until FROM tries WHERE account = ? AND pool = ?",
+                                     (name, self._pool(name, device))).fetchone()
         return max(0.0, (row[0] or 0) - time.time()) if row else 0.0
 
-    def check(self, name: str, password: str) -> bool:
-        """Verify a login; count failures and lock after MAX_FAILURES (even a right password waits it out)."""
-        if self.locked_for(name) > 0:
-            return False
+    def attempt(self, name: str, password: str, device: str | None = None) -> Attempt:
+        """Verify a login, counted before the check in one transaction, so parallel guesses cannot outrun it."""
+        pool = self._pool(name, device)
+        now = time.time()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute("SELECT count, locked_until FROM tries WHERE account = ? AND pool = ?",
+                                         (name, pool)).fetchone()
+                count, until = (row[0], row[1]) if row else (0, None)
+                if until is not None and until > now:
+                    self._conn.execute("UPDATE tries SET refused = refused + 1 WHERE account = ? AND pool = ?",
+                                       (name, pool))
+                    self._conn.execute("COMMIT")
+                    return Attempt(False, until - now, counted=False)
+                count = count + 1 if until is None else 1  # a lock that ran out starts the count again
+                locked = now + LOCKOUT_SECONDS if count >= MAX_FAILURES else None
+                self._conn.execute(
+                    "INSERT INTO tries (account, pool, count, locked_until) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(account, pool) DO UPDATE SET count = excluded.count, locked_until = excluded.locked_until",
+                    (name, pool, count, locked))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        if not self._checks.acquire(timeout=BUSY_SECONDS):
+            return Attempt(False, busy=True)
+        try:
+            ok = self._verify(name, password)
+        finally:
+            self._checks.release()
+        if not ok:
+            return Attempt(False, (locked - now) if locked else 0.0)
+        with self._lock:
+            self._conn.execute("DELETE FROM tries WHERE account = ? AND pool = ?", (name, pool))
+            if device:
+                self._conn.execute("INSERT OR IGNORE INTO trusted_devices (account, device, since) VALUES (?, ?, ?)",
+                                   (name, device, now))
+        return Attempt(True)
+
+    def _verify(self, name: str, password: str) -> bool:
         with self._lock:
             row = self._conn.execute("SELECT password_hash FROM accounts WHERE name = ? AND revoked = 0",
                                      (name,)).fetchone()
         try:
             # An unknown name costs the same hash as a known one, so timing does not tell names apart.
-            ok = self._hasher.verify(row[0] if row else self._dummy, password) and row is not None
+            return bool(self._hasher.verify(row[0] if row else self._dummy, password)) and row is not None
         except VerificationError:
-            ok = False
-        if ok:
-            with self._lock:
-                self._conn.execute("DELETE FROM failures WHERE name = ?", (name,))
-            return True
-        self._fail(name)
-        return False
+            return False
 
-    def _fail(self, name: str) -> None:
-        with self._lock:
-            count = (self._conn.execute("SELECT count FROM failures WHERE name = ?", (name,)).fetchone() or (0,))[0] + 1
-            locked = time.time() + LOCKOUT_SECONDS if count >= MAX_FAILURES else None
-            self._conn.execute("INSERT INTO failures (name, count, locked_until) VALUES (?, ?, ?) "
-                               "ON CONFLICT(name) DO UPDATE SET count = excluded.count, locked_until = excluded.locked_until",
-                               (name, 0 if locked else count, locked))
+    def check(self, name: str, password: str, device: str | None = None) -> bool:
+        """Whether a password is right (counted like a login)."""
+        return self.attempt(name, password, device).ok
 
     def get(self, name: str) -> Account | None:
         """An active account by name."""
@@ -151,18 +208,33 @@ class AccountStore:
             self._conn.execute("UPDATE accounts SET password_hash = ? WHERE name = ?", (self._hasher.hash(password), name))
 
     def use_recovery_code(self, code: str) -> bool:
-        """Spend a recovery code (each works once); counts as a failure against the owner when wrong."""
-        if self.locked_for("owner") > 0:
-            return False
+        """Spend a recovery code (each works once). Never locked: 48 random bits each cannot be guessed over a LAN."""
         digest = hashlib.sha256(code.strip().lower().encode()).hexdigest()
         with self._lock:
             cursor = self._conn.execute("UPDATE recovery_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
                                         (time.time(), digest))
             if cursor.rowcount == 1:
-                self._conn.execute("DELETE FROM failures WHERE name = 'owner'")
+                self._conn.execute("DELETE FROM tries WHERE account = 'owner'")
                 return True
-        self._fail("owner")
+            self._conn.execute("INSERT INTO tries (account, pool, count) VALUES ('owner', '*recovery*', 1) "
+                               "ON CONFLICT(account, pool) DO UPDATE SET count = count + 1")
         return False
+
+    def recovery_failures(self) -> int:
+        """Wrong recovery codes since the last right one (the log gets the first and every 20th)."""
+        with self._lock:
+            row = self._conn.execute("SELECT count FROM tries WHERE account = 'owner' AND pool = '*recovery*'").fetchone()
+        return int(row[0]) if row else 0
+
+    def new_recovery_codes(self) -> list[str]:
+        """Replace every recovery code (the old ones stop working); the new ones, to show her once."""
+        codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+        with self._lock:
+            self._conn.execute("DELETE FROM recovery_codes")
+            for code in codes:
+                self._conn.execute("INSERT INTO recovery_codes (code_hash) VALUES (?)",
+                                   (hashlib.sha256(code.encode()).hexdigest(),))
+        return codes
 
     def codes_left(self) -> int:
         """Unused recovery codes."""
@@ -175,4 +247,4 @@ class AccountStore:
             if self._conn.execute("SELECT 1 FROM accounts WHERE role = 'owner'").fetchone() is None:
                 raise PermissionError("no owner yet: open the dashboard to set the first password")
             self._conn.execute("UPDATE accounts SET password_hash = ? WHERE role = 'owner'", (self._hasher.hash(password),))
-            self._conn.execute("DELETE FROM failures")
+            self._conn.execute("DELETE FROM tries")

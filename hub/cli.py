@@ -330,7 +330,9 @@ def cmd_dashboard_password(args: argparse.Namespace) -> int:
         print(f"not changed: the password needs {MIN_PASSWORD}+ characters, typed the same twice", file=sys.stderr)
         return 1
     try:
-        AccountStore(config.data_dir).reset_owner(password)
+        accounts = AccountStore(config.data_dir)
+        accounts.reset_owner(password)
+        codes = accounts.new_recovery_codes()  # whoever had the old ones (he may) has nothing now
     except PermissionError as err:
         print(f"not changed: {err}", file=sys.stderr)
         return 1
@@ -339,6 +341,9 @@ def cmd_dashboard_password(args: argparse.Namespace) -> int:
         store.commands.submit_command(kinds.ACCESS_SETTINGS_CHANGED, "console",
                            {"what": "owner password reset at the console", "sessions_ended": ended})
     print(f"dashboard password changed; {ended} open session(s) ended")
+    print("new recovery codes (the old ones no longer work; print these and keep them away from the house):")
+    for code in codes:
+        print(f"  {code}")
     return 0
 
 

@@ -88,6 +88,9 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
 
     @app.after_request
     def security_headers(response: Response) -> Response:
+        if "new_device" in g:  # this browser's own key, for counting wrong passwords per device (web/auth.py)
+            response.set_cookie("porchlight_device", g.new_device, max_age=5 * 365 * 86400, httponly=True,
+                                samesite="Strict", secure=web.tls)
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import secrets
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from hub.accounts import MIN_PASSWORD
@@ -12,6 +14,21 @@ from web.services import audit, services
 from hub import kinds
 
 bp = Blueprint("auth", __name__)
+
+
+DEVICE_COOKIE = "porchlight_device"
+
+
+def device_key() -> str:
+    """This browser's own random key (a long-lived cookie set on its first visit), as the accounts store it.
+
+    A browser she has logged in from before keeps its own count of wrong passwords, so a stranger's
+    guesses never lock her phone out.
+    """
+    token = request.cookies.get(DEVICE_COOKIE, "")
+    if not (16 <= len(token) <= 64):
+        token = g.setdefault("new_device", secrets.token_urlsafe(24))
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def _password_problem(password: str, confirm: str) -> str | None:
@@ -34,7 +51,7 @@ def setup() -> str | Response | tuple[str, int]:
         error = _password_problem(password, request.form.get("confirm", ""))
         if error is None:
             try:
-                codes = accounts.create_owner("owner", password)
+                codes = accounts.create_owner("owner", password, device_key())
             except PermissionError:  # two first visits at once: the other one won
                 return redirect(url_for("auth.login"))
             return render_template("auth/codes.html", codes=codes)
@@ -50,13 +67,16 @@ def login() -> str | Response | tuple[str, int]:
     error = None
     if request.method == "POST":
         name = (request.form.get("name") or "owner").strip()[:64] or "owner"
-        if accounts.check(name, request.form.get("password", "")):
+        attempt = accounts.attempt(name, request.form.get("password", ""), device_key())
+        if attempt.ok:
             _start_session(name)
             return redirect(url_for("home.index"))
-        audit(kinds.ACCESS_LOGIN_FAILED, {"device": _device()}, who=name)
-        locked = accounts.locked_for(name)
-        error = (f"Too many wrong passwords. Try again in {int(locked // 60) + 1} minutes."
-                 if locked else "Wrong name or password.")
+        if attempt.counted and not attempt.busy:  # refusals while locked are counted in web.db, not logged each
+            audit(kinds.ACCESS_LOGIN_FAILED, {"device": _device()}, who=name)
+        locked = attempt.locked_seconds
+        error = ("The hub is busy checking other logins. Try again in a moment." if attempt.busy
+                 else f"Too many wrong passwords. Try again in {math.ceil(locked / 60)} minutes." if locked
+                 else "Wrong name or password.")
     return render_template("auth/login.html", error=error), 401 if error else 200
 
 
@@ -76,9 +96,11 @@ def recover() -> str | Response | tuple[str, int]:
                       who="owner")
                 _start_session("owner")
                 return redirect(url_for("home.index", done="Password changed. Every other session was ended."))
-            locked = accounts.locked_for("owner")
-            error = (f"Too many wrong tries. Try again in {int(locked // 60) + 1} minutes." if locked
-                     else "That recovery code is wrong or was already used.")
+            failures = accounts.recovery_failures()
+            if failures % 20 == 1:  # the first, then every 20th: a flood of guesses is a few rows
+                audit(kinds.ACCESS_LOGIN_FAILED, {"device": _device(), "what": "recovery code",
+                                                  "wrong_so_far": failures}, who="owner")
+            error = "That recovery code is wrong or was already used."
     return render_template("auth/recover.html", error=error), 401 if error else 200
 
 

@@ -1,0 +1,39 @@
+"""He guesses her dashboard password from his laptop on her Wi-Fi, many at once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from tests.webtools import commands, csrf, login, make_app, set_up
+
+
+def test_parallel_guesses_cannot_outrun_the_lockout_nor_lock_her_out(data_dir: Path) -> None:
+    app = make_app(data_dir)
+    hers = app.test_client()
+    codes = set_up(hers)  # the browser she set the hub up from is one she has used
+    assert login(hers).headers["Location"] == "/"
+    hers.post("/logout", data={"csrf_token": csrf(hers, "/")})
+    results: list[int] = []
+
+    def guess(number: int) -> None:
+        stranger = app.test_client()
+        for attempt in range(4):
+            results.append(login(stranger, f"guess {number}-{attempt}").status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(results) == 64 and set(results) == {401}
+    failed = [c for c in commands(data_dir) if c[0] == "access.login_failed"]
+    assert len(failed) == 5  # counted before the check, in one transaction: the sixth guess never ran
+    for _ in range(30):  # locked-out guesses are counted, not written one by one
+        login(app.test_client(), "yet another guess")
+    assert len([c for c in commands(data_dir) if c[0] == "access.login_failed"]) == 5
+    assert login(hers).headers["Location"] == "/"  # her own browser is not locked out by his guesses
+    newcomer = app.test_client()  # a browser of hers she never used here: the recovery code still works
+    page = newcomer.post("/recover", data={"csrf_token": csrf(newcomer, "/recover"), "code": codes[0],
+                                           "password": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    assert page.status_code == 302 and page.headers["Location"].startswith("/?done=Password")
