@@ -15,6 +15,8 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
+from hub.files import secret_file
+
 MIN_PASSWORD = 10  # characters; a passphrase he could not guess
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
@@ -62,6 +64,26 @@ class Account:
     live_view: bool = False
 
 
+SETUP_CODE = "setup-code"
+
+
+def setup_code(data_dir: Path) -> str:
+    """The one-time code first-run setup asks for, printed on the Pi's console and by ``porchlight doctor``.
+
+    Whoever opens the dashboard first would otherwise own it: anyone on her Wi-Fi, before she does.
+    """
+    raw = secret_file(data_dir / "keys" / SETUP_CODE, 5).hex()
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def setup_code_matches(data_dir: Path, given: str) -> bool:
+    """Whether ``given`` is the setup code (spaces, dashes and case do not matter)."""
+    import hmac
+
+    want = setup_code(data_dir).replace("-", "")
+    return hmac.compare_digest(given.strip().lower().replace("-", "").replace(" ", "").encode(), want.encode())
+
+
 def open_web_db(data_dir: Path, schema: str) -> sqlite3.Connection:
     """data_dir/web.db (accounts and sessions), readable by the service alone: it holds password hashes."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +97,7 @@ class AccountStore:
     """Accounts in data_dir/web.db (separate from the incident log: passwords change, evidence never does)."""
 
     def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
         self._conn = open_web_db(data_dir, SCHEMA)
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -87,7 +110,10 @@ class AccountStore:
             return self._conn.execute("SELECT 1 FROM accounts WHERE role = 'owner'").fetchone() is not None
 
     def create_owner(self, name: str, password: str, device: str | None = None) -> list[str]:
-        """Create the owner (only once, trusting the browser she did it from); return recovery codes to show once."""
+        """Create the owner (only once, trusting the browser she did it from); return recovery codes to show once.
+
+        The setup code is spent with it.
+        """
         codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
         with self._lock:
             if self._conn.execute("SELECT 1 FROM accounts WHERE role = 'owner'").fetchone():

@@ -237,6 +237,11 @@ class Hub:
         self.dashboard = WebServer(factory(self.config, frames=frames), self.config.web,
                                    self.config.data_dir / "keys", self.config.device_name)
         self.dashboard.start()  # logs the address and the certificate's fingerprint, or why it could not listen
+        from hub.accounts import AccountStore, setup_code
+
+        if not AccountStore(self.config.data_dir).has_owner():
+            logger.warning("First-run setup: open the dashboard and enter the one-time setup code %s",
+                           setup_code(self.config.data_dir))
 
     def _start_cameras(self) -> None:
         """One worker per camera; vision (cv2, face_recognition) is imported only when cameras exist."""

@@ -118,6 +118,16 @@ def check_broker_lockdown(config: Config) -> list[Check]:
     return [Check("MQTT broker lockdown", True, "the broker refuses clients without a password")]
 
 
+def check_setup(config: Config) -> list[Check]:
+    """Before she sets up the dashboard, the one-time code it asks for (so nobody else on the LAN can)."""
+    from hub.accounts import AccountStore, setup_code
+
+    if not config.web.enabled or AccountStore(config.data_dir).has_owner():
+        return []
+    return [Check("dashboard setup", False, f"not set up yet; the one-time setup code is {setup_code(config.data_dir)}",
+                  "open the dashboard now and set your password with this code")]
+
+
 def check_pins(config: Config) -> list[Check]:
     """Without a PIN, nothing on the LAN may disarm; with one, a duress PIN is worth having."""
     if config.arming.pin is None:
@@ -202,7 +212,7 @@ def check_certificate(config: Config) -> list[Check]:
 
 
 CHECKS: list[Callable[[Config], list[Check]]] = [
-    check_disk, lambda config: check_clock(), check_broker, check_broker_lockdown, check_pins, check_gpio,
+    check_disk, lambda config: check_clock(), check_broker, check_broker_lockdown, check_pins, check_setup, check_gpio,
     check_cameras, check_log, check_certificate,
 ]
 

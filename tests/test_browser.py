@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import pytest
 
 from hub.events import Event, Severity
+from hub.accounts import setup_code
 from hub.log import IncidentLog
 from tests.conftest import PORCHLIGHT, REPO, FACES, Webhook, free_port, wait_for, write_config
 
@@ -124,6 +125,7 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     page.goto(hub_url + "/")
     assert page.url.endswith("/setup")
     _shot(page, "01-setup")
+    page.fill("input[name=code]", setup_code(tmp_path / "data"))
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=confirm]", PASSWORD)
     page.click("button[type=submit]")
@@ -240,8 +242,9 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     assert page.url.endswith("/login")
 
 
-def test_quick_exit_button_and_lockout_in_the_browser(hub_url: str, page: Any, weather: str) -> None:
+def test_quick_exit_button_and_lockout_in_the_browser(hub_url: str, page: Any, weather: str, tmp_path: Path) -> None:
     page.goto(hub_url + "/setup")
+    page.fill("input[name=code]", setup_code(tmp_path / "data"))
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=confirm]", PASSWORD)
     page.click("button[type=submit]")

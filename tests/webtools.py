@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from hub.accounts import setup_code
 from hub.alerts.worker import Deliveries
 from hub.clock import SystemClock
 from hub.command_queue import CommandTaker
@@ -46,8 +47,9 @@ def csrf(client: FlaskClient, path: str | None = None) -> str:
 
 def set_up(client: FlaskClient) -> list[str]:
     """Create the owner; return the recovery codes shown."""
+    data_dir = client.application.extensions["porchlight"].config.data_dir
     page = client.post("/setup", data={"csrf_token": csrf(client, "/setup"), "password": PASSWORD,
-                                       "confirm": PASSWORD}).get_data(as_text=True)
+                                       "confirm": PASSWORD, "code": setup_code(data_dir)}).get_data(as_text=True)
     return re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", page)
 
 

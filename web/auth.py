@@ -9,7 +9,7 @@ import secrets
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from hub.accounts import MIN_PASSWORD
+from hub.accounts import MIN_PASSWORD, setup_code, setup_code_matches
 from web.services import audit, services
 from hub import kinds
 
@@ -46,9 +46,14 @@ def setup() -> str | Response | tuple[str, int]:
     if accounts.has_owner():
         return redirect(url_for("auth.login"))
     error = None
+    data_dir = services().config.data_dir
+    setup_code(data_dir)  # made now if it is not there yet, so the console and the doctor can show it
     if request.method == "POST":
         password = request.form.get("password", "")
         error = _password_problem(password, request.form.get("confirm", ""))
+        if error is None and not setup_code_matches(data_dir, request.form.get("code", "")[:32]):
+            error = ("That setup code is wrong. The hub prints it on the Pi's console when it starts, and "
+                     "'porchlight doctor' shows it.")
         if error is None:
             try:
                 codes = accounts.create_owner("owner", password, device_key())

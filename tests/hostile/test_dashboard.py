@@ -37,3 +37,18 @@ def test_parallel_guesses_cannot_outrun_the_lockout_nor_lock_her_out(data_dir: P
     page = newcomer.post("/recover", data={"csrf_token": csrf(newcomer, "/recover"), "code": codes[0],
                                            "password": "a brand new passphrase", "confirm": "a brand new passphrase"})
     assert page.status_code == 302 and page.headers["Location"].startswith("/?done=Password")
+
+
+def test_a_stranger_cannot_claim_first_run_setup_without_the_code_from_the_pi(data_dir: Path) -> None:
+    from hub.accounts import setup_code
+
+    app = make_app(data_dir)
+    stranger = app.test_client()
+    for guess in ("", "00000-00000", "abcde-12345"):
+        page = stranger.post("/setup", data={"csrf_token": csrf(stranger, "/setup"), "code": guess,
+                                             "password": "his chosen password", "confirm": "his chosen password"})
+        assert page.status_code == 400 and "setup code is wrong" in page.get_data(as_text=True)
+    assert stranger.get("/").headers["Location"] == "/setup"  # nobody owns it yet
+    code = setup_code(data_dir)
+    assert len(code) == 11 and set_up(app.test_client())  # she, with the code from the console, can
+    assert not (data_dir / "keys" / "setup-code").exists()  # spent
