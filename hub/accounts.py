@@ -123,6 +123,10 @@ class AccountStore:
             for code in codes:
                 self._conn.execute("INSERT INTO recovery_codes (code_hash) VALUES (?)",
                                    (hashlib.sha256(code.encode()).hexdigest(),))
+            if device:
+                self._conn.execute("INSERT OR IGNORE INTO trusted_devices (account, device, since) VALUES (?, ?, ?)",
+                                   (name, device, time.time()))
+        (self._data_dir / "keys" / SETUP_CODE).unlink(missing_ok=True)
         return codes
 
     def _pool(self, name: str, device: str | None) -> str:
