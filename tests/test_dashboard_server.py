@@ -86,7 +86,10 @@ def test_hostile_requests_get_errors_and_the_server_stays_up(tmp_path: Path,
     def raw(data: bytes) -> bytes:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(data)
-            sock.shutdown(socket.SHUT_WR)
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:  # the server has already answered and hung up (it may, on a loaded machine)
+                pass
             chunks = []
             while chunk := sock.recv(65536):
                 chunks.append(chunk)
