@@ -27,7 +27,6 @@ CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY, role TEXT NOT NULL, 
                                      created_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
                                      contact TEXT, live_view INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS recovery_codes (code_hash TEXT PRIMARY KEY, used_at REAL);
-CREATE TABLE IF NOT EXISTS failures (name TEXT PRIMARY KEY, count INTEGER NOT NULL, locked_until REAL);
 CREATE TABLE IF NOT EXISTS tries (account TEXT NOT NULL, pool TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 0,
                                   locked_until REAL, refused INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account, pool));
 CREATE TABLE IF NOT EXISTS trusted_devices (account TEXT NOT NULL, device TEXT NOT NULL, since REAL NOT NULL,

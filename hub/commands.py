@@ -63,11 +63,6 @@ class PinCheck:
         self._duress = resolve_secret(arming.duress_pin)
         self._state = state
 
-    @property
-    def required(self) -> bool:
-        """Whether disarming needs a PIN at all (it does once one is configured)."""
-        return self._pin is not None
-
     def check(self, pin: str | None, source: str = "cli", now: datetime | None = None) -> Guarded:
         """Which PIN this is, counted against ``source``'s channel."""
         at = now or datetime.now(timezone.utc)

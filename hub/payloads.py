@@ -39,9 +39,9 @@ def parse_payload(binding: MqttBinding, kind: str, topic: str, payload: bytes) -
     if topic == binding.default_availability_topic():
         return Reading(online=_availability(text))
     if binding.format == "zigbee2mqtt":
-        return _zigbee(kind, _json_object(text))
+        return _zigbee(kind, json_object(text))
     if binding.format == "tasmota":
-        return _tasmota(binding, _json_object(text))
+        return _tasmota(binding, json_object(text))
     if binding.format == "homeassistant":
         return Reading(active=_on_off(text.strip(), binding.on_means, "payload"))
     return _plain(binding, text.strip())
@@ -73,9 +73,6 @@ def json_object(payload: bytes | str, what: str = "payload") -> dict[str, Any]:
     return value
 
 
-def _json_object(text: str) -> dict[str, Any]:
-    return json_object(text)
-
 
 def _json_type(value: Any) -> str:
     if isinstance(value, bool):
@@ -94,7 +91,7 @@ def _json_type(value: Any) -> str:
 def _availability(text: str) -> bool:
     value: Any = text.strip()
     if value.startswith("{"):
-        value = _json_object(value).get("state")
+        value = json_object(value).get("state")
     if isinstance(value, str) and value.lower() in ("online", "offline"):
         return value.lower() == "online"
     raise InputRejected(f"availability payload {_short(text)!r} is neither online nor offline")

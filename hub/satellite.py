@@ -65,14 +65,18 @@ class DiskQueue:
         self._db.close()
 
 
-def to_payload(event: Event, evidence: EvidenceStore | None = None) -> str:
-    """An event as the JSON a satellite sends: with an id (to tell a re-send) and its evidence files."""
+def event_body(event: Event, evidence: EvidenceStore | None = None) -> dict[str, Any]:
+    """An event as a satellite sends it: with an id (to tell a re-send) and its evidence files."""
     files = {}
     if evidence is not None:
         files = {sha: base64.b64encode(evidence.read(sha)).decode("ascii") for sha in event.evidence}
-    return json.dumps({"id": uuid.uuid4().hex, "kind": event.kind, "source": event.source,
-                       "severity": event.severity.value, "detail": dict(event.detail), "at": event.at.isoformat(),
-                       "evidence": files}, sort_keys=True)
+    return {"id": uuid.uuid4().hex, "kind": event.kind, "source": event.source, "severity": event.severity.value,
+            "detail": dict(event.detail), "at": event.at.isoformat(), "evidence": files}
+
+
+def to_payload(event: Event, evidence: EvidenceStore | None = None) -> str:
+    """``event_body`` as JSON text."""
+    return json.dumps(event_body(event, evidence), sort_keys=True)
 
 
 class Satellite:
@@ -170,7 +174,7 @@ class Satellite:
     def _sealed(self, event: Event) -> str:
         # Signed and numbered as it is queued: a re-send after a lost acknowledgement is the same message,
         # which the hub refuses as a replay if the first copy arrived.
-        return seal(self.key, self.topics[0], self.id, self.counter.next(), json.loads(to_payload(event, self.evidence)))
+        return seal(self.key, self.topics[0], self.id, self.counter.next(), event_body(event, self.evidence))
 
     def _forward(self) -> None:
         assert self.link is not None

@@ -16,7 +16,7 @@ CORE = ["hub.events", "hub.log", "hub.rules", "hub.config", "hub.kinds", "hub.se
 # Each table has one owner, and only the owner runs SQL on it (issue 10: one owner per table).
 TABLE_OWNERS = {"log": "hub.log", "outbox": "hub.alerts.outbox", "deliveries": "hub.alerts.outbox",
                 "commands": "hub.command_queue", "state": "hub.state", "accounts": "hub.accounts",
-                "recovery_codes": "hub.accounts", "failures": "hub.accounts", "sessions": "hub.sessions",
+                "recovery_codes": "hub.accounts", "tries": "hub.accounts", "trusted_devices": "hub.accounts", "sessions": "hub.sessions",
                 "queue": "hub.satellite"}
 SQL_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN|TABLE(?: IF NOT EXISTS)?|TRIGGER IF NOT EXISTS \w+ \w+ \w+ ON)"
                        r"\s+(\w+)")
