@@ -8,6 +8,7 @@ import time
 from typing import Any, Callable
 
 from hub.announce import Announcer
+from hub.arming_check import not_ready
 from hub.arming import ArmStore
 from hub.bus import Bus
 from hub.clock import Clock, SystemClock
@@ -117,8 +118,9 @@ class Hub:
             rejections = self.rejections
             self.mqtt.on_reject(lambda topic, payload, problem: rejections.reject("mqtt", topic, problem, payload))
             MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock, rejections)
-            MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming, self.store.state), self.bus,
-                              self.clock, rejections)
+            log = self.log
+            MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming, self.store.state),
+                              self.bus, self.clock, rejections, lambda mode: not_ready(self.config.sensors, log, mode))
             if self.config.satellites:
                 self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock, self.log.evidence,
                                                   rejections, self.log)

@@ -22,6 +22,7 @@ class ArmState:
     entry_until: datetime | None = None
     entry_cause_seq: int | None = None
     entry_source: str | None = None
+    bypassed: tuple[str, ...] = ()  # sensors she chose to leave out of this arming (a window left open)
 
     def to_json(self) -> str:
         """Serialise for the state table."""
@@ -41,15 +42,16 @@ class ArmState:
             for key in ("exit_until", "entry_until"):
                 if data.get(key):
                     data[key] = datetime.fromisoformat(data[key])
+            data["bypassed"] = tuple(data.get("bypassed") or ())
             state = cls(**data)
         except (ValueError, TypeError):
             return cls()
         return state if state.mode in MODES else cls()
 
-    def with_mode(self, mode: str, exit_until: datetime | None) -> "ArmState":
-        """A new state in ``mode``, with any entry delay cancelled."""
+    def with_mode(self, mode: str, exit_until: datetime | None, bypassed: tuple[str, ...] = ()) -> "ArmState":
+        """A new state in ``mode``, with any entry delay cancelled and this arming's bypassed sensors."""
         return replace(self, mode=mode, exit_until=exit_until, entry_until=None,
-                       entry_cause_seq=None, entry_source=None)
+                       entry_cause_seq=None, entry_source=None, bypassed=bypassed if mode != "disarmed" else ())
 
 
 class StateTable(Protocol):

@@ -10,12 +10,13 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Sequence
 
 from hub.arming import MODES
 from hub.config import ArmingConfig, resolve_secret
 from hub.errors import InputRejected
-from hub.events import Event, Severity
+from hub.arming_check import NotReady
+from hub.events import Event, JsonValue, Severity
 from hub import kinds
 
 PinResult = Literal["normal", "duress", "wrong", "locked", "unset"]
@@ -135,12 +136,21 @@ class Outcome:
     events: list[Event]
 
 
-def arm_request(pins: PinCheck, mode: str, pin: str | None, source: str, at: datetime) -> Outcome:
-    """Arming needs no PIN; disarming needs it. A duress PIN disarms and silently raises an alarm."""
+def arm_request(pins: PinCheck, mode: str, pin: str | None, source: str, at: datetime,
+                not_ready: Sequence[NotReady] = (), bypass: bool = False) -> Outcome:
+    """Arming needs no PIN, but refuses over an open door or a silent sensor unless she bypasses them for this
+    arming; disarming needs the PIN. A duress PIN disarms and silently raises an alarm."""
     if mode not in MODES:
         raise InputRejected(f"mode {mode!r} is not one of {', '.join(MODES)}")
     if mode != "disarmed":
-        return Outcome({"ok": True, "mode": mode}, [Event(kinds.ARM_SET, source, Severity.NOTICE, {"mode": mode}, at=at)])
+        if not_ready and not bypass:
+            return Outcome({"ok": False, "not_ready": [n.sensor for n in not_ready],
+                            "error": "not armed: " + "; ".join(n.words() for n in not_ready)
+                                     + ". Close it, or arm again with bypass to leave it out of this arming"}, [])
+        detail: dict[str, JsonValue] = {"mode": mode}
+        if not_ready:
+            detail["bypassed"] = [n.sensor for n in not_ready]
+        return Outcome({"ok": True, "mode": mode}, [Event(kinds.ARM_SET, source, Severity.NOTICE, detail, at=at)])
     guarded = pins.check(pin, source, at)
     if guarded.result == "duress" and guarded.wait_seconds:  # locked: no disarm, but help is called
         return Outcome({"ok": False, "error": _refusal(guarded, mode)},

@@ -61,6 +61,8 @@ class Rules:
                                event.kind, silent=event.kind in kinds.SILENT_KINDS)]
         if event.kind not in TRIGGERED_KINDS:  # "this sensor was triggered", not restored or reporting
             return []
+        if event.source in state.bypassed:  # she armed with it left open, knowingly, for this arming only
+            return []
         sensor = self.sensors.get(event.source)
         if sensor is None or state.mode not in sensor.modes_that_alert():
             return []
@@ -105,7 +107,9 @@ class Rules:
         exit_until = None
         if mode != "disarmed" and self.arming.exit_delay_seconds > 0:
             exit_until = now + timedelta(seconds=self.arming.exit_delay_seconds)
-        return [SetState(state.with_mode(mode, exit_until))]
+        bypassed = event.detail.get("bypassed")
+        chosen = tuple(str(s) for s in bypassed) if isinstance(bypassed, list) else ()
+        return [SetState(state.with_mode(mode, exit_until, chosen))]
 
 
 def _label(source: str, sensors: Mapping[str, SensorConfig]) -> str:

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from hub.arming import ArmStore
+from hub.arming_check import not_ready
 from hub.config import Config
 from hub.commands import PinCheck, arm_request
 from web.health import camera_health, sensor_health
@@ -33,7 +34,7 @@ def index() -> str:
     incidents = [e for e in log.events(newest_first=True, limit=20, kinds=list(kinds.INCIDENT_KINDS))
                  if e.seq not in hidden][:10]
     return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
-                           warnings=_warnings(found.config),
+                           warnings=_warnings(found.config), not_ready=not_ready(found.config.sensors, log, "away"),
                            incidents=incidents, describe=describe, message=request.args.get("done"),
                            sensors=sensor_health(found.config, log),
                            cameras=camera_health(found.config, log, found.frames))
@@ -46,7 +47,9 @@ def arm() -> Response:
     mode = request.form.get("mode", "")
     pins = PinCheck(found.config.arming, found.state)
     try:
-        outcome = arm_request(pins, mode, request.form.get("pin"), "dashboard", datetime.now(timezone.utc))
+        waiting = not_ready(found.config.sensors, found.log, mode) if mode in ("home", "night", "away") else []
+        outcome = arm_request(pins, mode, request.form.get("pin"), "dashboard", datetime.now(timezone.utc),
+                              waiting, request.form.get("bypass") == "yes")
     except ValueError:
         return redirect(url_for("home.index", done="That is not an arm mode."))
     for event in outcome.events:

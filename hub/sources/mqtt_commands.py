@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Sequence
 
+from hub.arming_check import NotReady
 from hub.bus import Bus
 from hub.clock import Clock
 from hub.commands import Outcome, PinCheck, arm_request, checkin_request, response_bytes
@@ -22,7 +23,8 @@ class MqttCommandSource:
     """Listens on <prefix>/command/{arm,panic,checkin}; answers on <prefix>/command/result."""
 
     def __init__(self, link: MqttLink, prefix: str, pins: PinCheck, bus: Bus, clock: Clock,
-                 rejections: Rejections) -> None:
+                 rejections: Rejections, not_ready: Callable[[str], Sequence[NotReady]] = lambda mode: ()) -> None:
+        self.not_ready = not_ready
         self.link = link
         self.pins = pins
         self.rejections = rejections
@@ -45,7 +47,9 @@ class MqttCommandSource:
             data = json_object(payload, "command payload") if payload.strip() else {}
             request_id = data.get("id")
             if name == "arm":
-                outcome = arm_request(self.pins, str(data.get("mode")), _pin(data), "keypad", now)
+                mode = str(data.get("mode"))
+                outcome = arm_request(self.pins, mode, _pin(data), "keypad", now,
+                                      self.not_ready(mode) if mode != "disarmed" else (), data.get("bypass") is True)
             elif name == "checkin":
                 outcome = checkin_request(self.pins, _pin(data), "keypad", now)
             else:
