@@ -101,7 +101,7 @@ class AccountStore:
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
         self._checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
-        self._dummy = self._hasher.hash(secrets.token_hex(16))
+        self._dummy: str | None = None  # made on the first check: opening the store costs no argon2 hash
 
     def has_owner(self) -> bool:
         """Whether first-run setup has happened."""
@@ -189,7 +189,10 @@ class AccountStore:
                                      (name,)).fetchone()
         try:
             # An unknown name costs the same hash as a known one, so timing does not tell names apart.
-            return bool(self._hasher.verify(row[0] if row else self._dummy, password)) and row is not None
+            if self._dummy is None:
+                self._dummy = self._hasher.hash(secrets.token_hex(16))
+            stored: str = row[0] if row else self._dummy
+            return bool(self._hasher.verify(stored, password)) and row is not None
         except VerificationError:
             return False
 

@@ -79,7 +79,7 @@ def test_sigterm_stops_cleanly(daemon: Daemon, config_file: Path) -> None:
     data = config_file.parent / "data"
     daemon.start()
     wait_for(lambda: (data / "porchlight.db").exists() and any(r["kind"] == "door.closed" for r in _rows(data)),
-             30, "the daemon to start")
+             60, "the daemon to start")
     assert daemon.signal(signal.SIGTERM) == 0
     kinds = [r["kind"] for r in _rows(data)]
     assert kinds[0] == "hub.started" and kinds[-1] == "hub.stopped"
@@ -102,7 +102,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_message(
     daemon.start()
     # The hub's first-ever connection creates its broker session; only then is there a
     # subscriber to queue for. A warm-up message proves the session exists.
-    wait_for(lambda: (data / "porchlight.db").exists(), 30, "the daemon to create its log")
+    wait_for(lambda: (data / "porchlight.db").exists(), 60, "the daemon to create its log")
     def warmed_up() -> bool:
         publisher.publish(TOPIC, json.dumps({"contact": True, "linkquality": -1}))
         time.sleep(0.2)
