@@ -10,9 +10,9 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal, Protocol, Sequence
+from typing import Literal, Sequence
 
-from hub.arming import MODES
+from hub.arming import MODES, StateTable
 from hub.config import ArmingConfig, resolve_secret
 from hub.errors import InputRejected
 from hub.arming_check import NotReady
@@ -25,16 +25,6 @@ CONSOLE_SOURCES = frozenset({"cli", "console"})
 _FREE_TRIES = 3  # wrong PINs in a row before each further try waits
 _ALARM_AFTER = 3  # wrong PINs in a row that raise the guessing alarm (as the waiting starts)
 _MAX_WAIT_SECONDS = 900.0
-
-
-class StateTable(Protocol):
-    """Where the guard keeps each channel's count (hub.state.StateStore)."""
-
-    def get_state(self, key: str) -> str | None:
-        """Read a value."""
-
-    def set_state(self, key: str, value: str) -> None:
-        """Write a value."""
 
 
 @dataclass(frozen=True)
