@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol
 
@@ -13,6 +14,14 @@ from hub import kinds
 GENESIS = "0" * 64
 CHECKPOINT_KIND = kinds.LOG_CHECKPOINT
 TOMBSTONE_KIND = kinds.EVIDENCE_TOMBSTONE
+# Details that say where she lives, who she is with, how she feels, or what her files are called. In a row,
+# each is hashed only as a salted commitment, so a redacted export can show the commitment, still verify
+# row by row, and give nothing to guess at: the salts stay in the full row on the hub.
+PRIVATE_FIELDS = frozenset({"location", "people_present", "children_present", "witnesses", "impact",
+                            "officer_name", "officer_badge", "address", "device", "agent", "encoding",
+                            "suspected_technology", "statements", "name", "contact", "account",
+                            "attachments", "photos", "documents"})
+COMMITTED_VERSION = 2  # rows with salted commitments; version 1 rows hash their content as stored
 
 
 def canonical_json(value: Any) -> str:
@@ -23,6 +32,37 @@ def canonical_json(value: Any) -> str:
 def entry_hash(prev_hash: str, content: str) -> str:
     """A row's hash: SHA-256 over the previous hash, a newline and the row's canonical content."""
     return hashlib.sha256(f"{prev_hash}\n{content}".encode("utf-8")).hexdigest()
+
+
+def commitment(salt: str, value: Any) -> str:
+    """The salted commitment to one private field's value."""
+    return hashlib.sha256(f"porchlight-commit-v1\n{salt}\n{canonical_json(value)}".encode("utf-8")).hexdigest()
+
+
+def salts_for(detail: Mapping[str, Any]) -> dict[str, str]:
+    """A fresh random salt (128 bits) for each private field in ``detail``."""
+    return {name: secrets.token_hex(16) for name in sorted(detail) if name in PRIVATE_FIELDS}
+
+
+def hashed_form(content: dict[str, Any]) -> dict[str, Any]:
+    """What a row's hash covers: each private field replaced by its commitment, and no salts."""
+    salts = content.get("salts")
+    if content.get("v") != COMMITTED_VERSION or not isinstance(salts, dict):
+        return content
+    detail = dict(content.get("detail") or {})
+    for name, salt in salts.items():
+        if name in detail:
+            detail[name] = {"committed": commitment(str(salt), detail[name])}
+    return {**{k: v for k, v in content.items() if k != "salts"}, "detail": detail}
+
+
+def row_hash(prev_hash: str, content: str, parsed: dict[str, Any] | None = None) -> str:
+    """A stored row's hash: over its content, or for a committed row over its hashed form."""
+    if '"salts":' not in content:
+        return entry_hash(prev_hash, content)
+    data = parsed if parsed is not None else json.loads(content)
+    return entry_hash(prev_hash, canonical_json(hashed_form(data)) if data.get("v") == COMMITTED_VERSION
+                      else content)
 
 
 def checkpoint_message(head_seq: int, head_hash: str, at: str) -> bytes:
@@ -140,7 +180,7 @@ def row_problem(row: RawRow, expected_seq: int, prev_hash: str, device_key: str 
             f"previous-hash link to seq {row.seq - 1} is broken (seq {row.seq - 1} was edited and "
             "re-hashed, or rows were removed or reordered)"
         )
-    if entry_hash(row.prev_hash, row.content) != row.hash:
+    if row_hash(row.prev_hash, row.content, content) != row.hash:
         return row.seq, "entry hash does not match its content (the row was edited)"
     if (content.get("kind"), content.get("source"), content.get("at")) != (row.kind, row.source, row.at):
         return row.seq, "kind, source or time columns disagree with the hashed content (the row was edited)"

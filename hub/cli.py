@@ -364,6 +364,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print("\nRECOVERY SHEET: write this down or print it, and keep it away from this device and from him.")
         print("Without it, nobody (you included) can open the backups.\n")
         print(f"    {key_to_text(key)}\n")
+        print(f"Device key fingerprint (checks an export: verify.py --key ...):\n\n    {log.key.fingerprint}\n")
     return 0
 
 

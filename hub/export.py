@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from hub.chain import CHECKPOINT_KIND, RawRow
+from hub.chain import CHECKPOINT_KIND, COMMITTED_VERSION, PRIVATE_FIELDS, RawRow, canonical_json, hashed_form
 from hub.config import Config
 from hub.errors import LogError, PorchlightError
 from hub.events import LoggedEvent
@@ -26,10 +26,6 @@ from hub.report import ReportItem, build_report
 from hub import kinds
 
 VERIFY_SOURCE = Path(__file__).with_name("export_verify.py")
-# Details that say where she lives, who she is with, or how she feels: left out of a redacted copy.
-REDACTED_FIELDS = frozenset({"location", "people_present", "children_present", "witnesses", "impact",
-                             "officer_name", "officer_badge", "address", "device", "agent", "encoding",
-                             "suspected_technology", "statements", "name", "contact", "account"})
 DISCOVERY_WARNING = ("Anything you share may reach him: in a court case, the other side can usually ask for "
                      "copies of evidence (discovery). Share the redacted copy where the full one is not needed, "
                      "and talk to your advocate or attorney before sharing.")
@@ -201,7 +197,7 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
     writer = csv.DictWriter(out, fieldnames=["file", "sha256", "size", "capture_time", "recorded_time", "source",
                                              "row", "kind", "type"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(manifest)
+    writer.writerows([{k: _cell(v) for k, v in line.items()} for line in manifest])
     archive.add("manifest.csv", out.getvalue().encode("utf-8"))
     progress("laying out the PDF report", 0.7)
     items = _report_items(chosen, events, files_by_sha, images, request.redacted)
@@ -225,6 +221,11 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
     return result
 
 
+def _cell(value: Any) -> Any:
+    # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) from his text).
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _chain_line(row: RawRow, selected: bool, redacted: bool) -> str:
     link = {"seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash}
     if not redacted or row.kind == CHECKPOINT_KIND:
@@ -232,11 +233,17 @@ def _chain_line(row: RawRow, selected: bool, redacted: bool) -> str:
     if not selected:
         return json.dumps({**link, "omitted": True})
     content = json.loads(row.content)
-    removed = sorted(k for k in content.get("detail", {}) if k in REDACTED_FIELDS)
-    if not removed:
+    private = sorted(k for k in content.get("detail", {}) if k in PRIVATE_FIELDS)
+    if not private:
         return json.dumps({**link, "content": row.content}, ensure_ascii=False)
-    content["detail"] = {k: v for k, v in content["detail"].items() if k not in REDACTED_FIELDS}
-    return json.dumps({**link, "redacted": True, "removed": removed, "shown": content}, ensure_ascii=False)
+    if content.get("v") == COMMITTED_VERSION and set(private) <= set(content.get("salts", {})):
+        # What the row's hash covers: each private field as its salted commitment. The salts stay on
+        # the hub, so the copy verifies row by row and no value can be tried against it.
+        return json.dumps({**link, "committed": canonical_json(hashed_form(content)), "removed": private},
+                          ensure_ascii=False)
+    # A row written before commitments hashes its private fields as they are: any of its content shown
+    # beside its hash would let them be guessed, so the chain carries only its link.
+    return json.dumps({**link, "omitted": True, "withheld": private})
 
 
 def _span(request: ExportRequest, chosen: list[LoggedEvent]) -> str:
@@ -254,7 +261,7 @@ def _report_items(chosen: list[LoggedEvent], events: dict[int, LoggedEvent], fil
             follow.setdefault(target, []).append(f"{event.at.astimezone():%d %b %Y %H:%M} {text}")
     items = []
     for event in chosen:
-        d = {k: v for k, v in event.detail.items() if not (redacted and k in REDACTED_FIELDS)}
+        d = {k: v for k, v in event.detail.items() if not (redacted and k in PRIVATE_FIELDS)}
         witnesses = "; ".join(f"{w.get('name')}" + (f" ({w['contact']})" if w.get("contact") else "")
                               for w in d.get("witnesses", []) if isinstance(w, dict))
         police = ""
@@ -303,6 +310,8 @@ What is in it
                          person it came from, and the log row that cites it.
   log/chain.jsonl        The log rows from the first chosen incident to a signed checkpoint, each with
                          the hash of the row before it, so that removing or changing a row shows.
+                         A redacted copy shows each private detail as a salted commitment: the row
+                         still matches its hash, and the detail cannot be worked out from it.
   log/selected.json      Which of those rows are the chosen incidents and what was added to them later.
   log/left-out.json      Evidence files the hub left out on purpose, and why.
   log/checkpoints.json   The hub's signed statements of the log's state.
@@ -314,10 +323,12 @@ What is in it
 
 How to check it
   1. Install Python 3 and the "cryptography" package:   python3 -m pip install cryptography
-  2. In this folder run:                                   python3 verify.py
+  2. In this folder run:          python3 verify.py --key FINGERPRINT
+     where FINGERPRINT is the hub's device key fingerprint as received from the hub earlier and
+     kept apart from this export (the daily checkpoint message to a contact, or a backup's
+     recovery sheet). This copy says it is {key_print}; a changed export re-signed with
+     another key would say so too, which is why only a fingerprint from elsewhere proves it.
   3. It prints OK, or FAIL with the name of every file (and log row) that is not as the hub made it.
-  4. Compare the device key fingerprint it prints with one received from the hub earlier (the daily
-     message to a contact, or a backup). If they match, these rows came from that hub.
 
 Files not included
 {left_out}

@@ -4,10 +4,14 @@
     python3 -m pip install cryptography
     python3 verify.py            (inside the unzipped export folder)
     python3 verify.py path/to/export-folder-or-zip
+    python3 verify.py --key ab12:cd34:...   (the device key fingerprint you received from the hub earlier)
 
 It checks that no file was changed since the hub made the export, that the log rows form an
 unbroken hash chain, that the chain ends in a checkpoint signed by the hub's device key, and that
 every evidence file is the one the log rows name. Any problem names the file (and row) at fault.
+With --key it also checks that the export was signed by the hub whose fingerprint you were given
+earlier (a daily checkpoint message, a backup's recovery sheet): an export re-signed with another
+key verifies against itself, so only a fingerprint from elsewhere proves where it came from.
 Exit status: 0 when everything checks out, 1 when anything does not.
 """
 
@@ -25,6 +29,7 @@ from typing import Any, Dict, List, Optional
 
 GENESIS = "0" * 64
 CHECKPOINT_KIND = "log.checkpoint"
+COMMITTED_VERSION = 2
 SUMS = "SHA256SUMS"
 SUMS_SIG = "SHA256SUMS.sig"
 
@@ -34,11 +39,20 @@ class Folder:
 
     def __init__(self, where: Path) -> None:
         self.files: Dict[str, bytes] = {}
+        self.problems: List[str] = []
         if where.is_file():
             with zipfile.ZipFile(where) as archive:
                 for info in archive.infolist():
-                    if not info.is_dir():
-                        self.files[_inner(info.filename)] = archive.read(info)
+                    if info.is_dir():
+                        continue
+                    name = _inner(info.filename)
+                    if name in self.files:
+                        # Unzip tools disagree on which copy wins, so a second entry could show another file.
+                        self.problems.append(f"{name}: appears twice in the ZIP (a second copy was slipped in)")
+                    elif name.startswith("/") or ".." in name.split("/") or "\\" in name:
+                        self.problems.append(f"{name}: not a name the hub writes (it points outside the export)")
+                    else:
+                        self.files[name] = archive.read(info)
         else:
             for path in sorted(where.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
@@ -62,6 +76,29 @@ def entry_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{content}".encode("utf-8")).hexdigest()
 
 
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def commitment(salt: str, value: Any) -> str:
+    return hashlib.sha256(f"porchlight-commit-v1\n{salt}\n{canonical_json(value)}".encode("utf-8")).hexdigest()
+
+
+def hashed_content(content: str) -> str:
+    """What a row's hash covers: its content, or for a row with private fields, those as salted commitments."""
+    data = json.loads(content)
+    salts = data.get("salts") if isinstance(data, dict) else None
+    if data.get("v") != COMMITTED_VERSION or not isinstance(salts, dict):
+        return content
+    detail = dict(data.get("detail") or {})
+    for name, salt in salts.items():
+        if name in detail:
+            detail[name] = {"committed": commitment(str(salt), detail[name])}
+    shown = {k: v for k, v in data.items() if k != "salts"}
+    shown["detail"] = detail
+    return canonical_json(shown)
+
+
 def checkpoint_message(head_seq: int, head_hash: str, at: str) -> bytes:
     return f"porchlight-checkpoint-v1\n{head_seq}\n{head_hash}\n{at}".encode("utf-8")
 
@@ -82,6 +119,7 @@ class Report:
     def __init__(self) -> None:
         self.problems: List[str] = []
         self.notes: List[str] = []
+        self.redacted = 0
 
     def fail(self, where: str, what: str) -> None:
         self.problems.append(f"{where}: {what}")
@@ -138,18 +176,22 @@ def check_chain(folder: Folder, key_b64: str, report: Report) -> Dict[int, Dict[
             report.fail(where, f"out of order or missing rows (expected row {expected})")
         if prev is not None and row.get("prev_hash") != prev:
             report.fail(where, "does not link to the row before it")
-        if row.get("redacted"):
-            report.notes.append(f"row {seq}")
-            rows[seq] = dict(row.get("shown", {}), redacted=True)
-        elif "content" in row:
-            if entry_hash(row.get("prev_hash", ""), str(row["content"])) != row.get("hash"):
-                report.fail(where, "its content does not match its hash (the row was changed)")
+        if row.get("withheld"):
+            report.notes.append(f"row {seq}")  # written before commitments: only its link can be shown
+            rows[seq] = {"seq": seq, "withheld": True}
+        elif "content" in row or "committed" in row:
+            text = str(row.get("content", row.get("committed")))
             try:
-                content = json.loads(row["content"])
+                content = json.loads(text)
                 assert isinstance(content, dict)
-            except (ValueError, AssertionError):
+                hashed = hashed_content(text) if "content" in row else text
+            except (ValueError, AssertionError, AttributeError):
                 report.fail(where, "its content is not a log entry")
                 continue
+            if entry_hash(row.get("prev_hash", ""), hashed) != row.get("hash"):
+                report.fail(where, "its content does not match its hash (the row was changed)")
+            if "committed" in row:
+                report.redacted += 1
             if content.get("seq") != seq:
                 report.fail(where, "its content carries another sequence number")
             rows[seq] = content
@@ -206,8 +248,8 @@ def check_evidence(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Repo
         if row is None:
             report.fail("log/selected.json", f"names row {seq}, which is not in log/chain.jsonl")
             continue
-        if row.get("redacted"):
-            continue  # a redacted copy leaves her own attachments out on purpose (README lists them)
+        if row.get("withheld"):
+            continue  # a row withheld from a redacted copy names no evidence here
         for digest in row.get("evidence", []):
             if digest not in listed and digest not in left_out:
                 report.fail(f"log row {seq}", f"cites evidence {digest[:16]}… which is not in this export")
@@ -222,10 +264,28 @@ def main(argv: List[str]) -> int:
         return 1
 
 
+def normal_fingerprint(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
+
+
 def check(argv: List[str]) -> int:
-    where = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
+    args = list(argv[1:])
+    expected_key: Optional[str] = None
+    if "--key" in args:
+        at = args.index("--key")
+        if at + 1 >= len(args):
+            print("FAIL: --key needs the device key fingerprint, for example --key ab12:cd34:ef56:7890:...")
+            return 1
+        expected_key = normal_fingerprint(args[at + 1])
+        del args[at:at + 2]
+        if len(expected_key) != 32:
+            print(f"FAIL: --key {argv[argv.index('--key') + 1]!r} is not a device key fingerprint "
+                  "(8 groups of 4 letters and digits, such as ab12:cd34:ef56:7890:1a2b:3c4d:5e6f:7a8b)")
+            return 1
+    where = Path(args[0]) if args else Path(__file__).resolve().parent
     folder = Folder(where)
     report = Report()
+    report.problems.extend(folder.problems)
     key_file = folder.get("device-public-key.txt")
     if key_file is None:
         print("FAIL: device-public-key.txt: missing")
@@ -243,16 +303,27 @@ def check(argv: List[str]) -> int:
     digest = hashlib.sha256(raw_key).hexdigest()
     fingerprint = ":".join(digest[i:i + 4] for i in range(0, 32, 4))
     print(f"Device key fingerprint: {fingerprint}")
-    print("  (compare it with the fingerprint in a daily message or backup received from the hub earlier)")
+    if expected_key is None:
+        print("  NOT CHECKED against a known fingerprint: anyone can re-sign a changed export with a key of "
+              "their own. Run again with --key and the fingerprint from a daily message or backup sheet "
+              "received from the hub earlier.")
+    elif normal_fingerprint(fingerprint) != expected_key:
+        report.fail("device-public-key.txt", f"this export was signed by the key {fingerprint}, not by the hub "
+                    "whose fingerprint you gave with --key: it was re-signed, or it comes from another hub")
+    else:
+        print("  matches the fingerprint given with --key: this export was signed by that hub")
     if report.problems:
         for problem in report.problems:
             print(f"FAIL: {problem}")
         print(f"{len(report.problems)} problem(s): this export cannot be relied on as made.")
         return 1
+    if report.redacted:
+        print(f"This is a REDACTED copy: in {report.redacted} rows the hub replaced private details by salted "
+              "commitments; each of those rows still matches its hash in the chain, and the details cannot be "
+              "worked out from it.")
     if report.notes:
-        print(f"This is a REDACTED copy: {len(report.notes)} rows had details removed by the hub, so those rows "
-              "cannot be checked one by one against the chain (the hub's signature on SHA256SUMS shows it made "
-              "this copy; the full export proves each row).")
+        print(f"{len(report.notes)} rows written before this hub kept commitments are withheld from this redacted "
+              "copy (only their place in the chain is shown); the full export proves them.")
     print(f"OK: {len(folder.files)} files unchanged since the hub made them, {len(rows)} log rows checked, "
           f"chain unbroken up to a signed checkpoint, {files} evidence files match their hashes.")
     return 0

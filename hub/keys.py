@@ -87,6 +87,11 @@ class DeviceKey:
         """The public key, base64."""
         return public_key_b64(self.public)
 
+    @property
+    def fingerprint(self) -> str:
+        """The public key's fingerprint, as verify.py prints it and ``verify.py --key`` takes it."""
+        return fingerprint(self.public)
+
     def sign(self, message: bytes) -> str:
         """A base64 Ed25519 signature over message."""
         return base64.b64encode(self._private.sign(message)).decode("ascii")

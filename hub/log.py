@@ -12,6 +12,7 @@ from typing import Any, Iterator, Sequence
 from hub.bus import InTransaction
 from hub.chain import (
     CHECKPOINT_KIND,
+    COMMITTED_VERSION,
     GENESIS,
     TOMBSTONE_KIND,
     Checkpoint,
@@ -19,7 +20,8 @@ from hub.chain import (
     VerifyResult,
     canonical_json,
     checkpoint_message,
-    entry_hash,
+    row_hash,
+    salts_for,
     verify_rows,
 )
 from hub.database import DB_NAME, Database, stored_time
@@ -118,7 +120,7 @@ class IncidentLog:
             for event, also in items:
                 seq += 1
                 content = self._content(seq, event)
-                digest = entry_hash(prev, content)
+                digest = row_hash(prev, content)
                 conn.execute(
                     "INSERT INTO log (seq, kind, source, at, content, prev_hash, hash) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -132,10 +134,12 @@ class IncidentLog:
 
     def _content(self, seq: int, event: Event) -> str:
         stamp = self._time.stamp()
+        salts = salts_for(event.detail)
         try:
             return canonical_json(
                 {
-                    "v": 1,
+                    "v": COMMITTED_VERSION if salts else 1,
+                    **({"salts": salts} if salts else {}),
                     "seq": seq,
                     "kind": event.kind,
                     "source": event.source,

@@ -11,6 +11,8 @@ from PIL import Image
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 THUMB_PX = 360
+# The most pixels decoded for one thumbnail (after a JPEG's own scaled decoding): about 120 MB of RGB.
+MAX_DECODE_PIXELS = 40_000_000
 # The columns of a stalking incident log, as advocates hand them out.
 COLUMNS = (("Date and time", 30), ("What happened", 72), ("Where", 28), ("Witnesses", 30), ("Police", 30))
 
@@ -56,16 +58,25 @@ class _Pdf(FPDF):
         self.cell(0, 5, self.text_of(f"{self.title_text} · page {self.page_no()}"), align="C")
 
 
-def _thumbnail(data: bytes) -> bytes | None:
+def thumbnail(data: bytes) -> bytes | str:
+    """A small JPEG of a photo, or why none could be drawn; the size is read before anything is decoded."""
     try:
         with Image.open(io.BytesIO(data)) as opened:
+            # A JPEG decodes straight to an eighth of its size or less; other formats decode whole.
+            opened.draft("RGB", (THUMB_PX * 2, THUMB_PX * 2))
+            width, height = opened.size
+            if width * height > MAX_DECODE_PIXELS:
+                return (f"{width}x{height} pixels is too large to draw a thumbnail of "
+                        f"(the limit is {MAX_DECODE_PIXELS // 1_000_000} megapixels)")
             image = opened.convert("RGB")
         image.thumbnail((THUMB_PX, THUMB_PX))
         out = io.BytesIO()
         image.save(out, "JPEG", quality=80)
         return out.getvalue()
-    except (OSError, ValueError):
-        return None
+    except Image.DecompressionBombError as err:
+        return f"too large to draw a thumbnail of ({err})"
+    except (OSError, ValueError, SyntaxError) as err:
+        return f"cannot be drawn as a thumbnail ({type(err).__name__}: {str(err)[:120]})"
 
 
 def build_report(title: str, intro: list[str], items: list[ReportItem]) -> bytes:
@@ -118,11 +129,13 @@ def _row(pdf: _Pdf, item: ReportItem) -> None:
         pdf.multi_cell(width - 1, 4, pdf.text_of(text or "-"), align="L")
         x += width
     pdf.set_xy(pdf.l_margin, y + height)
-    thumbs = [(sha, t) for sha, data in item.images if (t := _thumbnail(data)) is not None]
-    if thumbs or item.other_files or item.row_hash:
+    drawn = [(sha, thumbnail(data)) for sha, data in item.images]
+    thumbs = [(sha, t) for sha, t in drawn if isinstance(t, bytes)]
+    undrawn = [f"Photo {sha}: {why}; the original file is in evidence/" for sha, why in drawn if isinstance(why, str)]
+    if thumbs or item.other_files or item.row_hash or undrawn:
         pdf.set_font(pdf.family, "", 6)
         pdf.multi_cell(0, 3.5, pdf.text_of(f"Row hash {item.row_hash}"), new_x="LMARGIN", new_y="NEXT")
-        for line in item.other_files:
+        for line in [*item.other_files, *undrawn]:
             pdf.multi_cell(0, 3.5, pdf.text_of(line), new_x="LMARGIN", new_y="NEXT")
         if thumbs:
             if pdf.get_y() + 42 > pdf.h - 15:

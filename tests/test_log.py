@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.chain import GENESIS, Checkpoint, canonical_json, entry_hash
+from hub.chain import COMMITTED_VERSION, GENESIS, Checkpoint, canonical_json, entry_hash, hashed_form
 from hub.errors import LogError
 from hub.events import Event, Severity
 from hub.alerts.outbox import AlertRequest
@@ -31,7 +31,7 @@ def _db(data_dir: Path) -> sqlite3.Connection:
 
 
 def test_rows_are_chained_and_carry_defensible_time(incident_log: IncidentLog) -> None:
-    seq = incident_log.append(Event("door.opened", "front_door", detail={"contact": False}))
+    seq = incident_log.append(Event("door.opened", "front_door", detail={"open": True}))
     assert seq == 1
     row = next(incident_log.raw_rows())
     assert row.prev_hash == GENESIS
@@ -41,6 +41,41 @@ def test_rows_are_chained_and_carry_defensible_time(incident_log: IncidentLog) -
     assert set(content) >= {"at", "recorded_at", "tz_offset", "monotonic_ns", "boot_id", "clock_synced"}
     assert content["tz_offset"][0] in "+-" and len(content["tz_offset"]) == 6
     assert row.content == canonical_json(content)
+
+
+def test_private_details_are_hashed_as_salted_commitments(incident_log: IncidentLog) -> None:
+    detail = {"description": "He drove past twice", "location": "14 Elm Street",
+              "witnesses": [{"name": "Ann", "contact": "555-0101"}]}
+    seq = incident_log.append(Event("incident.report", "owner", detail=detail))
+    row = next(incident_log.raw_rows())
+    content = json.loads(row.content)
+    assert content["v"] == COMMITTED_VERSION and set(content["salts"]) == {"location", "witnesses"}
+    assert all(len(salt) == 32 for salt in content["salts"].values())
+    # The hash covers the commitments, not the values: a guessed address cannot be checked against it.
+    hashed = hashed_form(content)
+    assert "salts" not in hashed and "14 Elm Street" not in canonical_json(hashed)
+    assert hashed["detail"]["description"] == "He drove past twice"
+    assert row.hash == entry_hash(GENESIS, canonical_json(hashed)) != entry_hash(GENESIS, row.content)
+    event = incident_log.event(seq)
+    assert event is not None and event.detail["location"] == "14 Elm Street"  # the hub still reads it
+    assert incident_log.verify().ok
+    # Each row gets its own salts, so the same address in two rows gives two unrelated commitments.
+    incident_log.append(Event("incident.report", "owner", detail=detail))
+    second = json.loads(list(incident_log.raw_rows())[1].content)
+    assert hashed_form(second)["detail"]["location"] != hashed["detail"]["location"]
+
+
+def test_a_changed_private_detail_or_salt_breaks_the_chain(incident_log: IncidentLog, data_dir: Path) -> None:
+    incident_log.append(Event("incident.report", "owner", detail={"location": "14 Elm Street"}))
+    _fill(incident_log, 2)
+    row = next(incident_log.raw_rows())
+    conn = _db(data_dir)
+    conn.execute("DROP TRIGGER IF EXISTS log_no_update")
+    for forged in (row.content.replace("14 Elm Street", "15 Elm Street"),
+                   row.content.replace(json.loads(row.content)["salts"]["location"], "0" * 32)):
+        conn.execute("UPDATE log SET content = ? WHERE seq = 1", (forged,))
+        result = incident_log.verify()
+        assert not result.ok and result.first_bad_seq == 1, forged
 
 
 def test_database_refuses_update_and_delete(incident_log: IncidentLog, data_dir: Path) -> None:

@@ -54,6 +54,8 @@ def test_daily_verification_sends_a_signed_checkpoint_to_evidence_keepers(
     point = Checkpoint.from_json(attached)
     assert point.is_signed() and point.head_seq == 5
     assert incident_log.verify(point).ok
+    # The fingerprint she (or her advocate) later gives to verify.py --key.
+    assert f"verify.py --key {incident_log.key.fingerprint}" in post["message"]
 
 
 def test_digest_summarises_the_day(store: Store, incident_log: IncidentLog, webhook: Webhook) -> None:

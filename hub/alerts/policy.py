@@ -33,7 +33,9 @@ REPORTS: dict[str, Report] = {
                                  "evidence_keeper"),
 }
 CHECKPOINT_BODY = ("Porchlight's signed checkpoint of its incident log (row {seq}). Keep this email: it lets "
-                   "anyone prove later that the log was not rewritten.")
+                   "anyone prove later that the log was not rewritten. The hub's device key fingerprint is "
+                   "{fingerprint}: an export checked with verify.py --key {fingerprint} is proved to come "
+                   "from this hub.")
 
 
 def kind_matches(kind: str, patterns: list[str]) -> bool:

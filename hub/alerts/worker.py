@@ -217,7 +217,8 @@ class Deliveries:
         if due.kind == kinds.LOG_CHECKPOINT:
             point = Checkpoint.from_json({"format": "porchlight-checkpoint-v1", **row.detail})
             path = self.log.checkpoint_file(point)
-            return (Message(due.reason, CHECKPOINT_BODY.format(seq=point.head_seq)),
+            body = CHECKPOINT_BODY.format(seq=point.head_seq, fingerprint=self.log.key.fingerprint)
+            return (Message(due.reason, body),
                     [Attachment(path, path.name, "application/json")])
         return Message(due.reason, str(row.detail.get("body") or "")), []
 

@@ -63,6 +63,8 @@ def load_rgb(path: Path) -> np.ndarray:
             return np.array(image.convert("RGB"))
     except UnidentifiedImageError as err:
         raise InputRejected(f"{path.name}: not an image Porchlight can read (JPEG, PNG, WebP...)") from err
+    except Image.DecompressionBombError as err:
+        raise InputRejected(f"{path.name}: the image claims more pixels than can safely be opened ({err})") from err
     except OSError as err:
         raise InputRejected(f"{path.name}: cannot read the image ({err})") from err
 

