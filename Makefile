@@ -34,7 +34,7 @@ venv: system-deps $(STAMP)
 # On the Pi, as root: the service user, /etc/porchlight, /var/lib/porchlight, /opt/porchlight/venv and
 # the systemd unit. Running it again upgrades the program and leaves config and data alone.
 install: venv
-	$(BIN)/python -m hub.installer
+	$(BIN)/python -m hub.installer $(if $(BROKER_TLS),--broker-tls)
 
 # Removes the program and its unit; keeps /etc/porchlight and every piece of evidence in /var/lib/porchlight.
 uninstall: venv

@@ -389,6 +389,25 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_broker_setup(args: argparse.Namespace) -> int:
+    """Write mosquitto's config, password file and ACL from the hub's config; print the new passwords once."""
+    from hub.broker_lockdown import BrokerPaths, hand_out, lock_down, set_owners
+
+    paths = BrokerPaths(mosquitto_dir=args.mosquitto_dir, hub_dir=args.hub_dir,
+                        live_mosquitto_dir=args.mosquitto_dir)
+    try:
+        result = lock_down(config_from(args), paths, tls_port=8883 if args.tls else None, reset=tuple(args.reset))
+    except ValueError as err:
+        print(f"broker-setup refused: {err}")
+        return 1
+    except PermissionError as err:
+        print(f"broker-setup needs to write {err.filename}: run it with sudo")
+        return 1
+    set_owners(paths)
+    print(hand_out(result, paths))
+    return 0
+
+
 def cmd_satellite_pair(args: argparse.Namespace) -> int:
     """Give a satellite its own key: kept by the hub, and written to a file to carry to the satellite."""
     import os
@@ -490,6 +509,13 @@ def build_parser() -> argparse.ArgumentParser:
     pairing.add_argument("id", help="the satellite's id in the satellites section")
     pairing.add_argument("--out", required=True, help="where to write the key to carry to the satellite")
     pairing.set_defaults(func=cmd_satellite_pair)
+    lock = sub.add_parser("broker-setup", parents=[common],
+                          help="lock the mosquitto broker down: a password per client and ACLs (run with sudo)")
+    lock.add_argument("--tls", action="store_true", help="LAN clients use TLS on port 8883; plain 1883 is local only")
+    lock.add_argument("--reset", action="append", default=[], metavar="ACCOUNT", help="a new password for it")
+    lock.add_argument("--mosquitto-dir", default="/etc/mosquitto", type=Path)
+    lock.add_argument("--hub-dir", default="/etc/porchlight/mqtt", type=Path, help="where the hub's password goes")
+    lock.set_defaults(func=cmd_broker_setup)
     sat = sub.add_parser("satellite", parents=[common], help="run as a satellite Pi of a main hub")
     sat.set_defaults(func=cmd_satellite)
 

@@ -110,9 +110,9 @@ def check_broker_lockdown(config: Config) -> list[Check]:
     if anyone:
         return [Check("MQTT broker lockdown", False,
                       f"{config.mqtt.host}:{config.mqtt.port} lets anyone on the network connect without a password",
-                      "give every client its own password: sudo mosquitto_passwd -c /etc/mosquitto/passwd porchlight, "
-                      "add 'allow_anonymous false' and 'password_file /etc/mosquitto/passwd' to mosquitto's config, "
-                      "restart it, then set mqtt.username and mqtt.password here")]
+                      "give every client its own password and topics: sudo porchlight broker-setup --config "
+                      "<this config> (add --tls for TLS on the LAN), restart mosquitto, then set mqtt.username "
+                      "and mqtt.password here as it says")]
     if anyone is None:
         return []
     return [Check("MQTT broker lockdown", True, "the broker refuses clients without a password")]

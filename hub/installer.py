@@ -26,10 +26,11 @@ APT = ("python3-venv", "mosquitto", "tesseract-ocr", "fonts-dejavu-core")
 class Installer:
     """Runs the steps; ``changes`` lists what it did (empty on a run that had nothing to do)."""
 
-    def __init__(self, root: Path, *, apt: bool, venv: bool) -> None:
+    def __init__(self, root: Path, *, apt: bool, venv: bool, broker_tls: bool = False) -> None:
         self.root = root
         self.apt = apt
         self.venv = venv
+        self.broker_tls = broker_tls
         self.changes: list[str] = []
 
     def path(self, absolute: str) -> Path:
@@ -76,6 +77,7 @@ class Installer:
         self.user()
         self.folders()
         self.config()
+        self.broker()
         if self.venv:
             self.virtualenv()
         self.unit()
@@ -124,10 +126,15 @@ class Installer:
 
     def config(self) -> None:
         """The config from the example, pointed at /var/lib/porchlight; never overwritten."""
+        from hub.broker_lockdown import HUB_ACCOUNT, BrokerPaths
+
         target = self.path("/etc/porchlight/porchlight.yaml")
         if not target.exists():
             text = (SOURCE / "config" / "porchlight.example.yaml").read_text()
             text = text.replace("data_dir: ./data", "data_dir: /var/lib/porchlight", 1)
+            text = text.replace("  username: null\n", f"  username: {HUB_ACCOUNT}\n", 1)
+            text = text.replace("  password: null         # e.g. file:/etc/porchlight/mqtt-password\n",
+                                f"  password: file:{BrokerPaths().hub_password}   # made by broker-setup\n", 1)
             target.write_text(text)
             self.changes.append("created /etc/porchlight/porchlight.yaml from the example")
         gid = self._gid(USER)
@@ -136,6 +143,28 @@ class Installer:
             os.chown(target, 0, gid)
             target.chmod(0o640)
             self.changes.append("set /etc/porchlight/porchlight.yaml to 0640 root:porchlight")
+
+    def broker(self) -> None:
+        """mosquitto locked down from the hub's config: a password per client and ACLs (hub/broker_lockdown.py)."""
+        from hub.broker_lockdown import BrokerPaths, hand_out, lock_down, set_owners
+        from hub.config import load_config
+        from hub.errors import ConfigError
+
+        config_path = self.path("/etc/porchlight/porchlight.yaml")
+        paths = BrokerPaths(mosquitto_dir=self.path("/etc/mosquitto"), hub_dir=self.path("/etc/porchlight/mqtt"))
+        try:
+            config = load_config(config_path)
+        except ConfigError as err:
+            self.changes.append(f"broker NOT locked down: {config_path} does not load ({'; '.join(err.problems)}); "
+                                "fix it, then run: sudo porchlight broker-setup --config " + str(config_path))
+            return
+        result = lock_down(config, paths, tls_port=8883 if self.broker_tls else None)
+        if self.root == Path("/"):
+            set_owners(paths)
+        if result.new or result.removed or not result.kept:
+            self.changes += hand_out(result, paths).splitlines()
+            if self.root == Path("/"):
+                subprocess.run(["systemctl", "restart", "mosquitto"], check=False, capture_output=True)
 
     def virtualenv(self) -> None:
         """The program in /opt/porchlight/venv (upgraded in place on every run)."""
@@ -188,12 +217,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", default="/", help="install into this prefix instead of /")
     parser.add_argument("--no-apt", action="store_true", help="do not install Debian packages")
     parser.add_argument("--no-venv", action="store_true", help="do not build /opt/porchlight/venv")
+    parser.add_argument("--broker-tls", action="store_true", help="the broker takes LAN clients over TLS only")
     parser.add_argument("--uninstall", action="store_true")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         print("run the installer as root: sudo make install")
         return 1
-    installer = Installer(Path(args.root), apt=not args.no_apt, venv=not args.no_venv)
+    installer = Installer(Path(args.root), apt=not args.no_apt, venv=not args.no_venv, broker_tls=args.broker_tls)
     changes = installer.uninstall() if args.uninstall else installer.install()
     for change in changes:
         print(change)

@@ -18,9 +18,10 @@ KEY_NAME = "web-key.pem"
 VALID_DAYS = 3650
 
 
-def ensure_certificate(keys_dir: Path, device_name: str) -> tuple[Path, Path]:
+def ensure_certificate(keys_dir: Path, device_name: str, cert_name: str = CERT_NAME,
+                       key_name: str = KEY_NAME) -> tuple[Path, Path]:
     """Return (certificate, private key) paths, making both the first time."""
-    cert_path, key_path = keys_dir / CERT_NAME, keys_dir / KEY_NAME
+    cert_path, key_path = keys_dir / cert_name, keys_dir / key_name
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -104,11 +104,13 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 class Publisher:
     """A paho client that publishes like Zigbee2MQTT: QoS 1, retrying until the broker acks."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, username: str | None = None, password: str | None = None) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{port}")
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{port}-{username or ''}")
+        if username is not None:
+            self.client.username_pw_set(username, password)
         self.client.reconnect_delay_set(1, 1)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
