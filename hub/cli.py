@@ -195,12 +195,18 @@ def _submit(queue: CommandQueue, events: list[Event]) -> None:
 
 def cmd_arm(args: argparse.Namespace) -> int:
     """Queue an arm-mode change for the running hub (disarming takes the PIN once one is set)."""
+    from hub.arming_check import not_ready
+
     config = config_from(args)
-    outcome = arm_request(PinCheck(config.arming), args.mode, args.pin, "cli", datetime.now(timezone.utc))
     with open_store(args) as store:
+        waiting = not_ready(config.sensors, store.log, args.mode) if args.mode != "disarmed" else []
+        outcome = arm_request(PinCheck(config.arming), args.mode, args.pin, "cli", datetime.now(timezone.utc),
+                              not_ready=waiting, bypass=args.bypass)
         _submit(store.commands, outcome.events)
     if not outcome.response["ok"]:
         print(f"arm mode not changed: {outcome.response['error']}")
+        if outcome.response.get("not_ready"):
+            print("close it, or arm anyway with --bypass (it will not alarm until the next arming)")
         return 1
     print(f"arm mode {args.mode} requested; the running hub applies it within a second")
     return 0
@@ -486,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     arm = sub.add_parser("arm", parents=[common], help="set the arm mode")
     arm.add_argument("mode", choices=MODES)
     arm.add_argument("--pin", help="the PIN (needed to disarm once arming.pin is set)")
+    arm.add_argument("--bypass", action="store_true", help="arm even with doors or windows open (for this arming)")
     arm.set_defaults(func=cmd_arm)
 
     safe = sub.add_parser("safe-now", parents=[common], help="I am safe: show what a duress disarm caused again")

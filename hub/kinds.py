@@ -81,6 +81,12 @@ SENSOR_TAMPER_CLEARED = _define(EventKind("sensor.tamper_cleared", "{label}: tam
 SENSOR_OFFLINE = _define(EventKind("sensor.offline", "{label} stopped reporting", severity=Severity.WARNING,
                                    alerts=Severity.WARNING, choice=True))
 SENSOR_ONLINE = _define(EventKind("sensor.online", "{label} reports again"))
+# A state report its own device would not have sent: the fields it always sends are missing. The report
+# counts (the arming check then names the sensor); she learns someone may be forging it.
+SENSOR_SUSPECT = _define(EventKind("sensor.suspect",
+                                   "{label}: a report unlike its own (someone may be sending in its name)",
+                                   severity=Severity.WARNING, alerts=Severity.WARNING, incident=True,
+                                   category="interference", choice=True))
 SENSOR_BATTERY_LOW = _define(EventKind("sensor.battery_low", "{label}: battery low", severity=Severity.NOTICE,
                                        alerts=Severity.NOTICE))
 CAMERA_TAMPER = _define(EventKind("camera.tamper", "{label} covered, blurred or moved", severity=Severity.CRITICAL,
@@ -198,7 +204,7 @@ CAMERA_SEEN_KINDS: tuple[str, ...] = (CAMERA_TAMPER, CAMERA_TAMPER_CLEARED, CAME
                                       FACE_MATCH, VEHICLE_MATCH, VEHICLE_LOITERING)
 # What a sensor reports besides its own two kinds.
 SENSOR_HEALTH_KINDS: tuple[str, ...] = (SENSOR_TAMPER, SENSOR_TAMPER_CLEARED, SENSOR_BATTERY_LOW, SENSOR_OFFLINE,
-                                        SENSOR_ONLINE)
+                                        SENSOR_ONLINE, SENSOR_SUSPECT)
 SILENT_KINDS: frozenset[str] = frozenset(k.name for k in _KINDS.values() if k.silent)
 # She marks a duress situation over (from the dashboard's settings or the CLI): what it caused is shown again.
 DURESS_RESOLVED = _define(EventKind("duress.resolved", "Duress situation marked over", severity=Severity.NOTICE))

@@ -10,7 +10,7 @@ from typing import Mapping
 from hub.config import MqttBinding, SensorConfig
 from hub.errors import InputRejected
 from hub.events import Event, Severity
-from hub.payloads import Reading, parse_payload
+from hub.payloads import Reading, json_object, parse_payload
 from hub.sensor_kinds import event_kind, sensor_kind
 from hub import kinds
 
@@ -99,11 +99,38 @@ class SensorTracker:
         return events
 
 
+# A device's reports keep the same fields (Zigbee2MQTT always sends battery, linkquality, voltage...);
+# after this many alike, a state change without them is not its own.
+SHAPE_AFTER = 3
+
+
+class Shapes:
+    """The fields each sensor has sent in every report so far, to notice a report in another shape."""
+
+    def __init__(self) -> None:
+        self._always: dict[str, frozenset[str]] = {}
+        self._count: dict[str, int] = {}
+
+    def missing(self, sensor_id: str, payload: bytes) -> list[str]:
+        """The fields this report lacks that every earlier one had (empty until SHAPE_AFTER reports)."""
+        try:
+            keys = frozenset(json_object(payload))
+        except InputRejected:
+            return []  # not JSON (a plain "ON"/"OFF" payload format): there is no shape to compare
+        always, count = self._always.get(sensor_id), self._count.get(sensor_id, 0)
+        lacking = sorted(always - keys) if always is not None and count >= SHAPE_AFTER else []
+        if not lacking:  # a forged report must not teach what the device's reports look like
+            self._always[sensor_id] = keys if always is None else always & keys
+            self._count[sensor_id] = count + 1
+        return lacking
+
+
 class MqttInterpreter:
     """Routes a topic to its sensor and turns the payload into events; never raises."""
 
     def __init__(self, tracker: SensorTracker) -> None:
         self.tracker = tracker
+        self.shapes = Shapes()
         self.routes: dict[str, tuple[str, MqttBinding]] = {}
         for sid, sensor in tracker.sensors.items():
             if sensor.mqtt is not None:
@@ -125,4 +152,13 @@ class MqttInterpreter:
                         "payload_hex": payload[:64].hex()},
                 at=at,
             )]
-        return self.tracker.update(sensor_id, reading, at, seen)
+        was = self.tracker.status(sensor_id)
+        lacking = self.shapes.missing(sensor_id, payload) if topic == binding.topic else []
+        events = self.tracker.update(sensor_id, reading, at, seen)
+        changed = reading.active is not None and reading.active != was.active
+        if changed and lacking:
+            events.append(Event(kinds.SENSOR_SUSPECT, sensor_id, Severity.WARNING, {
+                "reported": "active" if reading.active else "inactive", "missing": lacking, "topic": topic,
+                "why": f"a state change without the fields its device always sends ({', '.join(lacking)})",
+                "payload_hex": payload[:64].hex()}, at=at))
+        return events

@@ -34,3 +34,40 @@ def test_arming_over_an_open_door_asks_first_and_a_bypass_is_for_that_arming_onl
         assert hub.pipeline.arm_state.bypassed == ()
     finally:
         keypad.close()
+
+
+def test_the_command_line_checks_the_sensors_too(tmp_path: Any, data_dir: Any) -> None:
+    from hub.events import Event
+    from hub.store import Store
+    from tests.conftest import run_cli, write_config
+
+    config = write_config(tmp_path / "porchlight.yaml", {
+        "data_dir": str(data_dir),
+        "sensors": {"front_door": {"kind": "door", "label": "Front door",
+                                   "mqtt": {"topic": DOOR_TOPIC, "format": "zigbee2mqtt"}}}})
+    with Store(data_dir) as store:
+        store.log.append(Event("door.opened", "front_door"))  # his spoofed "open", as the hub logged it
+    refused = run_cli("arm", "away", "--config", str(config))
+    assert refused.returncode == 1 and "Front door is open" in refused.stdout and "--bypass" in refused.stdout
+    armed = run_cli("arm", "away", "--bypass", "--config", str(config))
+    assert armed.returncode == 0, armed.stdout + armed.stderr
+    with Store(data_dir) as store:
+        [(_, queued)] = store.commands.pending_commands()
+    assert queued.detail == {"mode": "away", "bypassed": ["front_door"]}
+
+
+def test_a_spoofed_open_without_the_devices_own_fields_is_flagged(hub: Hub, publisher: Publisher) -> None:
+    real = {"battery": 97, "linkquality": 120, "voltage": 3005, "device_temperature": 21}
+    for contact in (True, True, True):  # the door's own reports, as Zigbee2MQTT sends them
+        publisher.publish(DOOR_TOPIC, json.dumps({**real, "contact": contact}))
+    publisher.publish(DOOR_TOPIC, json.dumps({"contact": False}))  # his: the state alone
+    wait_for(lambda: hub.log is not None and hub.log.events(kind="sensor.suspect"), 10, "the spoofed open flagged")
+    assert hub.log is not None
+    [flag] = hub.log.events(kind="sensor.suspect")
+    assert flag.source == "front_door" and flag.detail["reported"] == "active"
+    assert flag.detail["missing"] == ["battery", "device_temperature", "linkquality", "voltage"]
+    # The real door's next reports, in its own shape, raise nothing.
+    publisher.publish(DOOR_TOPIC, json.dumps({**real, "contact": True}))
+    publisher.publish(DOOR_TOPIC, json.dumps({**real, "contact": False}))
+    wait_for(lambda: len(hub.log.events(kind="door.opened")) == 2, 10, "the real opening")  # type: ignore[union-attr]
+    assert len(hub.log.events(kind="sensor.suspect")) == 1
