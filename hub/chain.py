@@ -20,7 +20,10 @@ TOMBSTONE_KIND = kinds.EVIDENCE_TOMBSTONE
 PRIVATE_FIELDS = frozenset({"location", "people_present", "children_present", "witnesses", "impact",
                             "officer_name", "officer_badge", "address", "device", "agent", "encoding",
                             "suspected_technology", "statements", "name", "contact", "account",
-                            "attachments", "photos", "documents"})
+                            "attachments", "photos", "documents",
+                            # Her free words added later (a correction, a note on a match, an order's terms)
+                            # repeat addresses and names as often as anything.
+                            "text", "note", "terms"})
 COMMITTED_VERSION = 2  # rows with salted commitments; version 1 rows hash their content as stored
 
 

@@ -315,7 +315,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             "incidents": result.incidents, "files": result.files, "redacted": args.redacted,
             "zip": result.path.name, "zip_sha256": result.sha256}))
     print(f"{result.path}\nSHA-256 {result.sha256}\n{result.incidents} incidents, {result.evidence_files} evidence "
-          f"files. Check it with: python3 verify.py (inside the unzipped folder)\n{DISCOVERY_WARNING}")
+          f"files. Check it with: python3 verify.py --key {log.key.fingerprint} (inside the unzipped folder)\n"
+          f"{DISCOVERY_WARNING}")
     return 0
 
 

@@ -207,7 +207,8 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
              f"Incidents: {len(chosen)}, {span}. Made {datetime.now().astimezone():%d %B %Y %H:%M %Z}.",
              "Times are local to the hub; the log also keeps UTC, the zone offset and whether the clock was "
              "synchronised. Each row's hash is printed so it can be matched to log/chain.jsonl.",
-             ("REDACTED COPY: addresses, witnesses, and other personal details are left out; her attachments "
+             ("REDACTED COPY: addresses, witnesses, names, her later corrections and notes, and other personal "
+             "details are left out (the description of each incident is shown as she wrote it); her attachments "
               "are listed by hash only. " if request.redacted else "") + DISCOVERY_WARNING]
     archive.add("report.pdf", build_report("Stalking incident log", intro, items), compress=False)
     progress("writing the README, the certification template and verify.py", 0.9)
@@ -258,6 +259,8 @@ def _report_items(chosen: list[LoggedEvent], events: dict[int, LoggedEvent], fil
     for event in events.values():
         if (target := follows_up(event)) is not None:
             text = event.detail.get("text") or event.detail.get("note") or event.kind
+            if redacted and ("text" in event.detail or "note" in event.detail):
+                text = f"{event.kind} (its words are in the full copy only)"
             follow.setdefault(target, []).append(f"{event.at.astimezone():%d %b %Y %H:%M} {text}")
     items = []
     for event in chosen:
@@ -328,7 +331,11 @@ How to check it
      kept apart from this export (the daily checkpoint message to a contact, or a backup's
      recovery sheet). This copy says it is {key_print}; a changed export re-signed with
      another key would say so too, which is why only a fingerprint from elsewhere proves it.
-  3. It prints OK, or FAIL with the name of every file (and log row) that is not as the hub made it.
+  3. It prints OK, or FAIL with the name of every file (and log row) that is not as the hub made it;
+     without --key it prints UNCONFIRMED (intact, but not tied to any hub) and exits with status 3.
+  4. The verify.py in this folder travels with the export and could be replaced along with it. A
+     court's expert should run a copy obtained apart from it (Porchlight's hub/export_verify.py)
+     on the ZIP:   python3 /path/to/own/verify.py --key FINGERPRINT this-export.zip
 
 Files not included
 {left_out}

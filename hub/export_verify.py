@@ -12,26 +12,47 @@ every evidence file is the one the log rows name. Any problem names the file (an
 With --key it also checks that the export was signed by the hub whose fingerprint you were given
 earlier (a daily checkpoint message, a backup's recovery sheet): an export re-signed with another
 key verifies against itself, so only a fingerprint from elsewhere proves where it came from.
-Exit status: 0 when everything checks out, 1 when anything does not.
+Exit status: 0 when everything checks out against --key, 1 when anything does not, 3 when the export
+is intact but no --key was given, so nothing ties it to a hub.
+
+Run a copy of this checker obtained apart from the export (the one in the folder travels with it
+and could have been replaced along with everything else).
 """
 
 from __future__ import annotations
 
-import base64
-import csv
-import hashlib
-import io
-import json
+import os
 import sys
-import zipfile
-from pathlib import Path
-from typing import Any, Dict, List, Optional
+
+# Python looks for modules in the script's own folder first: a "cryptography" folder slipped into the
+# export would then be the code that checks the signatures. Only the installed libraries are used.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if p not in ("", ".", _HERE) and os.path.abspath(p) != _HERE]
+
+import base64  # noqa: E402
+import csv  # noqa: E402
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import zipfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Dict, List, Optional  # noqa: E402
 
 GENESIS = "0" * 64
 CHECKPOINT_KIND = "log.checkpoint"
 COMMITTED_VERSION = 2
 SUMS = "SHA256SUMS"
 SUMS_SIG = "SHA256SUMS.sig"
+TOP = re.compile(r"porchlight-export-\d{8}-\d{6}(-redacted)?")
+# An entry that unpacks to far more than it holds is a ZIP bomb, not a file the hub wrote (it stores
+# photos and clips as they are, and compresses text and documents).
+MAX_RATIO, RATIO_FROM = 200, 10 * 1024 * 1024
+
+
+def shown(text: str) -> str:
+    """Text from the export as it may be printed: no control characters to rewrite the screen."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 class Folder:
@@ -42,15 +63,28 @@ class Folder:
         self.problems: List[str] = []
         if where.is_file():
             with zipfile.ZipFile(where) as archive:
-                for info in archive.infolist():
-                    if info.is_dir():
-                        continue
+                entries = archive.infolist()
+                if entries and min(e.header_offset for e in entries) != 0:
+                    self.problems.append(f"{where.name}: other data comes before the export's first file")
+                tops = {e.filename.split("/", 1)[0] for e in entries}
+                if len(tops) != 1 or not TOP.fullmatch(next(iter(tops), "")):
+                    self.problems.append(f"{where.name}: files outside the one folder the hub writes "
+                                         f"({', '.join(sorted(shown(t) for t in tops))})")
+                for info in entries:
                     name = _inner(info.filename)
+                    if info.is_dir():
+                        if info.file_size:
+                            self.problems.append(f"{shown(name)}: a folder entry that carries data")
+                        continue
                     if name in self.files:
                         # Unzip tools disagree on which copy wins, so a second entry could show another file.
-                        self.problems.append(f"{name}: appears twice in the ZIP (a second copy was slipped in)")
-                    elif name.startswith("/") or ".." in name.split("/") or "\\" in name:
-                        self.problems.append(f"{name}: not a name the hub writes (it points outside the export)")
+                        self.problems.append(f"{shown(name)}: appears twice in the ZIP (a second copy was slipped in)")
+                    elif (name.startswith("/") or ".." in info.filename.split("/") or "\\" in info.filename
+                          or not name.isprintable()):
+                        self.problems.append(f"{shown(name)}: not a name the hub writes (it points outside the export)")
+                    elif info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                        self.problems.append(f"{shown(name)}: unpacks to {info.file_size} bytes from "
+                                             f"{info.compress_size} (a ZIP bomb, not a file the hub writes)")
                     else:
                         self.files[name] = archive.read(info)
         else:
@@ -122,7 +156,7 @@ class Report:
         self.redacted = 0
 
     def fail(self, where: str, what: str) -> None:
-        self.problems.append(f"{where}: {what}")
+        self.problems.append(shown(f"{where}: {what}"))
 
 
 def check_sums(folder: Folder, key_b64: str, report: Report) -> None:
@@ -258,9 +292,14 @@ def check_evidence(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Repo
 
 def main(argv: List[str]) -> int:
     try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        print("CANNOT CHECK: this checker needs the \"cryptography\" package: python3 -m pip install cryptography")
+        return 2
+    try:
         return check(argv)
     except Exception as err:  # a damaged file must give an answer, not a traceback
-        print(f"FAIL: could not finish checking ({type(err).__name__}: {err}); the export is damaged")
+        print(shown(f"FAIL: could not finish checking ({type(err).__name__}: {err}); the export is damaged"))
         return 1
 
 
@@ -285,7 +324,7 @@ def check(argv: List[str]) -> int:
     where = Path(args[0]) if args else Path(__file__).resolve().parent
     folder = Folder(where)
     report = Report()
-    report.problems.extend(folder.problems)
+    report.problems.extend(shown(p) for p in folder.problems)
     key_file = folder.get("device-public-key.txt")
     if key_file is None:
         print("FAIL: device-public-key.txt: missing")
@@ -324,8 +363,13 @@ def check(argv: List[str]) -> int:
     if report.notes:
         print(f"{len(report.notes)} rows written before this hub kept commitments are withheld from this redacted "
               "copy (only their place in the chain is shown); the full export proves them.")
-    print(f"OK: {len(folder.files)} files unchanged since the hub made them, {len(rows)} log rows checked, "
-          f"chain unbroken up to a signed checkpoint, {files} evidence files match their hashes.")
+    summary = (f"{len(folder.files)} files unchanged since they were signed, {len(rows)} log rows checked, "
+               f"chain unbroken up to a signed checkpoint, {files} evidence files match their hashes")
+    if expected_key is None:
+        print(f"UNCONFIRMED: {summary}; but nothing shows WHICH hub signed it. Run again with --key and the "
+              "fingerprint received from the hub earlier.")
+        return 3
+    print(f"OK: {summary}, signed by the hub with the fingerprint given.")
     return 0
 
 

@@ -78,9 +78,11 @@ def _unzip(path: Path, where: Path) -> Path:
     return top
 
 
-def _verify(python: Path, folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(python), "verify.py"], cwd=folder, capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin"})
+def _verify(python: Path, folder: Path, key: str | None = None) -> subprocess.CompletedProcess[str]:
+    """verify.py run in the export's folder, as its README says, with the fingerprint she received."""
+    args = ["--key", key] if key else []
+    return subprocess.run([str(python), "verify.py", *args], cwd=folder, capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin"})
 
 
 def test_export_verifies_in_a_bare_python_and_any_changed_byte_is_named(
@@ -104,12 +106,16 @@ def test_export_verifies_in_a_bare_python_and_any_changed_byte_is_named(
     certification = (folder / "certification.txt").read_text()
     assert all(line.split(",")[1] in certification for line in manifest.splitlines()[1:])
     assert "discovery" in (folder / "README.txt").read_text()
-    ok = _verify(bare_python, folder)
+    key = log.key.fingerprint
+    ok = _verify(bare_python, folder, key)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK:" in ok.stdout and "Device key fingerprint:" in ok.stdout
+    # Without the fingerprint it is intact, but tied to no hub: not an OK.
+    alone = _verify(bare_python, folder)
+    assert alone.returncode == 3 and alone.stdout.splitlines()[-1].startswith("UNCONFIRMED:")
     # The ZIP itself verifies too, unopened.
-    assert subprocess.run([str(bare_python), str(folder / "verify.py"), str(result.path)], capture_output=True,
-                          timeout=60).returncode == 0
+    assert subprocess.run([str(bare_python), str(folder / "verify.py"), "--key", key, str(result.path)],
+                          capture_output=True, timeout=60).returncode == 0
     # One byte changed at the start, middle or end of each file; for verify.py one in its text, where it still runs.
     sizes = {name: len((folder / name).read_bytes()) for name in names}
     changes = [(name, offset) for name in names if name != "verify.py"
@@ -121,7 +127,7 @@ def test_export_verifies_in_a_bare_python_and_any_changed_byte_is_named(
         changed[offset] ^= 0x01
         path.write_bytes(bytes(changed))
         try:
-            bad = _verify(bare_python, folder)
+            bad = _verify(bare_python, folder, key)
         finally:
             path.write_bytes(original)
         assert bad.returncode == 1, name
@@ -130,11 +136,11 @@ def test_export_verifies_in_a_bare_python_and_any_changed_byte_is_named(
     [evidence] = [n for n in names if n.endswith(".wav")]
     kept = (folder / evidence).read_bytes()
     (folder / evidence).unlink()
-    missing = _verify(bare_python, folder)
+    missing = _verify(bare_python, folder, key)
     (folder / evidence).write_bytes(kept)
     assert missing.returncode == 1 and f"FAIL: {evidence}: missing" in missing.stdout
     (folder / "evidence" / "extra.jpg").write_bytes(b"\xff\xd8\xff planted")
-    planted = _verify(bare_python, folder)
+    planted = _verify(bare_python, folder, key)
     assert planted.returncode == 1 and "FAIL: evidence/extra.jpg: not part of the export as made" in planted.stdout
 
 
@@ -148,7 +154,7 @@ def test_redacted_copy_leaves_out_her_details_and_still_verifies(
         assert secret not in everything, secret
     assert b"R-2026-0042" in everything  # the police report number stays: it is what the reader needs
     assert not list(folder.glob("evidence/*.wav"))  # her attachment is listed by hash only
-    ok = _verify(bare_python, folder)
+    ok = _verify(bare_python, folder, log.key.fingerprint)
     assert ok.returncode == 0, ok.stdout
     assert "REDACTED copy" in ok.stdout
     original = log.event(incidents[1])

@@ -76,7 +76,7 @@ def test_a_redacted_field_cannot_be_guessed_from_the_copy(store: Store, tmp_path
     assert all(commitment("", g) != target for g in GUESSES)
     assert commitment(salt, ADDRESS) == target  # ...while the hub, holding the salt, can prove the value
     # And the redacted copy still proves each row: it matches its hash in the chain.
-    ok = _verify(folder)
+    ok = _verify(folder, "--key", store.log.key.fingerprint)
     assert ok.returncode == 0, ok.stdout
     assert "salted commitments" in ok.stdout and "still matches its hash" in ok.stdout
 
@@ -114,7 +114,8 @@ def test_a_re_signed_export_is_refused_with_her_fingerprint(store: Store, tmp_pa
     assert _verify(folder, "--key", hers.upper().replace(":", " ")).returncode == 0  # as she may type it
     _resign(folder, Ed25519PrivateKey.generate())
     alone = _verify(folder)
-    assert alone.returncode == 0 and "NOT CHECKED against a known fingerprint" in alone.stdout  # why --key matters
+    assert alone.returncode == 3 and "NOT CHECKED against a known fingerprint" in alone.stdout  # why --key matters
+    assert alone.stdout.splitlines()[-1].startswith("UNCONFIRMED:")
     refused = _verify(folder, "--key", hers)
     assert refused.returncode == 1
     assert "FAIL: device-public-key.txt: this export was signed by the key" in refused.stdout
@@ -206,3 +207,64 @@ def test_a_huge_photo_is_refused_before_decoding_at_enrolment(tmp_path: Path) ->
             assert photo.name in str(err) and "pixels" in str(err)
         else:
             raise AssertionError(f"{photo.name} was decoded")
+
+
+def test_a_planted_module_cannot_take_over_the_checker(store: Store, tmp_path: Path) -> None:
+    """He ships a "cryptography" folder in the export: run in the folder, Python would import it first."""
+    result, folder = _export(store, tmp_path, redacted=False)
+    chain = folder / "log" / "chain.jsonl"
+    chain.write_text(chain.read_text().replace("His car parked", "Nobody parked"))
+    fake = folder / "cryptography"
+    (fake / "hazmat" / "primitives" / "asymmetric").mkdir(parents=True)
+    (fake / "__init__.py").write_text("import builtins\nbuiltins.PLANTED = True\n")
+    (fake / "exceptions.py").write_text("class InvalidSignature(Exception):\n    pass\n")
+    for package in ("hazmat", "hazmat/primitives", "hazmat/primitives/asymmetric"):
+        (fake / package / "__init__.py").write_text("")
+    (fake / "hazmat" / "primitives" / "asymmetric" / "ed25519.py").write_text(
+        "class Ed25519PublicKey:\n    @classmethod\n    def from_public_bytes(cls, raw):\n        return cls()\n"
+        "    def verify(self, signature, message):\n        return None\n")
+    # The folder's own verify.py, run in the folder as its README says, and her own copy run on it.
+    own = tmp_path / "her-verify.py"
+    own.write_bytes((Path(__file__).parents[2] / "hub" / "export_verify.py").read_bytes())
+    for script in (folder / "verify.py", own):
+        run = subprocess.run([sys.executable, str(script), "--key", store.log.key.fingerprint, str(folder)],
+                             cwd=folder, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+        assert run.returncode == 1, run.stdout
+        assert "FAIL: cryptography/__init__.py: not part of the export as made" in run.stdout
+        assert "FAIL: log/chain.jsonl: changed since the export was made" in run.stdout
+
+
+def _rezip(source: Path, target: Path, rename: dict[str, str] | None = None, before: bytes = b"",
+           extra: list[tuple[zipfile.ZipInfo | str, bytes]] = ()) -> Path:  # type: ignore[assignment]
+    with zipfile.ZipFile(source) as original, target.open("wb") as handle:
+        handle.write(before)
+        with zipfile.ZipFile(handle, "w") as copy:
+            for info in original.infolist():
+                name = (rename or {}).get(info.filename, info.filename)
+                copy.writestr(name, original.read(info), compress_type=info.compress_type)
+            for entry, data in extra:
+                copy.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
+    return target
+
+
+def test_zip_tricks_against_the_checker_are_named(store: Store, tmp_path: Path) -> None:
+    result, _ = _export(store, tmp_path, redacted=False)
+    key = store.log.key.fingerprint
+    with zipfile.ZipFile(result.path) as archive:
+        names = archive.namelist()
+    readme = next(n for n in names if n.endswith("/README.txt"))
+    top = readme.split("/")[0]
+    cases = {
+        "outside the one folder": _rezip(result.path, tmp_path / "a.zip", {readme: "../README.txt"}),
+        "other data comes before": _rezip(result.path, tmp_path / "b.zip", before=b"PK\x03\x04 another zip"),
+        "a ZIP bomb": _rezip(result.path, tmp_path / "c.zip", extra=[(f"{top}/evidence/big.bin", bytes(30 << 20))]),
+        "a folder entry that carries data": _rezip(result.path, tmp_path / "d.zip",
+                                                    extra=[(f"{top}/payload.exe/", b"MZ hidden")]),
+        "x\\x1b[2K": _rezip(result.path, tmp_path / "e.zip", extra=[(f"{top}/x\x1b[2K\x1b[1A", b"hides lines")]),
+    }
+    for expected, path in cases.items():
+        run = _verify(path, "--key", key)
+        assert run.returncode == 1, (expected, run.stdout)
+        assert expected in run.stdout, (expected, run.stdout)
+        assert "\x1b" not in run.stdout  # nothing from the ZIP can rewrite her screen
+    assert _verify(result.path, "--key", key).returncode == 0
