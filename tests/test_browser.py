@@ -195,6 +195,7 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     page.click("text=Build the export")
     page.wait_for_selector("#download", timeout=60_000)
     _shot(page, "10-export-ready")
+    key_print = page.inner_text("#key-print")
     with page.expect_download() as download_info:
         page.click("#download")
     archive = tmp_path / "export.zip"
@@ -202,7 +203,8 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     with zipfile.ZipFile(archive) as opened:
         opened.extractall(tmp_path / "export")
     [folder] = list((tmp_path / "export").iterdir())
-    checked = subprocess.run([sys.executable, "verify.py"], cwd=folder, capture_output=True, text=True, timeout=60)
+    checked = subprocess.run([sys.executable, "verify.py", "--key", key_print], cwd=folder, capture_output=True,
+                             text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout
 
     # The other pages, for the record.

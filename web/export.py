@@ -119,7 +119,7 @@ def status(job_id: str) -> str:
     job = _job(job_id)
     with job.lock:
         return render_template("export/status.html", job=job, job_id=job_id, warning=DISCOVERY_WARNING,
-                               percent=int(job.fraction * 100))
+                               percent=int(job.fraction * 100), key_print=services().log.key.fingerprint)
 
 
 @bp.route("/export/<job_id>/download")
