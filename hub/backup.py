@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub.errors import PorchlightError
 from hub.files import write_atomic
+from hub.keys import secret_from_text, secret_to_text
 from hub.database import DB_NAME
 from hub.log import IncidentLog
 
@@ -44,20 +45,15 @@ def new_key() -> bytes:
 
 def key_to_text(key: bytes) -> str:
     """The key as groups of letters and digits, to print on a recovery sheet."""
-    text = base64.b32encode(key).decode("ascii").rstrip("=")
-    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+    return secret_to_text(key)
 
 
 def key_from_text(text: str) -> bytes:
     """Inverse of key_to_text; tolerant of case, spaces and dashes."""
-    clean = "".join(ch for ch in text.upper() if ch.isalnum())
     try:
-        key = base64.b32decode(clean + "=" * (-len(clean) % 8))
+        return secret_from_text(text)
     except ValueError as err:
         raise BackupError("the backup key is not in the form printed on the recovery sheet") from err
-    if len(key) != 32:
-        raise BackupError("the backup key is not in the form printed on the recovery sheet")
-    return key
 
 
 def load_or_create_key(data_dir: Path) -> tuple[bytes, bool]:

@@ -25,6 +25,8 @@ PRIVATE_FIELDS = frozenset({"location", "people_present", "children_present", "w
                             # repeat addresses and names as often as anything.
                             "text", "note", "terms"})
 COMMITTED_VERSION = 2  # rows with salted commitments; version 1 rows hash their content as stored
+SEALED_VERSION = 3  # committed rows whose committed values are stored only sealed (hub/sealed_rows.py)
+COMMITTED_VERSIONS = (COMMITTED_VERSION, SEALED_VERSION)
 
 
 def canonical_json(value: Any) -> str:
@@ -48,23 +50,31 @@ def salts_for(detail: Mapping[str, Any]) -> dict[str, str]:
 
 
 def hashed_form(content: dict[str, Any]) -> dict[str, Any]:
-    """What a row's hash covers: each private field replaced by its commitment, and no salts."""
-    salts = content.get("salts")
-    if content.get("v") != COMMITTED_VERSION or not isinstance(salts, dict):
+    """What a row's hash covers: each private field replaced by its commitment, no salts and no sealed part.
+
+    A sealed row as stored already holds the commitments (its values and salts are inside the sealed
+    part); opened, it holds values and salts like a committed row. Both give the same hashed form, so
+    the chain verifies without the passphrase and an export of the opened row verifies too.
+    """
+    if content.get("v") not in COMMITTED_VERSIONS:
         return content
-    detail = dict(content.get("detail") or {})
-    for name, salt in salts.items():
-        if name in detail:
-            detail[name] = {"committed": commitment(str(salt), detail[name])}
-    return {**{k: v for k, v in content.items() if k != "salts"}, "detail": detail}
+    out = {k: v for k, v in content.items() if k not in ("salts", "sealed")}
+    salts = content.get("salts")
+    if isinstance(salts, dict):
+        detail = dict(content.get("detail") or {})
+        for name, salt in salts.items():
+            if name in detail:
+                detail[name] = {"committed": commitment(str(salt), detail[name])}
+        out["detail"] = detail
+    return out
 
 
 def row_hash(prev_hash: str, content: str, parsed: dict[str, Any] | None = None) -> str:
-    """A stored row's hash: over its content, or for a committed row over its hashed form."""
-    if '"salts":' not in content:
+    """A stored row's hash: over its content, or for a committed or sealed row over its hashed form."""
+    if '"salts":' not in content and '"sealed":' not in content:
         return entry_hash(prev_hash, content)
     data = parsed if parsed is not None else json.loads(content)
-    return entry_hash(prev_hash, canonical_json(hashed_form(data)) if data.get("v") == COMMITTED_VERSION
+    return entry_hash(prev_hash, canonical_json(hashed_form(data)) if data.get("v") in COMMITTED_VERSIONS
                       else content)
 
 
@@ -156,8 +166,8 @@ class VerifyResult:
 class EvidenceChecker(Protocol):
     """Anything that can say whether an evidence file is intact (None) or what is wrong."""
 
-    def check(self, sha256: str) -> str | None:
-        """None when intact, else what is wrong."""
+    def check(self, sha256: str, stored_sha256: str | None = None) -> str | None:
+        """None when intact, else what is wrong; a sealed file is checked against ``stored_sha256``."""
 
 
 def row_problem(row: RawRow, expected_seq: int, prev_hash: str, device_key: str | None) -> tuple[int, str] | None:
@@ -212,7 +222,7 @@ def verify_rows(
     result = VerifyResult()
     prev_hash = GENESIS
     expected = 1
-    cited: list[tuple[int, str]] = []
+    cited: list[tuple[int, str, str | None]] = []
     tombstoned: set[str] = set()
     chain_failure: tuple[int, str] | None = None
     checkpoint_hash: str | None = None
@@ -222,8 +232,10 @@ def verify_rows(
             chain_failure = problem
             break
         content = json.loads(row.content)
+        # A sealed file's own hash is in the row, so it is checked without the passphrase.
+        stored = content.get("sealed_evidence") if isinstance(content.get("sealed_evidence"), dict) else {}
         for sha in content.get("evidence") or []:
-            cited.append((row.seq, str(sha)))
+            cited.append((row.seq, str(sha), stored.get(sha)))
         if row.kind == TOMBSTONE_KIND:
             tombstoned.add(str((content.get("detail") or {}).get("sha256")))
         if checkpoint is not None and row.seq == checkpoint.head_seq:
@@ -237,11 +249,11 @@ def verify_rows(
         problems.append(chain_failure)
     if evidence is not None:
         checked: set[str] = set()
-        for seq, sha in cited:
+        for seq, sha, stored_sha in cited:
             if sha in tombstoned or sha in checked:
                 continue
             checked.add(sha)
-            what = evidence.check(sha)
+            what = evidence.check(sha, stored_sha)
             if what is not None:
                 problems.append((seq, f"evidence {sha} is {what}"))
         result.evidence_files = len(checked)

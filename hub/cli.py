@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import re
@@ -102,6 +103,37 @@ def cmd_run(args: argparse.Namespace) -> int:
                   hub.healthy)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Seal a new data directory: rows and files written from now on can be read only with her passphrase."""
+    from hub.sealing import SealingError, SealingKeys
+
+    config = config_from(args)
+    keys = config.data_dir / "keys"
+    if (config.data_dir / "porchlight.db").exists() and not args.seal_existing:
+        print(f"{config.data_dir} already holds a log: sealing it in place is porchlight init --seal-existing")
+        return 1
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("New passphrase: "), getpass.getpass("The same again: ")
+    else:
+        lines = sys.stdin.read().splitlines()
+        first, second = (lines + ["", ""])[:2]
+    if first != second:
+        print("the two passphrases differ; nothing was changed")
+        return 1
+    try:
+        _, recovery = SealingKeys.create(keys, first)
+    except SealingError as err:
+        print(f"not sealed: {err}")
+        return 1
+    with open_log(args) as log:
+        log.append(Event(kinds.LOG_SEALED, "cli", Severity.NOTICE, {"existing_rows_before": log.head()[0]}))
+    print(f"{config.data_dir} is sealed: what is written from now on is readable only with your passphrase.")
+    print("\nRECOVERY KEY: write it down and keep it away from this device and from him. With it, and only")
+    print("with it or your passphrase, anyone can read what the hub holds.\n")
+    print(f"    {recovery}\n")
+    return 0
+
+
 def cmd_log_add(args: argparse.Namespace) -> int:
     """Add a manual incident entry; print its sequence number."""
     with open_log(args) as log:
@@ -144,7 +176,7 @@ def cmd_log_correct(args: argparse.Namespace) -> int:
 
 def cmd_log_list(args: argparse.Namespace) -> int:
     """Print rows, as text or one JSON object per line."""
-    with open_log(args) as log:
+    with open_log(args, reading=True) as log:
         events = log.events(since=args.since, kind=args.kind, source=args.source, limit=args.limit)
     for event in events:
         if args.json:
@@ -303,7 +335,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from hub.export import DISCOVERY_WARNING, ExportError, ExportRequest, build_export, incidents_between
 
     config = config_from(args)
-    with open_log(args) as log:
+    with open_log(args, reading=True) as log:
         seqs = tuple(e.seq for e in incidents_between(log, args.start, args.end))
         try:
             result = build_export(log, config, ExportRequest(seqs, args.start, args.end, args.redacted),
@@ -517,6 +549,10 @@ def build_parser() -> argparse.ArgumentParser:
     pairing.add_argument("id", help="the satellite's id in the satellites section")
     pairing.add_argument("--out", required=True, help="where to write the key to carry to the satellite")
     pairing.set_defaults(func=cmd_satellite_pair)
+    init = sub.add_parser("init", parents=[common],
+                          help="seal the data directory: written without the passphrase, read only with it")
+    init.add_argument("--seal-existing", action="store_true", help="seal a data directory that already has a log")
+    init.set_defaults(func=cmd_init)
     lock = sub.add_parser("broker-setup", parents=[common],
                           help="lock the mosquitto broker down: a password per client and ACLs (run with sudo)")
     lock.add_argument("--tls", action="store_true", help="LAN clients use TLS on port 8883; plain 1883 is local only")

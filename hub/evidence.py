@@ -10,9 +10,12 @@ import tempfile
 from pathlib import Path
 from typing import IO, Callable
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
 from hub.errors import EvidenceError
 from hub.filetypes import FileType, sniff
 from hub.files import fsync_dir
+from hub.sealing import MAGIC, Locked, Opener, SealingError, is_sealed, seal
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +40,12 @@ def is_sha256(value: str) -> bool:
 class EvidenceStore:
     """Files kept by content hash under ``root/ab/abcdef...``; read-only once written."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, sealing: X25519PublicKey | None = None) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
+        # Sealed: each file is stored encrypted to this key, still named by the SHA-256 of what it holds.
+        self.sealing = sealing
+        self.opener: Opener | None = None
 
     def path_for(self, sha256: str) -> Path:
         """Where the file with this digest lives; refuses anything but a digest."""
@@ -52,10 +58,13 @@ class EvidenceStore:
         digest = hashlib.sha256(data).hexdigest()
         if self.path_for(digest).exists():
             return digest
-        return self._link(digest, self._write_tmp(lambda out: out.write(data)))
+        stored = data if self.sealing is None else seal(self.sealing, data)
+        return self._link(digest, self._write_tmp(lambda out: out.write(stored)))
 
     def put_file(self, source: Path) -> str:
         """Copy a file in, hashing while copying; return its SHA-256."""
+        if self.sealing is not None:
+            return self.put_bytes(source.read_bytes())  # sealed whole: one item, one key
         digest = hashlib.sha256()
 
         def copy(out: IO[bytes]) -> None:
@@ -99,24 +108,49 @@ class EvidenceStore:
         """Whether a file with this digest is stored."""
         return self.path_for(sha256).exists()
 
-    def check(self, sha256: str) -> str | None:
-        """None when the stored file still hashes to its name, else what is wrong."""
+    def check(self, sha256: str, stored_sha256: str | None = None) -> str | None:
+        """None when the stored file still hashes to its name, else what is wrong.
+
+        A sealed file is checked against ``stored_sha256`` (its own hash, kept in the log row) without
+        the passphrase, and opened and checked against its name when the store is unlocked.
+        """
         path = self.path_for(sha256)
         if not path.exists():
             return "missing from the evidence store"
         actual = sha256_file(path)
-        if actual != sha256:
-            return f"altered (the file now hashes to {actual[:16]}…)"
-        return None
+        if actual == sha256:
+            return None
+        if stored_sha256 is not None and actual == stored_sha256:
+            if self.opener is None:
+                return None
+            try:
+                self.read(sha256)
+            except (EvidenceError, SealingError) as err:
+                return f"sealed but not what was recorded ({err})"
+            return None
+        return f"altered (the file now hashes to {actual[:16]}…)"
+
+    def stored_sha256(self, sha256: str) -> str | None:
+        """The hash of a sealed file as stored (for its log row); None for a file stored as it is."""
+        path = self.path_for(sha256)
+        with path.open("rb") as handle:
+            if not is_sealed(handle.read(len(MAGIC))):
+                return None
+        return sha256_file(path)
 
     def file_type(self, sha256: str) -> FileType | None:
         """What a stored file is, judged by its first bytes (None: not a type Porchlight knows)."""
         with self.path_for(sha256).open("rb") as handle:
-            return sniff(handle.read(64))
+            head = handle.read(64)
+        return sniff(self.read(sha256)[:64]) if is_sealed(head) else sniff(head)
 
     def read(self, sha256: str) -> bytes:
-        """The file's bytes, re-verified against its digest on every read."""
+        """The file's bytes (opened, when sealed), re-verified against its digest on every read."""
         data = self.path_for(sha256).read_bytes()
+        if is_sealed(data):
+            if self.opener is None:
+                raise Locked("this evidence file is sealed: reading it needs the passphrase")
+            data = self.opener.open(data)
         if hashlib.sha256(data).hexdigest() != sha256:
             raise EvidenceError(f"evidence {sha256} was altered on disk; it no longer matches its hash")
         return data

@@ -8,12 +8,12 @@ import io
 import json
 import os
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from hub.chain import CHECKPOINT_KIND, COMMITTED_VERSION, PRIVATE_FIELDS, RawRow, canonical_json, hashed_form
+from hub.chain import CHECKPOINT_KIND, COMMITTED_VERSIONS, PRIVATE_FIELDS, RawRow, canonical_json, hashed_form
 from hub.config import Config
 from hub.errors import LogError, PorchlightError
 from hub.events import LoggedEvent
@@ -116,7 +116,8 @@ def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_d
     # The protective order is part of every export, so the segment reaches back to where it was recorded.
     orders = [e.seq for e in log.events(kind=kinds.ORDER_RECORDED)]
     first = min([chosen[0].seq, *orders])
-    rows = list(log.raw_rows(after_seq=first - 1))
+    # A sealed row is exported opened (she chose to share it): an ordinary committed row, same hash.
+    rows = [replace(r, content=log.opened_content(r)) for r in log.raw_rows(after_seq=first - 1)]
     events = {r.seq: logged_event(r.content, r.hash) for r in rows}
     selected = set(chosen_seqs) | set(orders)
     for seq, event in events.items():
@@ -237,7 +238,7 @@ def _chain_line(row: RawRow, selected: bool, redacted: bool) -> str:
     private = sorted(k for k in content.get("detail", {}) if k in PRIVATE_FIELDS)
     if not private:
         return json.dumps({**link, "content": row.content}, ensure_ascii=False)
-    if content.get("v") == COMMITTED_VERSION and set(private) <= set(content.get("salts", {})):
+    if content.get("v") in COMMITTED_VERSIONS and set(private) <= set(content.get("salts", {})):
         # What the row's hash covers: each private field as its salted commitment. The salts stay on
         # the hub, so the copy verifies row by row and no value can be tried against it.
         return json.dumps({**link, "committed": canonical_json(hashed_form(content)), "removed": private},

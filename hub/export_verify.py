@@ -41,7 +41,7 @@ from typing import Any, Dict, List, Optional  # noqa: E402
 
 GENESIS = "0" * 64
 CHECKPOINT_KIND = "log.checkpoint"
-COMMITTED_VERSION = 2
+COMMITTED_VERSIONS = (2, 3)  # rows with salted commitments (3: written sealed, exported opened)
 SUMS = "SHA256SUMS"
 SUMS_SIG = "SHA256SUMS.sig"
 TOP = re.compile(r"porchlight-export-\d{8}-\d{6}(-redacted)?")
@@ -121,16 +121,17 @@ def commitment(salt: str, value: Any) -> str:
 def hashed_content(content: str) -> str:
     """What a row's hash covers: its content, or for a row with private fields, those as salted commitments."""
     data = json.loads(content)
-    salts = data.get("salts") if isinstance(data, dict) else None
-    if data.get("v") != COMMITTED_VERSION or not isinstance(salts, dict):
+    if data.get("v") not in COMMITTED_VERSIONS:
         return content
-    detail = dict(data.get("detail") or {})
-    for name, salt in salts.items():
-        if name in detail:
-            detail[name] = {"committed": commitment(str(salt), detail[name])}
-    shown = {k: v for k, v in data.items() if k != "salts"}
-    shown["detail"] = detail
-    return canonical_json(shown)
+    hashed = {k: v for k, v in data.items() if k not in ("salts", "sealed")}
+    salts = data.get("salts")
+    if isinstance(salts, dict):
+        detail = dict(data.get("detail") or {})
+        for name, salt in salts.items():
+            if name in detail:
+                detail[name] = {"committed": commitment(str(salt), detail[name])}
+        hashed["detail"] = detail
+    return canonical_json(hashed)
 
 
 def checkpoint_message(head_seq: int, head_hash: str, at: str) -> bytes:

@@ -36,6 +36,24 @@ def fingerprint(key: Ed25519PublicKey) -> str:
     return ":".join(digest[i : i + 4] for i in range(0, 32, 4))
 
 
+def secret_to_text(key: bytes) -> str:
+    """A 256-bit secret as groups of letters and digits, to write down or print on a recovery sheet."""
+    text = base64.b32encode(key).decode("ascii").rstrip("=")
+    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+
+def secret_from_text(text: str) -> bytes:
+    """Inverse of secret_to_text, tolerant of case, spaces and dashes; ValueError when it is not one."""
+    clean = "".join(ch for ch in text.upper() if ch.isalnum())
+    try:
+        key = base64.b32decode(clean + "=" * (-len(clean) % 8))
+    except ValueError as err:
+        raise ValueError("not a key in the printed form") from err
+    if len(key) != 32:
+        raise ValueError("not a key in the printed form")
+    return key
+
+
 def verify_signature(public_b64: str, signature_b64: str, message: bytes) -> bool:
     """Whether the signature over message is valid for this public key."""
     try:

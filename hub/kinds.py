@@ -130,6 +130,8 @@ CHECKIN_PIN_REJECTED = _define(EventKind("checkin.pin_rejected", "Wrong PIN at c
 INCIDENT_REPORT = _define(EventKind("incident.report", "Incident report", severity=Severity.NOTICE, incident=True))
 ORDER_RECORDED = _define(EventKind("order.recorded", "Protective order recorded", severity=Severity.NOTICE))
 LOG_CORRECTION = _define(EventKind("log.correction", "Correction", severity=Severity.NOTICE, follow_up=True))
+LOG_SEALED = _define(EventKind("log.sealed", "The log was sealed: rows and files from here on need her passphrase",
+                               severity=Severity.NOTICE))
 LOG_VERIFIED = _define(EventKind("log.verified", "Incident log verified"))
 LOG_CHAIN_BROKEN = _define(EventKind("log.chain_broken", "The incident log failed verification",
                                      severity=Severity.CRITICAL, alerts=Severity.CRITICAL))
@@ -206,6 +208,10 @@ CAMERA_SEEN_KINDS: tuple[str, ...] = (CAMERA_TAMPER, CAMERA_TAMPER_CLEARED, CAME
 SENSOR_HEALTH_KINDS: tuple[str, ...] = (SENSOR_TAMPER, SENSOR_TAMPER_CLEARED, SENSOR_BATTERY_LOW, SENSOR_OFFLINE,
                                         SENSOR_ONLINE, SENSOR_SUSPECT)
 SILENT_KINDS: frozenset[str] = frozenset(k.name for k in _KINDS.values() if k.silent)
+# What she writes herself: in a sealed data directory every detail of these rows is sealed (hub/sealed_rows.py).
+HER_WORDS_KINDS: frozenset[str] = frozenset({INCIDENT_REPORT, ORDER_RECORDED, LOG_CORRECTION, FACE_CONFIRMED,
+                                             FACE_REJECTED, VEHICLE_CONFIRMED, VEHICLE_REJECTED, PERSON_ENROLLED,
+                                             VEHICLE_ENROLLED})
 # She marks a duress situation over (from the dashboard's settings or the CLI): what it caused is shown again.
 DURESS_RESOLVED = _define(EventKind("duress.resolved", "Duress situation marked over", severity=Severity.NOTICE))
 # The kinds an alert's delivery rows carry; hidden with the alert when its cause is hidden.

@@ -30,6 +30,8 @@ from hub.events import Event, LoggedEvent, Severity, utc_now
 from hub.evidence import EvidenceStore
 from hub.files import write_atomic
 from hub.keys import DeviceKey
+from hub.sealed_rows import open_content, seal_detail, stored_form
+from hub.sealing import Locked, Opener, SealingKeys
 from hub.timeinfo import TimeSource
 
 logger = logging.getLogger(__name__)
@@ -70,8 +72,11 @@ class IncidentLog:
     ) -> None:
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.evidence = EvidenceStore(data_dir / "evidence")
         self.key = key or DeviceKey(data_dir / "keys")
+        # A sealed data directory (porchlight init): rows and files are written sealed, read once she unlocks.
+        self.sealing = SealingKeys.load(data_dir / "keys")
+        self._opener: Opener | None = None
+        self.evidence = EvidenceStore(data_dir / "evidence", self.sealing.public if self.sealing else None)
         self._time = time_source or TimeSource(utc_now)
         self.checkpoint_every_rows = checkpoint_every_rows
         self._owns_db = database is None
@@ -80,6 +85,47 @@ class IncidentLog:
         self._db.create(SCHEMA)
         self._last_checkpoint_seq = int(self._db.scalar(
             "SELECT COALESCE(MAX(seq), 0) FROM log WHERE kind = ?", CHECKPOINT_KIND) or 0)
+
+    @property
+    def locked(self) -> bool:
+        """Whether sealed rows and evidence cannot be read now (False for a data directory never sealed)."""
+        return self.sealing is not None and self._opener is None
+
+    def unlock(self, passphrase: str) -> None:
+        """Read sealed rows and evidence from now on; WrongPassphrase when it is not hers."""
+        if self.sealing is not None:
+            self.unlock_with(self.sealing.unlock(passphrase))
+
+    def unlock_with(self, opener: Opener) -> None:
+        """Read with an opener already unwrapped (the dashboard's, after her login)."""
+        self._opener = opener
+        self.evidence.opener = opener
+
+    def lock(self) -> None:
+        """Forget the opener: sealed rows and evidence are unreadable again."""
+        self._opener = None
+        self.evidence.opener = None
+
+    def opened(self, content: str) -> dict[str, Any]:
+        """A stored row's content as written; a sealed row's private values stay commitments while locked."""
+        data: dict[str, Any] = json.loads(content)
+        if self._opener is not None and "sealed" in data:
+            return open_content(data, self._opener)
+        return data
+
+    def opened_content(self, row: RawRow) -> str:
+        """A row's content for an export: a sealed row opened (Locked when it cannot be)."""
+        if '"sealed":' not in row.content:
+            return row.content
+        data = json.loads(row.content)
+        if "sealed" not in data:
+            return row.content
+        if self._opener is None:
+            raise Locked("reading the sealed log needs the passphrase (PORCHLIGHT_PASSPHRASE, or unlock the dashboard)")
+        return canonical_json(open_content(data, self._opener))
+
+    def _logged(self, content: str, digest: str) -> LoggedEvent:
+        return event_from(self.opened(content), digest)
 
     def close(self) -> None:
         """Close the database connection, when the log opened it itself."""
@@ -134,9 +180,12 @@ class IncidentLog:
 
     def _content(self, seq: int, event: Event) -> str:
         stamp = self._time.stamp()
-        salts = salts_for(event.detail)
+        detail = dict(event.detail)
+        if self.sealing is not None:
+            detail = seal_detail(event.kind, detail, self.sealing.public)
+        salts = {} if self.sealing is not None else salts_for(detail)
         try:
-            return canonical_json(
+            return canonical_json(stored_form(
                 {
                     "v": COMMITTED_VERSION if salts else 1,
                     **({"salts": salts} if salts else {}),
@@ -144,8 +193,9 @@ class IncidentLog:
                     "kind": event.kind,
                     "source": event.source,
                     "severity": event.severity.value,
-                    "detail": dict(event.detail),
+                    "detail": detail,
                     "evidence": list(event.evidence),
+                    **self._sealed_evidence(event.evidence),
                     "at": _time_of(event),
                     "recorded_at": stored_time(stamp.recorded_at),
                     "tz_offset": stamp.tz_offset,
@@ -153,10 +203,14 @@ class IncidentLog:
                     "boot_id": stamp.boot_id,
                     "clock_synced": stamp.clock_synced,
                 }
-            )
+            ))
         except (TypeError, ValueError, RecursionError) as err:
             raise EventRefused(f"event {event.kind} from {event.source} has detail the log cannot hold "
                                f"({type(err).__name__}: {str(err)[:200]})") from err
+
+    def _sealed_evidence(self, evidence: Sequence[str]) -> dict[str, Any]:
+        stored = {sha: digest for sha in evidence if (digest := self.evidence.stored_sha256(sha)) is not None}
+        return {"sealed_evidence": stored} if stored else {}
 
     def checkpoint_if_new_rows(self) -> Checkpoint | None:
         """A checkpoint only when rows were added since the last one (an idle SD card stays idle)."""
@@ -254,7 +308,7 @@ class IncidentLog:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = self._db.execute(sql, tuple(args))
-        return [logged_event(content, digest) for content, digest in rows]
+        return [self._logged(content, digest) for content, digest in rows]
 
     def raw_row(self, seq: int) -> RawRow | None:
         """One stored row exactly as stored, for checking its hash."""
@@ -265,7 +319,7 @@ class IncidentLog:
     def event(self, seq: int) -> LoggedEvent | None:
         """One row by sequence number."""
         rows = self._db.execute("SELECT content, hash FROM log WHERE seq = ?", (seq,))
-        return logged_event(rows[0][0], rows[0][1]) if rows else None
+        return self._logged(rows[0][0], rows[0][1]) if rows else None
 
     def head(self) -> tuple[int, str]:
         """The last row's sequence number and hash."""
@@ -296,8 +350,12 @@ def _time_of(event: Event) -> str:
 
 
 def logged_event(content: str, digest: str) -> LoggedEvent:
-    """A stored row's content as a LoggedEvent."""
-    data = json.loads(content)
+    """A stored row's content as a LoggedEvent (a sealed row's private values as their commitments)."""
+    return event_from(json.loads(content), digest)
+
+
+def event_from(data: dict[str, Any], digest: str) -> LoggedEvent:
+    """A row's content, parsed (and opened, when sealed), as a LoggedEvent."""
     return LoggedEvent(
         seq=data["seq"],
         kind=data["kind"],

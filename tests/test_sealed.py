@@ -1,0 +1,127 @@
+"""Sealed at rest: a thief with the SD card reads nothing she wrote or captured; she reads it all back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hub.sealing import Opener, SealingError, SealingKeys, WrongPassphrase, seal
+from tests.conftest import FACES, PORCHLIGHT, REPO
+
+PASSPHRASE = "blue kettle under the stairs"
+WORDS = "He followed me from the pharmacy to the bus stop"
+WITNESS = "Margaret Okonkwo-Lindqvist"
+PLACE = "Fenwick Street pharmacy"
+
+
+def porchlight(*args: str, stdin: str = "", passphrase: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PORCHLIGHT_PASSPHRASE"}
+    if passphrase is not None:
+        env["PORCHLIGHT_PASSPHRASE"] = passphrase
+    return subprocess.run([*PORCHLIGHT, *args], input=stdin, capture_output=True, text=True, timeout=120,
+                          cwd=REPO, env=env)
+
+
+@pytest.fixture
+def sealed_dir(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    made = porchlight("init", "--data", str(data), stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "RECOVERY KEY" in made.stdout
+    return data
+
+
+def _every_byte(root: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+
+
+def test_a_thief_with_the_card_finds_none_of_her_words_and_she_reads_them_back(
+        sealed_dir: Path, tmp_path: Path) -> None:
+    voicemail = tmp_path / "voicemail.wav"
+    voicemail.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(4000))
+    photo = tmp_path / "his-car.jpg"
+    photo.write_bytes((FACES / "obama.jpg").read_bytes())
+    added = porchlight("log", "add", "--data", str(sealed_dir), "--text", WORDS, "--location", PLACE,
+                       "--witness", WITNESS, "--attach", str(voicemail), "--attach", str(photo))
+    assert added.returncode == 0, added.stdout + added.stderr  # writing needs no passphrase
+    card = _every_byte(sealed_dir)
+    for secret in (WORDS.encode(), WITNESS.encode(), PLACE.encode(), voicemail.read_bytes()[12:200],
+                   photo.read_bytes()[200:400], b"his-car.jpg", b"voicemail.wav"):
+        assert secret not in card, secret[:40]
+    # The chain and every file verify without the passphrase.
+    verified = porchlight("log", "verify", "--read-only", "--data", str(sealed_dir))
+    assert verified.returncode == 0 and "log intact" in verified.stdout, verified.stdout
+    # Reading needs it, and a wrong one shows nothing.
+    locked = porchlight("log", "list", "--data", str(sealed_dir))
+    assert locked.returncode == 1 and "needs the passphrase" in locked.stderr and WORDS not in locked.stdout
+    wrong = porchlight("log", "list", "--data", str(sealed_dir), passphrase="red kettle")
+    assert wrong.returncode == 1 and "passphrase" in wrong.stderr and "wrong" in wrong.stderr
+    assert WORDS not in wrong.stdout
+    listed = porchlight("log", "list", "--json", "--data", str(sealed_dir), passphrase=PASSPHRASE)
+    assert listed.returncode == 0, listed.stderr
+    [entry] = [json.loads(line) for line in listed.stdout.splitlines() if '"incident.report"' in line]
+    assert entry["detail"]["description"] == WORDS and entry["detail"]["location"] == PLACE
+    assert WITNESS in json.dumps(entry["detail"]["witnesses"])
+
+
+def test_the_export_opens_the_sealed_rows_and_verifies(sealed_dir: Path, tmp_path: Path) -> None:
+    photo = tmp_path / "his-car.jpg"
+    photo.write_bytes((FACES / "obama.jpg").read_bytes())
+    porchlight("log", "add", "--data", str(sealed_dir), "--text", WORDS, "--location", PLACE, "--witness", WITNESS,
+               "--attach", str(photo))
+    refused = porchlight("export", "--data", str(sealed_dir), "--out", str(tmp_path / "out"))
+    assert refused.returncode == 1 and "passphrase" in refused.stderr
+    for redacted in (False, True):
+        out = tmp_path / f"out-{redacted}"
+        made = porchlight("export", "--data", str(sealed_dir), "--out", str(out),
+                          *(["--redacted"] if redacted else []), passphrase=PASSPHRASE)
+        assert made.returncode == 0, made.stdout + made.stderr
+        [archive] = list(out.glob("*.zip"))
+        with zipfile.ZipFile(archive) as opened:
+            names = opened.namelist()
+            chain = opened.read(next(n for n in names if n.endswith("log/chain.jsonl"))).decode()
+            evidence = [opened.read(n) for n in names if "/evidence/" in n]
+        assert (WORDS in chain) is not redacted and (PLACE in chain) is not redacted
+        if not redacted:
+            assert photo.read_bytes() in evidence  # the original file, opened
+        key = next(line.split("--key ")[1].split()[0] for line in made.stdout.splitlines() if "--key " in line)
+        check = subprocess.run(["python3", str(REPO / "hub" / "export_verify.py"), "--key", key, str(archive)],
+                               capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stdout
+
+
+def test_a_changed_sealed_part_is_caught_when_opened(tmp_path: Path) -> None:
+    keys, recovery = SealingKeys.create(tmp_path / "keys", PASSPHRASE)
+    opener = keys.unlock(PASSPHRASE)
+    blob = seal(keys.public, b"her words")
+    assert opener.open(blob) == b"her words"
+    assert keys.unlock_with_recovery(recovery).open(blob) == b"her words"
+    changed = bytearray(blob)
+    changed[-1] ^= 1
+    with pytest.raises(SealingError, match="changed"):
+        opener.open(bytes(changed))
+    with pytest.raises(WrongPassphrase):
+        keys.unlock("not her passphrase")
+    with pytest.raises(WrongPassphrase):
+        keys.unlock_with_recovery("AAAA-" * 13)
+    other, _ = SealingKeys.create(tmp_path / "other", PASSPHRASE)
+    with pytest.raises(SealingError):
+        other.unlock(PASSPHRASE).open(blob)
+    assert isinstance(opener, Opener)
+    with pytest.raises(SealingError, match="already sealed"):
+        SealingKeys.create(tmp_path / "keys", PASSPHRASE)
+    # Nothing on the card holds the private key in the clear.
+    record = (tmp_path / "keys" / "sealing.json").read_text()
+    assert "private" not in record and (tmp_path / "keys" / "sealing.json").stat().st_mode & 0o077 == 0
+
+
+def test_a_never_sealed_directory_keeps_working(tmp_path: Path) -> None:
+    data = tmp_path / "plain"
+    assert porchlight("log", "add", "--data", str(data), "--text", WORDS).returncode == 0
+    listed = porchlight("log", "list", "--data", str(data))
+    assert listed.returncode == 0 and WORDS in listed.stdout
