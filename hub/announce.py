@@ -35,9 +35,16 @@ def discovery_messages(config: Config) -> list[tuple[str, str]]:
             "device_class": sensor_kind(sensor.kind).device_class,
             "device": device,
         }
-        topic = f"{config.mqtt.discovery_prefix}/binary_sensor/{unique}/config"
+        # Under a node id of the hub's own: the broker lets nobody else write there (hub/broker_lockdown.py),
+        # so no bridge can rename or hide her sensors in Home Assistant.
+        topic = f"{config.mqtt.discovery_prefix}/binary_sensor/{prefix}/{unique}/config"
         messages.append((topic, json.dumps(payload, sort_keys=True)))
     return messages
+
+
+def old_discovery_topics(config: Config) -> list[str]:
+    """Where hubs before the node id announced each sensor: cleared, so Home Assistant shows it once."""
+    return [f"{config.mqtt.discovery_prefix}/binary_sensor/{config.device_name}_{sid}/config" for sid in config.sensors]
 
 
 def state_message(prefix: str, sensors: Mapping[str, SensorConfig], event: Event) -> tuple[str, str] | None:
@@ -71,6 +78,8 @@ class Announcer:
         if self.config.mqtt.discovery:
             for topic, payload in discovery_messages(self.config):
                 self.link.publish(topic, payload, retain=True)
+            for topic in old_discovery_topics(self.config):
+                self.link.publish(topic, b"", retain=True)
         self.link.publish(f"{self.prefix}/arm_mode", self.arm_mode(), retain=True)
 
     def __call__(self, seq: int, event: Event) -> None:

@@ -45,10 +45,14 @@ def not_ready(sensors: Mapping[str, SensorConfig], log: Reader, mode: str) -> li
             continue
         label = sensor.label or sid.replace("_", " ").capitalize()
         latest = log.events(source=sid, kinds=(about.triggered, about.restored, kinds.SENSOR_OFFLINE,
-                                               kinds.SENSOR_ONLINE), newest_first=True, limit=4)
+                                               kinds.SENSOR_ONLINE, kinds.SENSOR_SUSPECT), newest_first=True, limit=5)
         states = [e.kind for e in latest]
         if states and states[0] == kinds.SENSOR_OFFLINE:
             found.append(NotReady(sid, label, "not reporting"))
+            continue
+        if states and states[0] == kinds.SENSOR_SUSPECT:
+            # Its last change was in a shape its device does not send: its "closed" may be his.
+            found.append(NotReady(sid, label, "reporting unlike its own device (check it)"))
             continue
         last = next((k for k in states if k in (about.triggered, about.restored)), None)
         if last == about.triggered:

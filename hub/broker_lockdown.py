@@ -13,6 +13,7 @@ import grp
 import hashlib
 import os
 import pwd
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +25,9 @@ from hub.tls import ensure_certificate, fingerprint
 HUB_ACCOUNT = "porchlight-hub"
 KEYPAD_ACCOUNT = "keypad"
 HOME_ASSISTANT_ACCOUNT = "homeassistant"
-# mosquitto's own "$7$" format (PBKDF2-HMAC-SHA512); its tool uses 101 rounds, we use more. A connect is
-# rare, so the cost falls on whoever tries passwords against the broker.
-HASH_ROUNDS = 20_000
+# mosquitto's own "$7$" format (PBKDF2-HMAC-SHA512), at its tool's 101 rounds: the passwords are 144 random
+# bits, so stretching adds nothing, while every round is work anyone can make the broker's one thread do.
+HASH_ROUNDS = 101
 BROKER_CERT, BROKER_KEY = "porchlight-broker-cert.pem", "porchlight-broker-key.pem"
 
 
@@ -78,20 +79,46 @@ class Lockdown:
     removed: list[str] = field(default_factory=list)
     accounts: list[Account] = field(default_factory=list)
     tls_fingerprint: str | None = None
+    hub_password_changed: bool = False
+
+
+# A topic root or prefix that becomes an account name and an ACL line: plain letters, digits and _.- only.
+_SIMPLE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _refuse_unsafe(config: Config, roots: set[str]) -> None:
+    prefix, discovery = config.mqtt.topic_prefix, config.mqtt.discovery_prefix
+    for what, value in (("mqtt.topic_prefix", prefix), ("mqtt.discovery_prefix", discovery)):
+        if not _SIMPLE.fullmatch(value):
+            raise ValueError(f"{what} {value!r} must be one topic level of letters, digits, _ . or - "
+                             "to be locked down")
+    if prefix == discovery:
+        raise ValueError("mqtt.topic_prefix and mqtt.discovery_prefix must differ: Home Assistant and the "
+                         "sensor bridges may write discovery topics, never the hub's")
+    reserved = {HUB_ACCOUNT, KEYPAD_ACCOUNT, HOME_ASSISTANT_ACCOUNT}
+    for root in sorted(roots):
+        if not _SIMPLE.fullmatch(root) or root in reserved or root.startswith("satellite-"):
+            raise ValueError(f"the sensor topic root {root!r} cannot be its bridge's account name: use topics "
+                             "whose first level is letters, digits, _ . or - and not "
+                             + ", ".join(sorted(reserved)) + " or satellite-...")
 
 
 def accounts_for(config: Config) -> list[Account]:
-    """Every client the hub's config implies, with what each may read and publish."""
+    """Every client the hub's config implies, with what each may read and publish (ValueError: unsafe names)."""
     prefix, discovery = config.mqtt.topic_prefix, config.mqtt.discovery_prefix
-    roots = sorted({topic.split("/", 1)[0] for sensor in config.sensors.values()
-                    if sensor.mqtt is not None and sensor.satellite is None
-                    for topic in (sensor.mqtt.topic, sensor.mqtt.availability_topic, *sensor.mqtt.extra_topics)
-                    if topic} - {prefix, discovery})
+    found_roots = {topic.split("/", 1)[0] for sensor in config.sensors.values()
+                   if sensor.mqtt is not None and sensor.satellite is None
+                   for topic in (sensor.mqtt.topic, sensor.mqtt.availability_topic, *sensor.mqtt.extra_topics)
+                   if topic} - {prefix, discovery}
+    _refuse_unsafe(config, found_roots)
+    roots = sorted(found_roots)
     state = (f"{prefix}/status", f"{prefix}/arm_mode", f"{prefix}/event", f"{prefix}/sensor/#")
     found = [Account(HUB_ACCOUNT, "the hub itself",
                      ("topic read #", f"topic readwrite {prefix}/#", f"topic readwrite {discovery}/#"))]
+    # The hub's own discovery topics (under its node id) are the hub's: others may write the rest of discovery.
+    not_hubs = f"topic deny {discovery}/+/{prefix}/#"
     found += [Account(root, f"the sensor bridge that publishes {root}/... (Zigbee2MQTT, Tasmota...)",
-                      (f"topic readwrite {root}/#", f"topic readwrite {discovery}/#")) for root in roots]
+                      (f"topic readwrite {root}/#", not_hubs, f"topic readwrite {discovery}/#")) for root in roots]
     found.append(Account(KEYPAD_ACCOUNT, "keypads and panic buttons that send commands",
                          tuple(f"topic write {prefix}/command/{name}" for name in ("arm", "panic", "checkin"))
                          + (f"topic read {prefix}/command/result", f"topic read {prefix}/arm_mode",
@@ -99,7 +126,7 @@ def accounts_for(config: Config) -> list[Account]:
     found.append(Account(HOME_ASSISTANT_ACCOUNT, "Home Assistant (reads the hub's state, can arm and disarm)",
                          tuple(f"topic read {t}" for t in state) + (f"topic write {prefix}/command/arm",
                                                                     f"topic read {prefix}/command/result",
-                                                                    f"topic readwrite {discovery}/#")
+                                                                    not_hubs, f"topic readwrite {discovery}/#")
                          + tuple(f"topic read {root}/#" for root in roots)))
     found += [Account(f"satellite-{sid}", f"the satellite Pi {sid}", (f"topic readwrite {prefix}/satellite/{sid}/#",))
               for sid in sorted(config.satellites)]
@@ -138,9 +165,13 @@ def _conf(paths: BrokerPaths, port: int, bind: str | None, tls_port: int | None)
              f"password_file {live / paths.passwords.name}",
              f"acl_file {live / paths.acl.name}",
              # With TLS on, the plain port is for the hub on this machine only; the LAN gets TLS.
-             f"listener {port}" + (f" {bind}" if bind else " 127.0.0.1" if tls_port else "")]
+             f"listener {port}" + (f" {bind}" if bind else " 127.0.0.1" if tls_port else ""),
+             # A client's id is its account (a listener's setting: before any listener line it would open
+             # the default one): nobody with another device's password can take over the hub's session,
+             # and its queued door openings, by connecting under the hub's id.
+             "use_username_as_clientid true"]
     if tls_port:
-        lines += [f"listener {tls_port}" + (f" {bind}" if bind else ""),
+        lines += [f"listener {tls_port}" + (f" {bind}" if bind else ""), "use_username_as_clientid true",
                   f"certfile {live / 'certs' / BROKER_CERT}", f"keyfile {live / 'certs' / BROKER_KEY}",
                   "tls_version tlsv1.2"]
     return "\n".join(lines) + "\n"
@@ -168,6 +199,7 @@ def lock_down(config: Config, paths: BrokerPaths = BrokerPaths(), *, port: int =
         if account.name == HUB_ACCOUNT:
             paths.hub_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
             write_atomic(paths.hub_password, (password + "\n").encode(), mode=0o640)
+            result.hub_password_changed = True
         else:
             result.new[account.name] = password
     (paths.mosquitto_dir / "conf.d").mkdir(parents=True, exist_ok=True)
@@ -217,6 +249,9 @@ def hand_out(result: Lockdown, paths: BrokerPaths) -> str:
         out.append("Kept, passwords unchanged: " + ", ".join(result.kept))
     if result.removed:
         out.append("Removed (no longer in the hub's config): " + ", ".join(result.removed))
+    if result.hub_password_changed:
+        out.append(f"{HUB_ACCOUNT}: a new password was written to {paths.hub_password}; restart the hub after "
+                   "mosquitto (sudo systemctl restart mosquitto porchlight), or it cannot log in.")
     out.append(f"The hub logs in as {HUB_ACCOUNT}: set mqtt.username: {HUB_ACCOUNT} and "
                f"mqtt.password: file:{paths.hub_password} in porchlight.yaml.")
     if result.tls_fingerprint:

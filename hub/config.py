@@ -28,7 +28,9 @@ MqttFormat = Literal["zigbee2mqtt", "tasmota", "homeassistant", "plain"]
 PinFactoryName = Literal["auto", "mock", "lgpio", "rpigpio", "pigpio", "native"]
 # A config id is used as event source, MQTT topic segment and evidence file-name part.
 SensorId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,39}$")]
-Topic = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^#+\x00]+$")]
+# No wildcards, no control characters (a newline would be a new line in the broker's ACL file), and no
+# leading "$" (the broker's own topics).
+Topic = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^#+$\x00-\x1f\x7f][^#+\x00-\x1f\x7f]*$")]
 # GPIO0 and GPIO1 are reserved for HAT EEPROMs; BCM numbers above 27 are not on the header.
 Pin = Annotated[int, Field(ge=2, le=27)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Mapping
@@ -99,29 +100,27 @@ class SensorTracker:
         return events
 
 
-# A device's reports keep the same fields (Zigbee2MQTT always sends battery, linkquality, voltage...);
-# after this many alike, a state change without them is not its own.
-SHAPE_AFTER = 3
+# A device's reports keep the same fields (Zigbee2MQTT always sends battery, linkquality, voltage...): a
+# state change without the fields of every one of its last SHAPE_WINDOW reports is not its own. A window,
+# not everything since start, so one odd report (his, or a retained one at start) is forgotten again.
+SHAPE_WINDOW = 5
 
 
 class Shapes:
-    """The fields each sensor has sent in every report so far, to notice a report in another shape."""
+    """The fields of each sensor's last reports, to notice a report in another shape."""
 
     def __init__(self) -> None:
-        self._always: dict[str, frozenset[str]] = {}
-        self._count: dict[str, int] = {}
+        self._recent: dict[str, deque[frozenset[str]]] = {}
 
     def missing(self, sensor_id: str, payload: bytes) -> list[str]:
-        """The fields this report lacks that every earlier one had (empty until SHAPE_AFTER reports)."""
+        """The fields this report lacks that each of the last SHAPE_WINDOW had (empty until there are that many)."""
         try:
             keys = frozenset(json_object(payload))
         except InputRejected:
             return []  # not JSON (a plain "ON"/"OFF" payload format): there is no shape to compare
-        always, count = self._always.get(sensor_id), self._count.get(sensor_id, 0)
-        lacking = sorted(always - keys) if always is not None and count >= SHAPE_AFTER else []
-        if not lacking:  # a forged report must not teach what the device's reports look like
-            self._always[sensor_id] = keys if always is None else always & keys
-            self._count[sensor_id] = count + 1
+        recent = self._recent.setdefault(sensor_id, deque(maxlen=SHAPE_WINDOW))
+        lacking = sorted(frozenset.intersection(*recent) - keys) if len(recent) == SHAPE_WINDOW else []
+        recent.append(keys)
         return lacking
 
 

@@ -93,7 +93,7 @@ def test_hub_announces_itself_and_mirrors_state(hub: Hub, broker: Broker, publis
         publisher.publish(TOPIC, _door_payload(True, 5))
         wait_for(lambda: "porchlight/sensor/front_door/state" in seen and "porchlight/event" in seen, 10,
                  "state and event messages")
-        discovery = json.loads(seen["homeassistant/binary_sensor/porchlight_front_door/config"])
+        discovery = json.loads(seen["homeassistant/binary_sensor/porchlight/porchlight_front_door/config"])
         assert discovery["device_class"] == "door"
         assert discovery["state_topic"] == "porchlight/sensor/front_door/state"
         assert seen["porchlight/status"] == b"online"

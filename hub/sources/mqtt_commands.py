@@ -17,6 +17,9 @@ from hub.payloads import json_object
 from hub import kinds
 
 logger = logging.getLogger(__name__)
+# Presses of a panic button this close together are one emergency: the first raises the alarm and alerts
+# everyone; the rest are counted (so a stolen keypad password cannot send her contacts a message a second).
+PANIC_REPEAT_SECONDS = 60.0
 
 
 class MqttCommandSource:
@@ -31,6 +34,7 @@ class MqttCommandSource:
         self.bus = bus
         self.clock = clock
         self.result_topic = f"{prefix}/command/result"
+        self._last_panic: float | None = None
         for name in ("arm", "panic", "checkin"):
             # A panic queued while the hub was away is still worth recording; an arm or a check-in is not.
             link.subscribe(f"{prefix}/command/{name}", self._handle, max_bytes=4096, retained_ok=False,
@@ -53,8 +57,7 @@ class MqttCommandSource:
             elif name == "checkin":
                 outcome = checkin_request(self.pins, _pin(data), "keypad", now)
             else:
-                outcome = Outcome({"ok": True, "panic": True},
-                                  [Event(kinds.PANIC, "mqtt", Severity.CRITICAL, {"via": "mqtt"}, at=now)])
+                outcome = self._panic(topic, payload)
         except InputRejected as err:
             self.link.publish(self.result_topic, response_bytes(Outcome({"ok": False, "error": str(err)}, []),
                                                                  request_id if _plain(request_id) else None))
@@ -69,6 +72,17 @@ class MqttCommandSource:
         for event in outcome.events[:-1]:
             self.bus.publish(event)
         self.bus.publish(outcome.events[-1], on_committed=lambda seq: ack())
+
+
+    def _panic(self, topic: str, payload: bytes) -> Outcome:
+        seen = self.clock.monotonic()
+        if self._last_panic is not None and seen - self._last_panic < PANIC_REPEAT_SECONDS:
+            self.rejections.reject("mqtt", topic, f"another panic within {PANIC_REPEAT_SECONDS:.0f} s of the last: "
+                                   "the alarm it raised covers it", payload)
+            return Outcome({"ok": True, "panic": True, "already_raised": True}, [])
+        self._last_panic = seen
+        return Outcome({"ok": True, "panic": True},
+                       [Event(kinds.PANIC, "mqtt", Severity.CRITICAL, {"via": "mqtt"}, at=self.clock.now())])
 
 
 def _plain(value: object) -> bool:

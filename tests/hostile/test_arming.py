@@ -58,7 +58,7 @@ def test_the_command_line_checks_the_sensors_too(tmp_path: Any, data_dir: Any) -
 
 def test_a_spoofed_open_without_the_devices_own_fields_is_flagged(hub: Hub, publisher: Publisher) -> None:
     real = {"battery": 97, "linkquality": 120, "voltage": 3005, "device_temperature": 21}
-    for contact in (True, True, True):  # the door's own reports, as Zigbee2MQTT sends them
+    for contact in (True,) * 5:  # the door's own reports, as Zigbee2MQTT sends them
         publisher.publish(DOOR_TOPIC, json.dumps({**real, "contact": contact}))
     publisher.publish(DOOR_TOPIC, json.dumps({"contact": False}))  # his: the state alone
     wait_for(lambda: hub.log is not None and hub.log.events(kind="sensor.suspect"), 10, "the spoofed open flagged")
@@ -71,3 +71,29 @@ def test_a_spoofed_open_without_the_devices_own_fields_is_flagged(hub: Hub, publ
     publisher.publish(DOOR_TOPIC, json.dumps({**real, "contact": False}))
     wait_for(lambda: len(hub.log.events(kind="door.opened")) == 2, 10, "the real opening")  # type: ignore[union-attr]
     assert len(hub.log.events(kind="sensor.suspect")) == 1
+
+
+def test_a_suspect_closed_does_not_let_her_arm_over_a_really_open_door(hub: Hub, broker: Any,
+                                                                          publisher: Publisher) -> None:
+    real = {"battery": 97, "linkquality": 120, "voltage": 3005}
+    for contact in (True, True, True, True, False):  # the door's own reports; it is really open now
+        publisher.publish(DOOR_TOPIC, json.dumps({**real, "contact": contact}))
+    publisher.publish(DOOR_TOPIC, json.dumps({"contact": True}))  # his "closed", in no shape of its own
+    wait_for(lambda: hub.log is not None and hub.log.events(kind="sensor.suspect"), 10, "his closed flagged")
+    keypad = Keypad(broker)
+    try:
+        refused = json.loads(keypad.send("arm", mode="away", id=1))
+        assert not refused["ok"] and refused["not_ready"] == ["front_door"]
+        assert "unlike its own device" in refused["error"]
+    finally:
+        keypad.close()
+
+
+def test_one_odd_report_first_is_forgotten_again(hub: Hub, publisher: Publisher) -> None:
+    """He poisons the learned shape with a minimal report before any real one (or a retained one at start)."""
+    real = {"battery": 97, "linkquality": 120, "voltage": 3005}
+    publisher.publish(DOOR_TOPIC, json.dumps({"contact": True}))
+    for contact in (True,) * 5:
+        publisher.publish(DOOR_TOPIC, json.dumps({**real, "contact": contact}))
+    publisher.publish(DOOR_TOPIC, json.dumps({"contact": False}))
+    wait_for(lambda: hub.log is not None and hub.log.events(kind="sensor.suspect"), 10, "the later forgery flagged")

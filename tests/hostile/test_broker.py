@@ -130,32 +130,96 @@ def test_nobody_gets_in_without_a_password_of_their_own(locked: LockedBroker) ->
 
 def test_each_device_may_publish_only_what_it_is_for(locked: LockedBroker) -> None:
     observer = Observer(locked.port, HUB_ACCOUNT, locked.password(HUB_ACCOUNT))
-    home_assistant = Observer(locked.port, "homeassistant", locked.password("homeassistant"), "porchlight/#")
+    keypad = Publisher(locked.port, "keypad", locked.password("keypad"))
+    try:
+        # Home Assistant subscribes to all it can while a keypad sends a PIN: it never reads the command topics.
+        home_assistant = Observer(locked.port, "homeassistant", locked.password("homeassistant"), "porchlight/#")
+        keypad.publish("porchlight/command/arm", json.dumps({"mode": "home", "pin": PIN}))
+        wait_for(lambda: "porchlight/command/arm" in observer.topics(), 10, "the keypad's command")
+        home_assistant.close()
+        assert not {t for t in home_assistant.topics() if t.startswith("porchlight/command/")}
+    finally:
+        keypad.close()
     clients = {name: Publisher(locked.port, name, locked.password(name))
                for name in ("zigbee2mqtt", "keypad", "homeassistant", "satellite-back_shed")}
     forbidden = [("zigbee2mqtt", "porchlight/command/arm"), ("zigbee2mqtt", "porchlight/arm_mode"),
                  ("zigbee2mqtt", "porchlight/satellite/back_shed/event"), ("keypad", "porchlight/sensor/front_door/state"),
                  ("keypad", DOOR_TOPIC), ("keypad", "porchlight/status"), ("homeassistant", "porchlight/command/panic"),
                  ("homeassistant", "porchlight/arm_mode"), ("satellite-back_shed", "porchlight/satellite/garage/event"),
-                 ("satellite-back_shed", "porchlight/command/arm")]
-    allowed = [("zigbee2mqtt", DOOR_TOPIC), ("keypad", "porchlight/command/arm"), ("keypad", "porchlight/command/panic"),
-               ("homeassistant", "porchlight/command/arm"), ("satellite-back_shed", "porchlight/satellite/back_shed/event")]
+                 ("satellite-back_shed", "porchlight/command/arm"),
+                 # Renaming or hiding her sensors in Home Assistant through the hub's discovery topics.
+                 ("zigbee2mqtt", "homeassistant/binary_sensor/porchlight/porchlight_front_door/config"),
+                 ("homeassistant", "homeassistant/binary_sensor/porchlight/porchlight_front_door/config")]
+    allowed = [("zigbee2mqtt", DOOR_TOPIC), ("keypad", "porchlight/command/checkin"),
+               ("keypad", "porchlight/command/panic"), ("homeassistant", "porchlight/command/arm"),
+               ("satellite-back_shed", "porchlight/satellite/back_shed/event"),
+               ("zigbee2mqtt", "homeassistant/binary_sensor/0x00158d0001/contact/config")]  # its own discovery
     try:
         for who, topic in forbidden:
             clients[who].publish(topic, f"from {who}")  # the broker acknowledges it, and drops it
         for who, topic in allowed:
             clients[who].publish(topic, f"from {who}")
-        wait_for(lambda: {t for _, t in allowed} <= observer.topics(), 10, "every allowed message")
+        wait_for(lambda: all((t, f"from {w}".encode()) in observer.seen for w, t in allowed), 10,
+                 "every allowed message")
         got_through = [(who, topic) for who, topic in forbidden
                        if (topic, f"from {who}".encode()) in observer.seen]
         assert got_through == []
-        # Home Assistant never reads the command topics, where keypads send PINs.
-        assert not {t for t in home_assistant.topics() if t.startswith("porchlight/command/")}
     finally:
         for client in clients.values():
             client.close()
         observer.close()
-        home_assistant.close()
+
+
+def test_another_devices_password_cannot_take_over_the_hubs_session(
+        locked: LockedBroker, data_dir: Path, mock_factory: Any) -> None:
+    """He connects with a keypad's password under the hub's client id, to take its queued door openings."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    hub = Hub(_config(data_dir, locked.port, locked), pin_factory=mock_factory)
+    hub.start()
+    bridge = Publisher(locked.port, "zigbee2mqtt", locked.password("zigbee2mqtt"))
+    from hub.mqtt import install_client_id
+
+    thief = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=install_client_id(data_dir), clean_session=False)
+    stolen: list[bytes] = []
+    thief.username_pw_set("keypad", locked.password("keypad"))
+    thief.on_connect = lambda c, u, f, rc, p: c.subscribe("#", qos=1)
+    thief.on_message = lambda c, u, m: stolen.append(m.payload)
+    try:
+        assert hub.mqtt is not None and hub.mqtt.wait_connected(10)
+        thief.connect("127.0.0.1", locked.port)
+        thief.loop_start()
+        bridge.publish(DOOR_TOPIC, json.dumps({"contact": False}))
+        wait_for(lambda: hub.log and hub.log.events(kind="door.opened"), 10, "the real opening, still the hub's")
+        assert hub.mqtt.wait_connected(1)
+        assert not [p for p in stolen if b"contact" in p]
+    finally:
+        thief.disconnect()
+        thief.loop_stop()
+        bridge.close()
+        hub.stop()
+
+
+def test_names_that_would_rewrite_the_acl_are_refused(data_dir: Path, tmp_path: Path) -> None:
+    from hub.config import parse_config
+    from hub.errors import ConfigError
+
+    def door(topic: str, **mqtt: str) -> dict[str, Any]:
+        return {"data_dir": str(data_dir), "mqtt": mqtt,
+                "sensors": {"front_door": {"kind": "door", "mqtt": {"topic": topic, "format": "zigbee2mqtt"}}}}
+
+    for topic in ("evil\nuser keypad\ntopic read porchlight/#", "$SYS/broker", "zigbee2mqtt/door\r"):
+        with pytest.raises((ConfigError, ValueError)):
+            parse_config(door(topic))
+    paths = BrokerPaths(mosquitto_dir=tmp_path / "m", hub_dir=tmp_path / "h")
+    for config, why in ((door("keypad/door"), "cannot be its bridge's account name"),
+                        (door("my bridge/door"), "cannot be its bridge's account name"),
+                        (door("zigbee2mqtt/door", discovery_prefix="porchlight"), "must differ"),
+                        (door("zigbee2mqtt/door", discovery_prefix="porchlight/command"), "one topic level")):
+        with pytest.raises(ValueError, match=why):
+            lock_down(parse_config(config), paths)
+    assert not (tmp_path / "m").exists()  # nothing half-written
 
 
 def test_the_hub_runs_on_the_locked_broker_and_a_bridge_password_cannot_disarm_it(
@@ -220,6 +284,8 @@ def test_broker_setup_from_the_command_line_with_tls(tmp_path: Path, data_dir: P
     assert "zigbee2mqtt" in first.stdout and "keypad" in first.stdout and "TLS:" in first.stdout
     conf = (tmp_path / "mosquitto" / "conf.d" / "porchlight.conf").read_text()
     assert "allow_anonymous false" in conf and "listener 1883 127.0.0.1" in conf and "listener 8883\n" in conf
+    # Listener options come after a listener line: before one, mosquitto opens a default listener on every interface.
+    assert conf.index("use_username_as_clientid") > conf.index("listener ")
     assert (tmp_path / "hub-mqtt" / "porchlight-broker-cert.pem").exists()
     again = run_cli(*args)
     assert "New broker accounts" not in again.stdout and "Kept, passwords unchanged" in again.stdout

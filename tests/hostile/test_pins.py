@@ -54,3 +54,17 @@ def test_without_a_pin_nothing_on_the_lan_can_disarm(data_dir: Path, broker: Bro
     finally:
         keypad.close()
         hub.stop()
+
+
+def test_a_stream_of_panics_is_one_alarm_and_a_count(hub: Hub, broker: Any) -> None:
+    """With a keypad's password he presses panic 50 times a second: her contacts hear once."""
+    keypad = Keypad(broker)
+    try:
+        answers = [json.loads(keypad.send("panic", id=n)) for n in range(20)]
+        assert all(a["ok"] for a in answers) and sum(1 for a in answers if a.get("already_raised")) == 19
+        assert hub.wait_idle(5) and hub.log is not None
+        assert len(hub.log.events(kind="panic")) == 1 and len(hub.log.events(kind="alarm.triggered")) == 1
+        hub.rejections.flush(force=True)
+        wait_for(lambda: hub.log is not None and hub.log.events(kind="input.flood"), 5, "the count of the others")
+    finally:
+        keypad.close()
