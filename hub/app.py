@@ -38,6 +38,8 @@ from hub.timeinfo import JumpDetector
 from hub import kinds
 
 logger = logging.getLogger(__name__)
+# The connection lost this often in a minute is not a flaky link but someone taking over the hub's session.
+FLAPS_PER_MINUTE = 4
 
 _CONFIGURED: Any = object()
 _HOUSEKEEPING_SECONDS = 0.5
@@ -282,13 +284,27 @@ class Hub:
         if self.mqtt is None:
             return
         down = self.mqtt.down_since
-        if down is not None and not self._broker_lost and mono - down >= self.config.mqtt.lost_after_seconds:
+        drops = self.mqtt.drops_within(60)
+        flapping = drops >= FLAPS_PER_MINUTE
+        if not self._broker_lost and (flapping or (down is not None
+                                                   and mono - down >= self.config.mqtt.lost_after_seconds)):
             self._broker_lost = True
+            if flapping:
+                reason = (f"the broker closed the hub's connection {drops} times in a minute: another client is "
+                          "taking over the hub's session (someone holds the hub's own broker login), or the "
+                          "network keeps failing; messages sent meanwhile may have gone to him")
+            elif self.mqtt.last_refusal is not None:
+                reason = (f"the broker refuses the hub's login ({self.mqtt.last_refusal}): its broker password "
+                          "changed or is missing (after porchlight broker-setup --reset porchlight-hub, restart "
+                          "the hub); MQTT sensors and keypads cannot reach the hub")
+            else:
+                reason = ("MQTT sensors and keypads cannot reach the hub: the broker is down, the network is cut, "
+                          "or another client took over the hub's session")
             self.bus.publish(Event(kinds.BROKER_LOST, "hub", Severity.WARNING, {
-                "broker": f"{self.config.mqtt.host}:{self.config.mqtt.port}", "seconds": round(mono - down),
-                "reason": "MQTT sensors and keypads cannot reach the hub: the broker is down, the network is cut, "
-                          "or another client took over the hub's session"}, at=self.clock.now()))
-        elif down is None and self._broker_lost:
+                "broker": f"{self.config.mqtt.host}:{self.config.mqtt.port}",
+                "seconds": round(mono - down) if down is not None else 0, "drops_last_minute": drops,
+                "reason": reason}, at=self.clock.now()))
+        elif down is None and self._broker_lost and not flapping:
             self._broker_lost = False
             self.bus.publish(Event(kinds.BROKER_BACK, "hub", Severity.INFO, at=self.clock.now()))
 

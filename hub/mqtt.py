@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ class MqttLink:
         self.config = config
         self.client_id = config.client_id or client_id or "porchlight-hub"
         self.down_since: float | None = time.monotonic()  # not connected since (monotonic); None while up
+        self.last_refusal: str | None = None  # why the broker last refused the hub's login, until it accepts
+        self._drops: deque[float] = deque(maxlen=32)  # when the connection was lost (monotonic)
         self._status_topic = status_topic or f"{config.topic_prefix}/status"
         self._handlers: dict[str, _Route] = {}
         self._on_connect_hooks: list[ConnectHook] = []
@@ -136,7 +139,9 @@ class MqttLink:
         if reason_code.is_failure:
             logger.error("MQTT broker %s:%s refused the connection: %s",
                          self.config.host, self.config.port, reason_code)
+            self.last_refusal = str(reason_code)
             return
+        self.last_refusal = None
         with self._lock:
             self._generation += 1
         logger.info("connected to MQTT broker %s:%s (session present: %s)",
@@ -158,11 +163,17 @@ class MqttLink:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
         self._connected.clear()
+        self._drops.append(time.monotonic())
         if self.down_since is None:
             self.down_since = time.monotonic()
         if reason_code != 0:
             logger.warning("lost MQTT broker %s:%s (%s); reconnecting with backoff",
                            self.config.host, self.config.port, reason_code)
+
+    def drops_within(self, seconds: float) -> int:
+        """How often the connection was lost in the last ``seconds`` (a takeover looks like many short drops)."""
+        since = time.monotonic() - seconds
+        return sum(1 for at in list(self._drops) if at >= since)
 
     def _on_message(self, client, userdata, message):  # type: ignore[no-untyped-def]
         # Total: whatever the payload does, the message is acknowledged or handed on; a message left

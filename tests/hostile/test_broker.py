@@ -305,3 +305,28 @@ def test_with_tls_the_lan_gets_tls_only_and_devices_pin_the_broker(tmp_path: Pat
         assert _connect_result(broker.port, HUB_ACCOUNT, broker.password(HUB_ACCOUNT)) == "Success"  # the hub, locally
     finally:
         broker.server.stop()
+
+
+def test_a_takeover_with_the_hubs_own_login_raises_the_alarm(
+        locked: LockedBroker, data_dir: Path, mock_factory: Any) -> None:
+    """He holds the hub's own broker password and keeps connecting as it: the hub keeps losing its session."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    hub = Hub(_config(data_dir, locked.port, locked), pin_factory=mock_factory)
+    hub.start()
+    thief = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="whatever", clean_session=False)
+    thief.username_pw_set(HUB_ACCOUNT, locked.password(HUB_ACCOUNT))
+    thief.reconnect_delay_set(1, 1)
+    try:
+        assert hub.mqtt is not None and hub.mqtt.wait_connected(10)
+        thief.connect("127.0.0.1", locked.port)
+        thief.loop_start()
+        wait_for(lambda: hub.log and hub.log.events(kind="hub.broker_lost"), 40, "the takeover alarm")
+        assert hub.log is not None
+        [lost] = hub.log.events(kind="hub.broker_lost")
+        assert "taking over the hub's session" in lost.detail["reason"] and lost.detail["drops_last_minute"] >= 4
+    finally:
+        thief.loop_stop()
+        thief.disconnect()
+        hub.stop()
