@@ -7,6 +7,8 @@ import logging
 import os
 import re
 import tempfile
+import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import IO, Callable
 
@@ -21,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1 << 20
+RECENT_BYTES, RECENT_SECONDS = 32 * 1024 * 1024, 900.0
 
 
 def sha256_file(path: Path) -> str:
@@ -46,6 +49,9 @@ class EvidenceStore:
         # Sealed: each file is stored encrypted to this key, still named by the SHA-256 of what it holds.
         self.sealing = sealing
         self.opener: Opener | None = None
+        # What this process sealed lately, in memory only: an alert sent minutes after a capture can carry
+        # its photo while the card holds only ciphertext and nobody has unlocked.
+        self._recent: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
 
     def path_for(self, sha256: str) -> Path:
         """Where the file with this digest lives; refuses anything but a digest."""
@@ -58,8 +64,29 @@ class EvidenceStore:
         digest = hashlib.sha256(data).hexdigest()
         if self.path_for(digest).exists():
             return digest
-        stored = data if self.sealing is None else seal(self.sealing, data)
-        return self._link(digest, self._write_tmp(lambda out: out.write(stored)))
+        if self.sealing is None:
+            return self._link(digest, self._write_tmp(lambda out: out.write(data)))
+        sealed = seal(self.sealing, data)
+        self._remember(digest, data)
+        return self._link(digest, self._write_tmp(lambda out: out.write(sealed)))
+
+    def _remember(self, digest: str, data: bytes) -> None:
+        now = time.monotonic()
+        self._recent[digest] = (now, data)
+        while self._recent and (sum(len(d) for _, d in self._recent.values()) > RECENT_BYTES
+                                or next(iter(self._recent.values()))[0] < now - RECENT_SECONDS):
+            self._recent.popitem(last=False)
+
+    def for_sending(self, sha256: str) -> Path | bytes | None:
+        """A file to attach to an alert: its path, its opened bytes, or None while it is sealed and locked."""
+        path = self.path_for(sha256)
+        with path.open("rb") as handle:
+            if not is_sealed(handle.read(len(MAGIC))):
+                return path
+        if self.opener is not None:
+            return self.read(sha256)
+        kept = self._recent.get(sha256)
+        return kept[1] if kept is not None and kept[0] >= time.monotonic() - RECENT_SECONDS else None
 
     def put_file(self, source: Path) -> str:
         """Copy a file in, hashing while copying; return its SHA-256."""

@@ -276,3 +276,27 @@ def test_ack_link_through_the_cli(tmp_path: Path, webhook: Webhook) -> None:
     assert first.stdout == "Thank you, Ann: you are on it. Nobody else will be asked.\n"
     again = run_cli("alert", "ack", link.group(1), "--config", str(config))
     assert again.returncode == 1 and again.stdout.startswith("not acknowledged: this alert was already acknowledged by ann")
+
+
+def test_a_sealed_hub_sends_the_snapshot_it_just_took_and_never_ciphertext(
+        tmp_path: Path, smtp_server: SmtpServer) -> None:
+    from hub.sealing import SealingKeys
+    from hub.store import Store as HubStore
+
+    data = tmp_path / "sealed"
+    SealingKeys.create(data / "keys", "a long passphrase")
+    config = _config({"neighbour": {"tier": 1, "notify": [smtp_server.url()], "events": ["face.match"]}})
+    with HubStore(data) as sealed:
+        _raise(sealed.log)
+        Deliveries(sealed.log, sealed.outbox, config, FakeClock(), sealed.log.append).tick()
+        [image] = [p for p in email.message_from_bytes(smtp_server.messages[0]).walk()
+                   if p.get_content_type() == "image/jpeg"]
+        assert image.get_payload(decode=True) == JPEG  # from memory: the card holds only its sealed copy
+    with HubStore(data) as restarted:  # after a power cut nothing is in memory, and nobody has unlocked
+        _raise(restarted.log, source="gate")
+        Deliveries(restarted.log, restarted.outbox, config, FakeClock(), restarted.log.append).tick()
+        later = email.message_from_bytes(smtp_server.messages[1])
+        types = [p.get_content_type() for p in later.walk()]
+        assert "image/jpeg" not in types and "application/octet-stream" not in types
+        text = next(p for p in later.walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+        assert b"kept sealed on the hub" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -125,3 +126,49 @@ def test_a_never_sealed_directory_keeps_working(tmp_path: Path) -> None:
     assert porchlight("log", "add", "--data", str(data), "--text", WORDS).returncode == 0
     listed = porchlight("log", "list", "--data", str(data))
     assert listed.returncode == 0 and WORDS in listed.stdout
+
+
+from tests.test_daemon import TOPIC, Daemon, config_file, daemon  # noqa: E402,F401  (the daemon fixtures)
+from tests.conftest import Publisher, wait_for  # noqa: E402
+
+
+def test_a_power_cut_needs_no_passphrase_to_record_again(
+        daemon: Daemon, config_file: Path, publisher: Publisher) -> None:
+    from hub.log import IncidentLog
+
+    data = config_file.parent / "data"
+    assert porchlight("init", "--data", str(data), stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n").returncode == 0
+    assert porchlight("log", "add", "--data", str(data), "--text", WORDS, "--witness", WITNESS).returncode == 0
+
+    def kinds() -> list[str]:
+        log = IncidentLog(data)  # locked: kinds and times are readable, her words are not
+        try:
+            return [e.kind for e in log.events()]
+        finally:
+            log.close()
+
+    daemon.start()
+    wait_for(lambda: "hub.started" in kinds(), 60, "the sealed hub running, with nobody unlocking it")
+
+
+    def opened() -> bool:  # until the hub's first subscription exists, the broker keeps nothing for it
+        publisher.publish(TOPIC, json.dumps({"contact": False, "battery": 90}))
+        time.sleep(0.3)
+        return "door.opened" in kinds()
+
+    wait_for(opened, 30, "the door opening before the power cut")
+    daemon.signal(9)  # the power cut
+    daemon.start()
+    wait_for(lambda: kinds().count("hub.started") + kinds().count("hub.power_restored") >= 2, 60, "the restart")
+    publisher.publish(TOPIC, json.dumps({"contact": True, "battery": 90}))
+    wait_for(lambda: "door.closed" in kinds(), 30, "the door closing after it")
+    assert daemon.signal(15) == 0
+    assert porchlight("log", "add", "--data", str(data), "--text", "After the power cut").returncode == 0
+    assert WORDS.encode() not in _every_byte(data)
+    verified = porchlight("log", "verify", "--read-only", "--data", str(data))
+    assert verified.returncode == 0, verified.stdout
+    listed = porchlight("log", "list", "--json", "--data", str(data), passphrase=PASSPHRASE)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    words = [r["detail"].get("description") for r in rows if r["kind"] == "incident.report"]
+    assert words == [WORDS, "After the power cut"]
+    assert {"door.opened", "door.closed"} <= {r["kind"] for r in rows}

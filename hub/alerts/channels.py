@@ -21,7 +21,7 @@ def channel_name(url: str) -> str:
 class Attachment:
     """An evidence file to attach, with the name and type people's mail programs need."""
 
-    path: Path
+    source: Path | bytes  # a file, or (a sealed file opened) its bytes, never written to disk
     name: str
     mimetype: str
 
@@ -30,16 +30,19 @@ _SIGNATURES = ((b"\xff\xd8", ".jpg", "image/jpeg"), (b"\x89PNG", ".png", "image/
                (b"%PDF", ".pdf", "application/pdf"))
 
 
-def attachment_for(path: Path, stem: str) -> Attachment:
+def attachment_for(source: Path | bytes, stem: str) -> Attachment:
     """Name and type an evidence file (stored under its hash, without extension) by its first bytes."""
-    with path.open("rb") as handle:
-        head = handle.read(12)
+    if isinstance(source, bytes):
+        head = source[:12]
+    else:
+        with source.open("rb") as handle:
+            head = handle.read(12)
     for magic, ext, mime in _SIGNATURES:
         if head.startswith(magic):
-            return Attachment(path, stem + ext, mime)
+            return Attachment(source, stem + ext, mime)
     if head[4:8] == b"ftyp":
-        return Attachment(path, stem + ".mp4", "video/mp4")
-    return Attachment(path, stem, "application/octet-stream")
+        return Attachment(source, stem + ".mp4", "video/mp4")
+    return Attachment(source, stem, "application/octet-stream")
 
 
 class Sender(Protocol):
@@ -56,6 +59,7 @@ class AppriseSender:
         """Deliver through Apprise."""
         import apprise
         from apprise.attachment.file import AttachFile
+        from apprise.attachment.memory import AttachMemory
 
         notifier = apprise.Apprise()
         if not notifier.add(url):
@@ -65,7 +69,12 @@ class AppriseSender:
             attach = apprise.AppriseAttachment()
             for item in attachments:
                 # AttachFile has no annotations in Apprise 2.x.
-                attach.add(AttachFile(str(item.path), name=item.name, mimetype=item.mimetype))  # type: ignore[no-untyped-call]
+                if isinstance(item.source, bytes):
+                    attach.add(AttachMemory(content=item.source, name=item.name,  # type: ignore[no-untyped-call]
+                                            mimetype=item.mimetype))
+                else:
+                    attach.add(AttachFile(str(item.source), name=item.name,  # type: ignore[no-untyped-call]
+                                          mimetype=item.mimetype))
         result = notifier.notify(body=body, title=title, attach=attach)
         return None if bool(result) else f"the {channel_name(url)} channel did not accept the message"
 

@@ -204,9 +204,17 @@ class Deliveries:
                           detail=detail, dashboard_url=self.alerts.dashboard_url, seq=seq, ack_url=ack_url,
                           discreet=self.alerts.discreet,
                           order=order_words(orders[0].detail, now) if orders else None)
-        attachments = [] if self.alerts.discreet or cause is None else [
-            attachment_for(self.log.evidence.path_for(sha), f"{due.source}-{seq}-{sha[:8]}")
-            for sha in cause.evidence if self.log.evidence.exists(sha)]
+        attachments: list[Attachment] = []
+        sealed_away = 0
+        for sha in [] if self.alerts.discreet or cause is None else cause.evidence:
+            source = self.log.evidence.for_sending(sha) if self.log.evidence.exists(sha) else None
+            if source is None:
+                sealed_away += self.log.evidence.exists(sha)
+                continue
+            attachments.append(attachment_for(source, f"{due.source}-{seq}-{sha[:8]}"))
+        if sealed_away:
+            # Said plainly, so nobody thinks a photo was lost: it is on the hub, sealed until she unlocks it.
+            message = Message(message.title, message.body + f"\n({sealed_away} photo or clip kept sealed on the hub.)")
         return message, attachments
 
     def _report(self, due: DueDelivery) -> tuple[Message, list[Attachment]]:
