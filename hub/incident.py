@@ -107,6 +107,8 @@ def describe(event: LoggedEvent) -> str:
     """One line saying what happened."""
     detail = event.detail
     text = detail.get("description") or detail.get("reason")
+    if isinstance(text, dict):  # a sealed hub's words, as their commitment, until she unlocks
+        return f"{kinds.about(event.kind).short or event.kind} (sealed: unlock to read)"
     if text:
         return str(text)[:160]
     if event.kind == kinds.FACE_MATCH:

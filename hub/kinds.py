@@ -191,6 +191,7 @@ ACCESS_RECOVERY_CODE_USED = _define(EventKind("access.recovery_code_used",
                                               "recovery code used", Severity.NOTICE, alerts=Severity.WARNING))
 ACCESS_SESSION_ENDED = _define(EventKind("access.session_ended", short="session ended", severity=Severity.NOTICE))
 ACCESS_LIVE_VIEWED = _define(EventKind("access.live_viewed", short="live cameras viewed", severity=Severity.NOTICE))
+ACCESS_UNLOCKED = _define(EventKind("access.unlocked", short="sealed records opened", severity=Severity.NOTICE))
 
 KINDS: Mapping[str, EventKind] = _KINDS
 ALWAYS_ALERT: Mapping[str, Severity] = {k.name: k.alerts for k in _KINDS.values() if k.alerts is not None}

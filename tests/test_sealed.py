@@ -172,3 +172,31 @@ def test_a_power_cut_needs_no_passphrase_to_record_again(
     words = [r["detail"].get("description") for r in rows if r["kind"] == "incident.report"]
     assert words == [WORDS, "After the power cut"]
     assert {"door.opened", "door.closed"} <= {r["kind"] for r in rows}
+
+
+def test_the_dashboard_reads_sealed_records_only_after_her_passphrase(sealed_dir: Path) -> None:
+    from tests.webtools import PASSWORD, csrf, login, make_app, post, set_up
+
+    assert porchlight("log", "add", "--data", str(sealed_dir), "--text", WORDS, "--witness", WITNESS).returncode == 0
+    app = make_app(sealed_dir)
+    client = app.test_client()
+    set_up(client)
+    assert b"Passphrase, to read the sealed records" in client.get("/login").data
+    login(client)
+    log = app.extensions["porchlight"].log
+    asked = client.get("/incidents")
+    assert asked.status_code == 302 and "/unlock" in asked.headers["Location"]
+    wrong = post(client, "/unlock", {"passphrase": "red kettle", "next": "/incidents"})
+    assert wrong.status_code == 401 and WORDS.encode() not in wrong.data and log.locked
+    assert b"Nothing was shown" in wrong.data
+    right = post(client, "/unlock", {"passphrase": PASSPHRASE, "next": "/incidents"})
+    assert right.status_code == 302 and right.headers["Location"] == "/incidents"
+    assert WORDS.encode() in client.get("/incidents").data
+    post(client, "/logout")
+    assert log.locked  # her last session ended: sealed again
+    # The passphrase can come with the login itself; a quick exit seals again.
+    client.post("/login", data={"csrf_token": csrf(client, "/login"), "name": "owner",
+                                "password": PASSWORD, "passphrase": PASSPHRASE})
+    assert not log.locked and WORDS.encode() in client.get("/incidents").data
+    client.get("/exit")
+    assert log.locked

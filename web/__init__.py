@@ -55,11 +55,13 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
     CSRFProtect(app)
 
     from web import (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents,
-                     live, resources, settings_page)
+                     live, resources, sealed, settings_page)
 
     for module in (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents, live,
-                   resources, settings_page):
+                   resources, sealed, settings_page):
         app.register_blueprint(module.bp)
+    if store.log.sealing is not None:
+        sealed.watch_idle(app)
 
     app.jinja_env.globals["kinds"] = kinds  # templates name kinds by the registry's constants too
     app.jinja_env.filters["clock"] = lambda epoch: datetime.fromtimestamp(float(epoch)).strftime("%a %d %b %H:%M")
@@ -84,6 +86,10 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
             if request.endpoint == "home.index":
                 return redirect(url_for("alerts.index"))
             return Response("This page is for the owner of this hub.", 403, mimetype="text/plain")
+        if found.log.locked and request.blueprint in sealed.READING_BLUEPRINTS:
+            if who.role == "owner":
+                return redirect(url_for("sealed.unlock", next=request.full_path.rstrip("?")))
+            return Response("The hub's records are sealed until its owner unlocks them.", 423, mimetype="text/plain")
         return None
 
     @app.after_request

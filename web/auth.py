@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from hub.accounts import MIN_PASSWORD, setup_code, setup_code_matches
+from web.sealed import lock_if_nobody_is_in, try_unlock
 from web.services import audit, services
 from hub import kinds
 
@@ -75,6 +76,11 @@ def login() -> str | Response | tuple[str, int]:
         attempt = accounts.attempt(name, request.form.get("password", ""), device_key())
         if attempt.ok:
             _start_session(name)
+            passphrase = request.form.get("passphrase", "")[:1024]
+            who = accounts.get(name)
+            if services().log.locked and passphrase and who is not None and who.role == "owner" \
+                    and not try_unlock(passphrase):
+                return redirect(url_for("sealed.unlock", wrong=1))
             return redirect(url_for("home.index"))
         if attempt.counted and not attempt.busy:  # refusals while locked are counted in web.db, not logged each
             audit(kinds.ACCESS_LOGIN_FAILED, {"device": _device()}, who=name)
@@ -82,7 +88,8 @@ def login() -> str | Response | tuple[str, int]:
         error = ("The hub is busy checking other logins. Try again in a moment." if attempt.busy
                  else f"Too many wrong passwords. Try again in {math.ceil(locked / 60)} minutes." if locked
                  else "Wrong name or password.")
-    return render_template("auth/login.html", error=error), 401 if error else 200
+    return render_template("auth/login.html", error=error, sealed=services().log.sealing is not None), \
+        401 if error else 200
 
 
 @bp.route("/recover", methods=["GET", "POST"])
@@ -136,6 +143,7 @@ def logout() -> Response:
     """End this session."""
     services().sessions.end(str(session.get("sid", "")), "logged out")
     session.clear()
+    lock_if_nobody_is_in(services())
     return redirect(url_for("auth.login"))
 
 
@@ -145,4 +153,5 @@ def exit() -> Response:
     if "sid" in session:
         services().sessions.end(str(session["sid"]), "quick exit")
     session.clear()
+    lock_if_nobody_is_in(services())
     return redirect(current_app.config["EXIT_URL"])
