@@ -19,7 +19,8 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.database = Database(data_dir / DB_NAME)
         self.log = IncidentLog(data_dir, checkpoint_every_rows=checkpoint_every_rows, database=self.database)
-        self.commands = CommandQueue(self.database)
+        # Her entries wait for the hub already sealed: never in the clear in the command queue.
+        self.commands = CommandQueue(self.database, self.log.sealing.public if self.log.sealing else None)
         self.state = StateStore(self.database)
         self.outbox = Outbox(self.database)
 

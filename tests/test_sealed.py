@@ -200,3 +200,35 @@ def test_the_dashboard_reads_sealed_records_only_after_her_passphrase(sealed_dir
     assert not log.locked and WORDS.encode() in client.get("/incidents").data
     client.get("/exit")
     assert log.locked
+
+
+def test_an_entry_from_the_dashboard_is_sealed_from_the_first_byte(sealed_dir: Path) -> None:
+    """Her entry with a witness and two attachments, through the dashboard and the hub's queue."""
+    import io
+
+    from hub.store import Store
+    from tests.webtools import make_app, owner, post, take_commands
+
+    app = make_app(sealed_dir)
+    client = owner(app)
+    photo, note = (FACES / "obama.jpg").read_bytes(), b"%PDF-1.4 the letter he left " + os.urandom(3000)
+    sent = post(client, "/entry", {
+        "description": WORDS, "category": "surveillance", "location": PLACE, "started_at": "2026-11-30T21:30",
+        "witness_name": WITNESS, "witness_contact": "555-0199",
+        "attachments": [(io.BytesIO(photo), "his-car.jpg"), (io.BytesIO(note), "letter.pdf")]},
+        content_type="multipart/form-data")
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:500]
+    card = _every_byte(sealed_dir)  # while it waits in the queue
+    for secret in (WORDS.encode(), WITNESS.encode(), PLACE.encode(), b"555-0199", photo[200:400], note[30:300],
+                   b"his-car.jpg", b"letter.pdf"):
+        assert secret not in card, secret[:40]
+    with Store(sealed_dir) as store:
+        take_commands(store)
+        card = _every_byte(sealed_dir)  # and once the hub has logged it
+        for secret in (WORDS.encode(), WITNESS.encode(), photo[200:400], note[30:300], b"letter.pdf"):
+            assert secret not in card, secret[:40]
+        store.log.unlock(PASSPHRASE)
+        [entry] = store.log.events(kind="incident.report")
+        assert entry.detail["description"] == WORDS and WITNESS in json.dumps(entry.detail)
+        assert {store.log.evidence.read(sha) for sha in entry.evidence} == {photo, note}
+        assert store.log.verify().ok
