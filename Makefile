@@ -13,8 +13,12 @@ FACE_RECOGNITION := face_recognition==1.3.0
 .PHONY: demo test screenshots venv system-deps install uninstall typecheck bench clean
 
 # The demo runs its own broker on a private port for as long as the hub runs.
+DEMO_PASSPHRASE := porch light demo
 demo: venv
-	@echo "Demo PIN 2468 (duress PIN 1357). The dashboard's address is printed below."
+	@test -f demo-data/keys/sealing.json || printf '%s\n%s\n' "$(DEMO_PASSPHRASE)" "$(DEMO_PASSPHRASE)" | \
+	  $(BIN)/porchlight init --config config/demo.yaml --seal-existing >/dev/null
+	@echo "Demo PIN 2468 (duress PIN 1357). Its records are sealed: passphrase \"$(DEMO_PASSPHRASE)\"."
+	@echo "The dashboard's address is printed below."
 	@mosquitto -c config/demo-mosquitto.conf & broker=$$!; trap "kill $$broker 2>/dev/null" EXIT; \
 	$(BIN)/porchlight run --config config/demo.yaml --simulate
 
