@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-
 from hub.chain import canonical_json
 from hub.database import Database, stored_time
 from hub.events import Event, Severity, utc_now
 from hub.sealed_rows import seal_detail
+from hub.sealing import SealWatch
 from hub import kinds
 
 logger = logging.getLogger(__name__)
@@ -63,9 +62,9 @@ class Taken:
 class CommandQueue:
     """Queue commands as events; the hub takes them in order, once each."""
 
-    def __init__(self, database: Database, sealing: X25519PublicKey | None = None) -> None:
+    def __init__(self, database: Database, watch: SealWatch | None = None) -> None:
         self._db = database
-        self._sealing = sealing
+        self._watch = watch
         database.create(SCHEMA)
         have = database.columns("commands")
         for column, spec in _LATER_COLUMNS:
@@ -79,10 +78,11 @@ class CommandQueue:
 
         ``evidence`` must already be in the evidence store; ``at`` defaults to now.
         """
-        if self._sealing is not None and kind in kinds.HER_WORDS_KINDS:
+        public = self._watch.public() if self._watch is not None else None
+        if public is not None and kind in kinds.HER_WORDS_KINDS:
             # Only what she wrote: commands the hub must read to answer (an acknowledgement) stay readable
             # here, and their private details are sealed when they reach the log.
-            detail = seal_detail(kind, detail, self._sealing)
+            detail = seal_detail(kind, detail, public)
         return self._db.insert(
             "INSERT INTO commands (created_at, kind, source, detail, evidence, at, severity) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from hub.errors import EvidenceError
 from hub.filetypes import FileType, sniff
 from hub.files import fsync_dir
-from hub.sealing import MAGIC, Locked, Opener, SealingError, is_sealed, seal
+from hub.sealing import MAGIC, Locked, Opener, SealWatch, SealingError, is_sealed, seal
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +43,20 @@ def is_sha256(value: str) -> bool:
 class EvidenceStore:
     """Files kept by content hash under ``root/ab/abcdef...``; read-only once written."""
 
-    def __init__(self, root: Path, sealing: X25519PublicKey | None = None) -> None:
+    def __init__(self, root: Path, watch: SealWatch | None = None) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         # Sealed: each file is stored encrypted to this key, still named by the SHA-256 of what it holds.
-        self.sealing = sealing
+        self._watch = watch
         self.opener: Opener | None = None
         # What this process sealed lately, in memory only: an alert sent minutes after a capture can carry
         # its photo while the card holds only ciphertext and nobody has unlocked.
         self._recent: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    @property
+    def sealing(self) -> X25519PublicKey | None:
+        """The key new files are sealed to (None: stored as they are)."""
+        return self._watch.public() if self._watch is not None else None
 
     def path_for(self, sha256: str) -> Path:
         """Where the file with this digest lives; refuses anything but a digest."""
@@ -64,9 +69,10 @@ class EvidenceStore:
         digest = hashlib.sha256(data).hexdigest()
         if self.path_for(digest).exists():
             return digest
-        if self.sealing is None:
+        public = self.sealing
+        if public is None:
             return self._link(digest, self._write_tmp(lambda out: out.write(data)))
-        sealed = seal(self.sealing, data)
+        sealed = seal(public, data)
         self._remember(digest, data)
         return self._link(digest, self._write_tmp(lambda out: out.write(sealed)))
 
@@ -79,10 +85,8 @@ class EvidenceStore:
 
     def for_sending(self, sha256: str) -> Path | bytes | None:
         """A file to attach to an alert: its path, its opened bytes, or None while it is sealed and locked."""
-        path = self.path_for(sha256)
-        with path.open("rb") as handle:
-            if not is_sealed(handle.read(len(MAGIC))):
-                return path
+        if not self.is_sealed_file(sha256):
+            return self.path_for(sha256)
         if self.opener is not None:
             return self.read(sha256)
         kept = self._recent.get(sha256)
@@ -147,23 +151,26 @@ class EvidenceStore:
         actual = sha256_file(path)
         if actual == sha256:
             return None
-        if stored_sha256 is not None and actual == stored_sha256:
-            if self.opener is None:
-                return None
+        if not self.is_sealed_file(sha256) or (stored_sha256 is not None and actual != stored_sha256):
+            return f"altered (the file now hashes to {actual[:16]}…)"
+        if self.opener is not None:  # opened, it must hold exactly what its name says
             try:
                 self.read(sha256)
             except (EvidenceError, SealingError) as err:
-                return f"sealed but not what was recorded ({err})"
+                return f"sealed, but not what was recorded ({err})"
             return None
-        return f"altered (the file now hashes to {actual[:16]}…)"
+        if stored_sha256 is None:
+            return "sealed: it can be checked with the passphrase, or against its log row"
+        return None
+
+    def is_sealed_file(self, sha256: str) -> bool:
+        """Whether the stored file is sealed (by its first bytes)."""
+        with self.path_for(sha256).open("rb") as handle:
+            return is_sealed(handle.read(len(MAGIC)))
 
     def stored_sha256(self, sha256: str) -> str | None:
         """The hash of a sealed file as stored (for its log row); None for a file stored as it is."""
-        path = self.path_for(sha256)
-        with path.open("rb") as handle:
-            if not is_sealed(handle.read(len(MAGIC))):
-                return None
-        return sha256_file(path)
+        return sha256_file(self.path_for(sha256)) if self.is_sealed_file(sha256) else None
 
     def file_type(self, sha256: str) -> FileType | None:
         """What a stored file is, judged by its first bytes (None: not a type Porchlight knows)."""

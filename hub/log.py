@@ -31,7 +31,7 @@ from hub.evidence import EvidenceStore
 from hub.files import write_atomic
 from hub.keys import DeviceKey
 from hub.sealed_rows import open_content, seal_detail, stored_form
-from hub.sealing import Locked, Opener, SealingKeys
+from hub.sealing import Locked, Opener, SealingKeys, SealWatch
 from hub.timeinfo import TimeSource
 
 logger = logging.getLogger(__name__)
@@ -74,9 +74,9 @@ class IncidentLog:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.key = key or DeviceKey(data_dir / "keys")
         # A sealed data directory (porchlight init): rows and files are written sealed, read once she unlocks.
-        self.sealing = SealingKeys.load(data_dir / "keys")
+        self.seal_watch = SealWatch(data_dir / "keys")
         self._opener: Opener | None = None
-        self.evidence = EvidenceStore(data_dir / "evidence", self.sealing.public if self.sealing else None)
+        self.evidence = EvidenceStore(data_dir / "evidence", self.seal_watch)
         self._time = time_source or TimeSource(utc_now)
         self.checkpoint_every_rows = checkpoint_every_rows
         self._owns_db = database is None
@@ -87,14 +87,20 @@ class IncidentLog:
             "SELECT COALESCE(MAX(seq), 0) FROM log WHERE kind = ?", CHECKPOINT_KIND) or 0)
 
     @property
+    def sealing(self) -> SealingKeys | None:
+        """The sealing keys of a sealed data directory (None: never sealed)."""
+        return self.seal_watch.keys()
+
+    @property
     def locked(self) -> bool:
         """Whether sealed rows and evidence cannot be read now (False for a data directory never sealed)."""
         return self.sealing is not None and self._opener is None
 
     def unlock(self, passphrase: str) -> None:
         """Read sealed rows and evidence from now on; WrongPassphrase when it is not hers."""
-        if self.sealing is not None:
-            self.unlock_with(self.sealing.unlock(passphrase))
+        sealing = self.sealing
+        if sealing is not None:
+            self.unlock_with(sealing.unlock(passphrase))
 
     def unlock_with(self, opener: Opener) -> None:
         """Read with an opener already unwrapped (the dashboard's, after her login)."""
@@ -181,9 +187,10 @@ class IncidentLog:
     def _content(self, seq: int, event: Event) -> str:
         stamp = self._time.stamp()
         detail = dict(event.detail)
-        if self.sealing is not None:
-            detail = seal_detail(event.kind, detail, self.sealing.public)
-        salts = {} if self.sealing is not None else salts_for(detail)
+        sealing = self.sealing
+        if sealing is not None:
+            detail = seal_detail(event.kind, detail, sealing.public)
+        salts = {} if sealing is not None else salts_for(detail)
         try:
             return canonical_json(stored_form(
                 {

@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,35 @@ class SealingKeys:
     def unlock_with_recovery(self, text: str) -> Opener:
         """The opener, from the recovery key written down at init."""
         return Opener(_unwrap(_recovery_key(text), self.record["recovery"]))
+
+
+class SealWatch:
+    """A data directory's sealing keys, noticed within seconds when it is sealed while the hub runs.
+
+    The log, its evidence store and the command queue share one: sealing at the dashboard's first-run
+    setup (or with porchlight init) takes effect for the running hub without a restart.
+    """
+
+    RECHECK_SECONDS = 2.0
+
+    def __init__(self, keys_dir: Path) -> None:
+        self.keys_dir = keys_dir
+        self._keys = SealingKeys.load(keys_dir)
+        self._next_check = 0.0
+
+    def keys(self) -> SealingKeys | None:
+        """The keys, or None while the directory is not sealed (looked for again every few seconds)."""
+        if self._keys is None and time.monotonic() >= self._next_check:
+            self._next_check = time.monotonic() + self.RECHECK_SECONDS
+            self._keys = SealingKeys.load(self.keys_dir)
+        return self._keys
+
+    def refresh(self) -> SealingKeys | None:
+        """Look now (this process has just sealed the directory)."""
+        self._next_check = 0.0
+        return self.keys()
+
+    def public(self) -> X25519PublicKey | None:
+        """The public key to seal to, or None."""
+        found = self.keys()
+        return found.public if found is not None else None

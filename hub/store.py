@@ -20,7 +20,7 @@ class Store:
         self.database = Database(data_dir / DB_NAME)
         self.log = IncidentLog(data_dir, checkpoint_every_rows=checkpoint_every_rows, database=self.database)
         # Her entries wait for the hub already sealed: never in the clear in the command queue.
-        self.commands = CommandQueue(self.database, self.log.sealing.public if self.log.sealing else None)
+        self.commands = CommandQueue(self.database, self.log.seal_watch)
         self.state = StateStore(self.database)
         self.outbox = Outbox(self.database)
 

@@ -28,6 +28,7 @@ from tests.conftest import PORCHLIGHT, REPO, FACES, Webhook, free_port, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("PORCHLIGHT_SCREENSHOTS") or Path(tempfile.gettempdir()) / "porchlight-screenshots")
+PASSPHRASE = "the blue kettle under the stairs"
 PASSWORD = "a long and private passphrase"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
@@ -128,14 +129,20 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     page.fill("input[name=code]", setup_code(tmp_path / "data"))
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=confirm]", PASSWORD)
+    # Sealing is ticked by default: she chooses the passphrase that opens her records.
+    assert page.is_checked("input[name=seal]")
+    page.fill("input[name=passphrase]", PASSPHRASE)
+    page.fill("input[name=passphrase_again]", PASSPHRASE)
     page.click("button[type=submit]")
     page.wait_for_selector("ul.codes")
     assert page.locator("ul.codes li").count() == 8
+    assert len(page.inner_text("#sealing-recovery").split("-")) == 13  # the sealing recovery key, shown once
     _shot(page, "02-recovery-codes")
     page.click("text=I have kept them safe: log in")
     page.wait_for_url("**/login")
     _shot(page, "03-login")
     page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=passphrase]", PASSPHRASE)
     page.click("button[type=submit]")
     page.wait_for_url(hub_url + "/")
 
@@ -249,6 +256,7 @@ def test_quick_exit_button_and_lockout_in_the_browser(hub_url: str, page: Any, w
     page.fill("input[name=code]", setup_code(tmp_path / "data"))
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=confirm]", PASSWORD)
+    page.uncheck("input[name=seal]")
     page.click("button[type=submit]")
     page.wait_for_selector("ul.codes")
     page.goto(hub_url + "/recover")

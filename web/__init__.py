@@ -60,8 +60,7 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
     for module in (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents, live,
                    resources, sealed, settings_page):
         app.register_blueprint(module.bp)
-    if store.log.sealing is not None:
-        sealed.watch_idle(app)
+    sealed.watch_idle(app)
 
     app.jinja_env.globals["kinds"] = kinds  # templates name kinds by the registry's constants too
     app.jinja_env.filters["clock"] = lambda epoch: datetime.fromtimestamp(float(epoch)).strftime("%a %d %b %H:%M")

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from hub.accounts import MIN_PASSWORD, setup_code, setup_code_matches
+from hub.sealing import SealingKeys
 from web.sealed import lock_if_nobody_is_in, try_unlock
 from web.services import audit, services
 from hub import kinds
@@ -55,13 +56,27 @@ def setup() -> str | Response | tuple[str, int]:
         if error is None and not setup_code_matches(data_dir, request.form.get("code", "")[:32]):
             error = ("That setup code is wrong. The hub prints it on the Pi's console when it starts, and "
                      "'porchlight doctor' shows it.")
+        sealing = request.form.get("seal") == "yes" and services().log.sealing is None
+        passphrase = request.form.get("passphrase", "")[:1024]
+        if error is None and sealing:
+            if len(passphrase) < MIN_PASSWORD:
+                error = (f"Choose a passphrase of at least {MIN_PASSWORD} characters to seal your records "
+                         "(a few words are best), or untick sealing.")
+            elif passphrase != request.form.get("passphrase_again", ""):
+                error = "The two passphrases are not the same."
         if error is None:
             try:
                 codes = accounts.create_owner("owner", password, device_key())
             except PermissionError:  # two first visits at once: the other one won
                 return redirect(url_for("auth.login"))
-            return render_template("auth/codes.html", codes=codes)
-    return render_template("auth/setup.html", error=error), 400 if error else 200
+            recovery = None
+            if sealing:
+                _, recovery = SealingKeys.create(data_dir / "keys", passphrase)
+                services().log.seal_watch.refresh()
+                services().log.unlock(passphrase)  # she is setting up: she reads what she writes next
+            return render_template("auth/codes.html", codes=codes, recovery=recovery)
+    return render_template("auth/setup.html", error=error, sealed=services().log.sealing is not None), \
+        400 if error else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
