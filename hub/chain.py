@@ -223,6 +223,7 @@ def verify_rows(
     prev_hash = GENESIS
     expected = 1
     cited: list[tuple[int, str, str | None]] = []
+    migrated: dict[str, str] = {}
     tombstoned: set[str] = set()
     chain_failure: tuple[int, str] | None = None
     checkpoint_hash: str | None = None
@@ -238,6 +239,9 @@ def verify_rows(
             cited.append((row.seq, str(sha), stored.get(sha)))
         if row.kind == TOMBSTONE_KIND:
             tombstoned.add(str((content.get("detail") or {}).get("sha256")))
+        if row.kind == kinds.LOG_SEALED:  # files sealed in place later: their sealed hashes, on the record
+            found = (content.get("detail") or {}).get("sealed_evidence")
+            migrated.update(found if isinstance(found, dict) else {})
         if checkpoint is not None and row.seq == checkpoint.head_seq:
             checkpoint_hash = row.hash
         prev_hash = row.hash
@@ -253,7 +257,7 @@ def verify_rows(
             if sha in tombstoned or sha in checked:
                 continue
             checked.add(sha)
-            what = evidence.check(sha, stored_sha)
+            what = evidence.check(sha, stored_sha or migrated.get(sha))
             if what is not None:
                 problems.append((seq, f"evidence {sha} is {what}"))
         result.evidence_files = len(checked)

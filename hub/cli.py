@@ -126,8 +126,19 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"not sealed: {err}")
         return 1
     with open_log(args) as log:
-        log.append(Event(kinds.LOG_SEALED, "cli", Severity.NOTICE, {"existing_rows_before": log.head()[0]}))
-    print(f"{config.data_dir} is sealed: what is written from now on is readable only with your passphrase.")
+        assert log.sealing is not None
+        # Files already there are sealed too: the sealed copies' hashes go on the record first, then each
+        # copy replaces its original, so the chain vouches for every file at every moment.
+        hashes, put_in_place = log.evidence.seal_in_place(log.sealing.public, log.evidence.stored_digests())
+        log.append(Event(kinds.LOG_SEALED, "cli", Severity.NOTICE, {
+            "existing_rows_before": log.head()[0], "sealed_evidence": hashes}))
+        put_in_place()
+        earlier = log.head()[0] - 1
+    print(f"{config.data_dir} is sealed: what is written from now on is readable only with your passphrase"
+          + (f"; {len(hashes)} evidence files already there were sealed too." if hashes else "."))
+    if earlier:
+        print("The log rows written before now stay as they were (a log row is never changed): sealing covers "
+              "what is written from now on.")
     print("\nRECOVERY KEY: write it down and keep it away from this device and from him. With it, and only")
     print("with it or your passphrase, anyone can read what the hub holds.\n")
     print(f"    {recovery}\n")

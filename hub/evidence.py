@@ -9,6 +9,7 @@ import re
 import tempfile
 import time
 from collections import OrderedDict
+from functools import partial
 from pathlib import Path
 from typing import IO, Callable
 
@@ -38,6 +39,10 @@ def sha256_file(path: Path) -> str:
 def is_sha256(value: str) -> bool:
     """Whether ``value`` is a lower-case SHA-256 hex digest (and so safe in a path)."""
     return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
+def _write_all(out: IO[bytes], data: bytes) -> None:
+    out.write(data)
 
 
 class EvidenceStore:
@@ -162,6 +167,30 @@ class EvidenceStore:
         if stored_sha256 is None:
             return "sealed: it can be checked with the passphrase, or against its log row"
         return None
+
+    def stored_digests(self) -> list[str]:
+        """Every file in the store, by name."""
+        return sorted(path.name for path in self.root.glob("??/*") if is_sha256(path.name))
+
+    def seal_in_place(self, public: X25519PublicKey, digests: list[str]) -> tuple[dict[str, str], Callable[[], None]]:
+        """Seal existing files: each sealed copy written beside the store first; returns their hashes, and the
+        step that puts them in place (run it once their hashes are on the record)."""
+        staged: list[tuple[Path, Path]] = []
+        hashes: dict[str, str] = {}
+        for digest in digests:
+            if self.is_sealed_file(digest):
+                continue
+            sealed = seal(public, self.read(digest))
+            staged.append((self._write_tmp(partial(_write_all, data=sealed)), self.path_for(digest)))
+            hashes[digest] = hashlib.sha256(sealed).hexdigest()
+
+        def put_in_place() -> None:
+            for tmp, final in staged:
+                os.chmod(tmp, 0o444)
+                os.replace(tmp, final)
+                fsync_dir(final.parent)
+
+        return hashes, put_in_place
 
     def is_sealed_file(self, sha256: str) -> bool:
         """Whether the stored file is sealed (by its first bytes)."""

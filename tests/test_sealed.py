@@ -232,3 +232,49 @@ def test_an_entry_from_the_dashboard_is_sealed_from_the_first_byte(sealed_dir: P
         assert entry.detail["description"] == WORDS and WITNESS in json.dumps(entry.detail)
         assert {store.log.evidence.read(sha) for sha in entry.evidence} == {photo, note}
         assert store.log.verify().ok
+
+
+def test_an_existing_data_directory_is_sealed_in_place_and_still_verifies(tmp_path: Path) -> None:
+    data = tmp_path / "older"
+    photo = tmp_path / "his-car.jpg"
+    photo.write_bytes((FACES / "obama.jpg").read_bytes())
+    assert porchlight("log", "add", "--data", str(data), "--text", "Before sealing", "--attach", str(photo)).returncode == 0
+    refused = porchlight("init", "--data", str(data), stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert refused.returncode == 1 and "--seal-existing" in refused.stdout
+    sealed = porchlight("init", "--data", str(data), "--seal-existing", stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert sealed.returncode == 0 and "1 evidence files already there were sealed" in sealed.stdout
+    assert "stay as they were" in sealed.stdout  # said plainly: old rows are not rewritten
+    assert photo.read_bytes()[200:400] not in _every_byte(data)
+    assert porchlight("log", "add", "--data", str(data), "--text", WORDS).returncode == 0
+    assert WORDS.encode() not in _every_byte(data)
+    verified = porchlight("log", "verify", "--read-only", "--data", str(data))
+    assert verified.returncode == 0, verified.stdout  # the chain vouches for the file before and after
+    listed = porchlight("log", "list", "--json", "--data", str(data), passphrase=PASSPHRASE)
+    words = [json.loads(x)["detail"].get("description") for x in listed.stdout.splitlines() if "incident.report" in x]
+    assert words == ["Before sealing", WORDS]
+    exported = porchlight("export", "--data", str(data), "--out", str(tmp_path / "out"), passphrase=PASSPHRASE)
+    assert exported.returncode == 0, exported.stderr
+    [archive] = list((tmp_path / "out").glob("*.zip"))
+    with zipfile.ZipFile(archive) as opened:
+        assert photo.read_bytes() in [opened.read(n) for n in opened.namelist() if "/evidence/" in n]
+
+
+def test_a_sealed_backup_restores_onto_a_new_pi_and_opens_with_her_passphrase(sealed_dir: Path, tmp_path: Path) -> None:
+    import re
+    import shutil
+
+    photo = tmp_path / "his-car.jpg"
+    photo.write_bytes((FACES / "obama.jpg").read_bytes())
+    assert porchlight("log", "add", "--data", str(sealed_dir), "--text", WORDS, "--attach", str(photo)).returncode == 0
+    usb = tmp_path / "usb"
+    made = porchlight("backup", "--to", str(usb), "--data", str(sealed_dir))
+    assert made.returncode == 0, made.stdout + made.stderr
+    key = re.search(r"^    ([A-Z2-7-]+)$", made.stdout, re.M)
+    assert key is not None
+    shutil.rmtree(sealed_dir)  # the Pi is gone
+    new_pi = tmp_path / "new-pi"
+    restored = porchlight("restore", "--from", str(usb), "--to", str(new_pi), "--key", key.group(1))
+    assert restored.returncode == 0 and "log intact" in restored.stdout, restored.stdout
+    assert WORDS.encode() not in _every_byte(new_pi)  # still sealed on the new card
+    listed = porchlight("log", "list", "--json", "--data", str(new_pi), passphrase=PASSPHRASE)
+    assert WORDS in listed.stdout
