@@ -195,6 +195,11 @@ def row_problem(row: RawRow, expected_seq: int, prev_hash: str, device_key: str 
         )
     if row_hash(row.prev_hash, row.content, content) != row.hash:
         return row.seq, "entry hash does not match its content (the row was edited)"
+    if content.get("v") == SEALED_VERSION and "salts" not in content:
+        part = content.get("sealed")
+        if not isinstance(part, str) or hashlib.sha256(part.encode("ascii", "replace")).hexdigest() \
+                != content.get("sealed_sha256"):
+            return row.seq, "its sealed part was removed or replaced (the row was edited)"
     if (content.get("kind"), content.get("source"), content.get("at")) != (row.kind, row.source, row.at):
         return row.seq, "kind, source or time columns disagree with the hashed content (the row was edited)"
     if row.kind == CHECKPOINT_KIND:

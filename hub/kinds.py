@@ -192,6 +192,8 @@ ACCESS_RECOVERY_CODE_USED = _define(EventKind("access.recovery_code_used",
 ACCESS_SESSION_ENDED = _define(EventKind("access.session_ended", short="session ended", severity=Severity.NOTICE))
 ACCESS_LIVE_VIEWED = _define(EventKind("access.live_viewed", short="live cameras viewed", severity=Severity.NOTICE))
 ACCESS_UNLOCKED = _define(EventKind("access.unlocked", short="sealed records opened", severity=Severity.NOTICE))
+ACCESS_UNLOCK_FAILED = _define(EventKind("access.unlock_failed", short="WRONG passphrase", severity=Severity.NOTICE,
+                                         alerts=Severity.NOTICE))
 
 KINDS: Mapping[str, EventKind] = _KINDS
 ALWAYS_ALERT: Mapping[str, Severity] = {k.name: k.alerts for k in _KINDS.values() if k.alerts is not None}

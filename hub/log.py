@@ -31,7 +31,7 @@ from hub.evidence import EvidenceStore
 from hub.files import write_atomic
 from hub.keys import DeviceKey
 from hub.sealed_rows import open_content, seal_detail, stored_form
-from hub.sealing import Locked, Opener, SealingKeys, SealWatch
+from hub.sealing import Locked, Opener, SealingError, SealingKeys, SealWatch
 from hub.timeinfo import TimeSource
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,12 @@ class IncidentLog:
         """A stored row's content as written; a sealed row's private values stay commitments while locked."""
         data: dict[str, Any] = json.loads(content)
         if self._opener is not None and "sealed" in data:
-            return open_content(data, self._opener)
+            try:
+                return open_content(data, self._opener)
+            except SealingError as err:
+                # One row that was tampered with must not hide every other row: it is shown as what it is.
+                logger.error("sealed row %s cannot be opened: %s", data.get("seq"), err)
+                return {**data, "detail": {**(data.get("detail") or {}), "unreadable": str(err)}}
         return data
 
     def opened_content(self, row: RawRow) -> str:

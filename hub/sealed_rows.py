@@ -8,6 +8,7 @@ commitment, and the opened row is an ordinary committed row that any export veri
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 from typing import Any, Mapping
@@ -49,8 +50,10 @@ def stored_form(content: dict[str, Any]) -> dict[str, Any]:
     part = detail.pop(PRESEALED_KEY, None)
     if not isinstance(part, str):
         return content
+    # The sealed part's own hash is hashed with the row: a deleted, emptied or swapped sealed part breaks
+    # the chain, found by log verify without the passphrase.
     return {**{k: v for k, v in content.items() if k != "salts"}, "v": SEALED_VERSION, "detail": detail,
-            "sealed": part}
+            "sealed": part, "sealed_sha256": hashlib.sha256(part.encode("ascii")).hexdigest()}
 
 
 def open_content(stored: dict[str, Any], opener: Opener) -> dict[str, Any]:
@@ -64,6 +67,10 @@ def open_content(stored: dict[str, Any], opener: Opener) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError) as err:
         raise SealingError(f"row {seq}: its sealed part cannot be read ({err}); it was changed") from err
     detail = dict(stored.get("detail") or {})
+    missing = sorted(name for name, value in detail.items()
+                     if isinstance(value, dict) and set(value) == {"committed"} and name not in values)
+    if missing:
+        raise SealingError(f"row {seq}: the sealed part lacks {', '.join(missing)} (it was replaced)")
     for name, value in values.items():
         if detail.get(name) != {"committed": commitment(str(salts.get(name)), value)}:
             raise SealingError(f"row {seq}: the sealed value of {name!r} does not match its commitment "

@@ -278,3 +278,63 @@ def test_a_sealed_backup_restores_onto_a_new_pi_and_opens_with_her_passphrase(se
     assert WORDS.encode() not in _every_byte(new_pi)  # still sealed on the new card
     listed = porchlight("log", "list", "--json", "--data", str(new_pi), passphrase=PASSPHRASE)
     assert WORDS in listed.stdout
+
+
+def test_a_sealed_part_removed_or_replaced_without_the_passphrase_is_found(tmp_path: Path) -> None:
+    """He cannot read her words, so he destroys them: drops the sealed part, or puts an empty one sealed to
+    the public key on the card in its place."""
+    import base64
+    import sqlite3
+
+    from hub.chain import canonical_json
+    from hub.events import Event
+    from hub.log import IncidentLog
+
+    data = tmp_path / "data"
+    SealingKeys.create(data / "keys", PASSPHRASE)
+    log = IncidentLog(data)
+    log.append(Event("incident.report", "owner", detail={"description": WORDS, "location": PLACE}))
+    log.append(Event("incident.report", "owner", detail={"description": "second"}))
+    row = next(log.raw_rows())
+    log.close()
+    stored = json.loads(row.content)
+    public = SealingKeys.load(data / "keys").public  # type: ignore[union-attr]
+    empty = base64.b64encode(seal(public, canonical_json({"salts": {}, "values": {}}).encode())).decode()
+    for forged in ({k: v for k, v in stored.items() if k != "sealed"}, {**stored, "sealed": empty}):
+        conn = sqlite3.connect(data / "porchlight.db")
+        conn.execute("DROP TRIGGER IF EXISTS log_no_update")
+        conn.execute("UPDATE log SET content = ? WHERE seq = 1", (canonical_json(forged),))
+        conn.commit()
+        conn.close()
+        log = IncidentLog(data)
+        try:
+            result = log.verify()
+            assert not result.ok and result.first_bad_seq == 1 and "sealed part" in str(result.reason)
+            log.unlock(PASSPHRASE)
+            rows = log.events()  # the other rows still read
+            assert rows[1].detail["description"] == "second"
+            assert "description" in rows[0].detail and "unreadable" in rows[0].detail or "sealed" not in forged
+        finally:
+            log.close()
+
+
+def test_only_the_session_that_gave_the_passphrase_reads(sealed_dir: Path) -> None:
+    """He knows (or has reset) her password and logs in while she has her records open: he reads nothing."""
+    from tests.webtools import PASSWORD, csrf, login, make_app, post, set_up
+
+    assert porchlight("log", "add", "--data", str(sealed_dir), "--text", WORDS).returncode == 0
+    app = make_app(sealed_dir)
+    hers, his = app.test_client(), app.test_client()
+    set_up(hers)
+    hers.post("/login", data={"csrf_token": csrf(hers, "/login"), "name": "owner", "password": PASSWORD,
+                              "passphrase": PASSPHRASE})
+    assert WORDS.encode() in hers.get("/incidents").data
+    login(his)
+    assert his.get("/incidents").status_code == 302  # asked for the passphrase, though the log is open for her
+    for _ in range(4):
+        assert post(his, "/unlock", {"passphrase": "a guess", "next": "/incidents"}).status_code == 401
+    commands = [e.kind for _, e in app.extensions["porchlight"].commands.pending_commands()]
+    assert commands.count("access.unlock_failed") == 1  # the first wrong one is on the record; the rest counted
+    # A second login in her browser ends the first session: it no longer holds the records open.
+    login(hers)
+    assert hers.get("/incidents").status_code == 302

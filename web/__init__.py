@@ -85,7 +85,7 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
             if request.endpoint == "home.index":
                 return redirect(url_for("alerts.index"))
             return Response("This page is for the owner of this hub.", 403, mimetype="text/plain")
-        if found.log.locked and request.blueprint in sealed.READING_BLUEPRINTS:
+        if request.blueprint in sealed.READING_BLUEPRINTS and not sealed.session_may_read(who.role == "owner"):
             if who.role == "owner":
                 return redirect(url_for("sealed.unlock", next=request.full_path.rstrip("?")))
             return Response("The hub's records are sealed until its owner unlocks them.", 423, mimetype="text/plain")

@@ -72,8 +72,7 @@ def setup() -> str | Response | tuple[str, int]:
             recovery = None
             if sealing:
                 _, recovery = SealingKeys.create(data_dir / "keys", passphrase)
-                services().log.seal_watch.refresh()
-                services().log.unlock(passphrase)  # she is setting up: she reads what she writes next
+                services().log.seal_watch.refresh()  # sealed from the next row on
             return render_template("auth/codes.html", codes=codes, recovery=recovery)
     return render_template("auth/setup.html", error=error, sealed=services().log.sealing is not None), \
         400 if error else 200
@@ -93,8 +92,8 @@ def login() -> str | Response | tuple[str, int]:
             _start_session(name)
             passphrase = request.form.get("passphrase", "")[:1024]
             who = accounts.get(name)
-            if services().log.locked and passphrase and who is not None and who.role == "owner" \
-                    and not try_unlock(passphrase):
+            if services().log.sealing is not None and passphrase and who is not None and who.role == "owner" \
+                    and not try_unlock(passphrase, str(session["sid"])):
                 return redirect(url_for("sealed.unlock", wrong=1))
             return redirect(url_for("home.index"))
         if attempt.counted and not attempt.busy:  # refusals while locked are counted in web.db, not logged each
@@ -139,6 +138,8 @@ def _device() -> str:
 
 def _start_session(name: str) -> None:
     found = services()
+    if "sid" in session:  # a new login in this browser ends the one before (and what it had unlocked)
+        found.sessions.end(str(session["sid"]), "replaced by a new login")
     session.clear()
     session["sid"] = found.sessions.open(name, request.remote_addr, request.headers.get("User-Agent"))
     log = found.log
