@@ -23,7 +23,9 @@ PRIVATE_FIELDS = frozenset({"location", "people_present", "children_present", "w
                             "attachments", "photos", "documents",
                             # Her free words added later (a correction, a note on a match, an order's terms)
                             # repeat addresses and names as often as anything.
-                            "text", "note", "terms"})
+                            "text", "note", "terms",
+                            # A refused entry's reason quotes what she typed ("'at the refuge' is not a time").
+                            "error"})
 COMMITTED_VERSION = 2  # rows with salted commitments; version 1 rows hash their content as stored
 SEALED_VERSION = 3  # committed rows whose committed values are stored only sealed (hub/sealed_rows.py)
 COMMITTED_VERSIONS = (COMMITTED_VERSION, SEALED_VERSION)

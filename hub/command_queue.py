@@ -79,7 +79,7 @@ class CommandQueue:
         ``evidence`` must already be in the evidence store; ``at`` defaults to now.
         """
         public = self._watch.public() if self._watch is not None else None
-        if public is not None and kind in kinds.HER_WORDS_KINDS:
+        if public is not None and (kind in kinds.HER_WORDS_KINDS or kind == kinds.INPUT_REJECTED):
             # Only what she wrote: commands the hub must read to answer (an acknowledgement) stay readable
             # here, and their private details are sealed when they reach the log.
             detail = seal_detail(kind, detail, public)
@@ -111,7 +111,9 @@ class CommandQueue:
     def take_command(self, command_id: int, answer: Answer | None = None) -> None:
         """Mark a command as taken (its event is committed, or its part has answered)."""
         stored = canonical_json({"ok": answer.ok, "text": answer.text}) if answer is not None else None
-        self._db.execute("UPDATE commands SET taken_at = ?, answer = ? WHERE id = ? AND taken_at IS NULL",
+        # Once taken, what it carried lives in the log (sealed there, on a sealed hub): the queue keeps
+        # only that it was asked and answered, so no copy of a login's address or her words stays behind.
+        self._db.execute("UPDATE commands SET taken_at = ?, answer = ?, detail = '{}' WHERE id = ? AND taken_at IS NULL",
                          (stored_time(utc_now()), stored, command_id))
 
     def taken(self, command_id: int) -> Taken | None:

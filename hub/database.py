@@ -30,6 +30,8 @@ def connect(path: Path) -> sqlite3.Connection:
     # FULL: a committed row survives power loss, not only a crash (an evidence log needs that).
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed, not left in free pages for someone with the card.
+    conn.execute("PRAGMA secure_delete=ON")
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
 

@@ -338,3 +338,23 @@ def test_only_the_session_that_gave_the_passphrase_reads(sealed_dir: Path) -> No
     # A second login in her browser ends the first session: it no longer holds the records open.
     login(hers)
     assert hers.get("/incidents").status_code == 302
+
+
+def test_a_refused_entry_and_a_taken_command_leave_nothing_of_hers_in_the_clear(sealed_dir: Path) -> None:
+    from hub.store import Store
+    from tests.webtools import make_app, owner, post, take_commands
+
+    client = owner(make_app(sealed_dir))
+    refused = post(client, "/entry", {"description": "x", "category": "surveillance",
+                                      "started_at": "at the refuge on Elm St"})
+    assert refused.status_code == 400
+    login_address = b"127.0.0.1"  # the test client's address, in every access row's detail
+    with Store(sealed_dir) as store:
+        take_commands(store)
+    card = _every_byte(sealed_dir)
+    assert b"at the refuge on Elm St" not in card
+    with Store(sealed_dir) as store:
+        store.log.unlock(PASSPHRASE)
+        [row] = store.log.events(kind="input.rejected")
+        assert "at the refuge on Elm St" in str(row.detail["error"])  # she reads it back
+        assert login_address.decode() in json.dumps([e.detail for e in store.log.events(kind="access.login")])
