@@ -86,6 +86,7 @@ class Hub:
         self._stop = threading.Event()
         self._stopped = False
         self._broker_lost = False
+        self._sealing_change_reported = False
         self._housekeeping: threading.Thread | None = None
         self.cameras: list[Any] = []
         self.outputs: Outputs | None = None
@@ -279,6 +280,24 @@ class Hub:
         assert self.pipeline is not None
         self.pipeline.add_listener(reload_libraries)
 
+    def _watch_sealing(self) -> None:
+        """Put a newly sealed directory's public key on the record; raise the alarm once if the key file changed."""
+        if self.log is None or self.log.sealing is None:
+            return
+        watch = self.log.seal_watch
+        if not watch.pinned:
+            public = watch.public_b64()
+            if public is not None:
+                watch.pin(public)
+                self.bus.publish(Event(kinds.LOG_SEALED, "hub", Severity.NOTICE, {"public_key": public},
+                                       at=self.clock.now()))
+        if watch.changed and not self._sealing_change_reported:
+            self._sealing_change_reported = True
+            self.bus.publish(Event(kinds.SEALING_KEY_CHANGED, "hub", Severity.CRITICAL, {
+                "reason": "the sealing key file on the card no longer holds the key on the log's record: someone "
+                          "with the card may have put in a key of his own; the hub keeps sealing to the recorded key"},
+                at=self.clock.now()))
+
     def _watch_broker(self, mono: float) -> None:
         """An alarm when the broker has been out of reach for mqtt.lost_after_seconds; a row when it is back."""
         if self.mqtt is None:
@@ -350,6 +369,7 @@ class Hub:
                     self.satellites.check_silence()
                 self.rejections.flush()
                 self._watch_broker(mono)
+                self._watch_sealing()
                 self.commands.take_pending()
                 jump = jumps.check(time.time(), mono)
                 if jump is not None:

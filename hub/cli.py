@@ -130,8 +130,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         # Files already there are sealed too: the sealed copies' hashes go on the record first, then each
         # copy replaces its original, so the chain vouches for every file at every moment.
         hashes, put_in_place = log.evidence.seal_in_place(log.sealing.public, log.evidence.stored_digests())
-        log.append(Event(kinds.LOG_SEALED, "cli", Severity.NOTICE, {
-            "existing_rows_before": log.head()[0], "sealed_evidence": hashes}))
+        log.record_sealing("cli", {"existing_rows_before": log.head()[0], "sealed_evidence": hashes})
         put_in_place()
         earlier = log.head()[0] - 1
     print(f"{config.data_dir} is sealed: what is written from now on is readable only with your passphrase"

@@ -132,6 +132,9 @@ ORDER_RECORDED = _define(EventKind("order.recorded", "Protective order recorded"
 LOG_CORRECTION = _define(EventKind("log.correction", "Correction", severity=Severity.NOTICE, follow_up=True))
 LOG_SEALED = _define(EventKind("log.sealed", "The log was sealed: rows and files from here on need her passphrase",
                                severity=Severity.NOTICE))
+SEALING_KEY_CHANGED = _define(EventKind("log.sealing_key_changed", "The sealing key file on the card was changed",
+                                        severity=Severity.CRITICAL, alerts=Severity.WARNING, incident=True,
+                                        category="interference"))
 LOG_VERIFIED = _define(EventKind("log.verified", "Incident log verified"))
 LOG_CHAIN_BROKEN = _define(EventKind("log.chain_broken", "The incident log failed verification",
                                      severity=Severity.CRITICAL, alerts=Severity.CRITICAL))

@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from hub.bus import InTransaction
 from hub.chain import (
@@ -30,6 +30,7 @@ from hub.events import Event, LoggedEvent, Severity, utc_now
 from hub.evidence import EvidenceStore
 from hub.files import write_atomic
 from hub.keys import DeviceKey
+from hub import kinds
 from hub.sealed_rows import open_content, seal_detail, stored_form
 from hub.sealing import Locked, Opener, SealingError, SealingKeys, SealWatch
 from hub.timeinfo import TimeSource
@@ -83,8 +84,24 @@ class IncidentLog:
         self._db = database or Database(data_dir / DB_NAME)
         self._lock = self._db.lock
         self._db.create(SCHEMA)
+        self._pin_sealing_key()
         self._last_checkpoint_seq = int(self._db.scalar(
             "SELECT COALESCE(MAX(seq), 0) FROM log WHERE kind = ?", CHECKPOINT_KIND) or 0)
+
+    def _pin_sealing_key(self) -> None:
+        rows = self._db.execute("SELECT content FROM log WHERE kind = ? ORDER BY seq DESC LIMIT 1", (kinds.LOG_SEALED,))
+        recorded = (json.loads(rows[0][0]).get("detail") or {}).get("public_key") if rows else None
+        if isinstance(recorded, str):
+            self.seal_watch.pin(recorded)
+
+    def record_sealing(self, source: str, detail: Mapping[str, Any] | None = None) -> int | None:
+        """Put the sealing public key on the record (once), so a key file swapped later is noticed."""
+        public = self.seal_watch.public_b64()
+        if public is None:
+            return None
+        seq = self.append(Event(kinds.LOG_SEALED, source, Severity.NOTICE, {**(detail or {}), "public_key": public}))
+        self.seal_watch.pin(public)
+        return seq
 
     @property
     def sealing(self) -> SealingKeys | None:

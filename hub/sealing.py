@@ -186,18 +186,43 @@ class SealWatch:
         self.keys_dir = keys_dir
         self._keys = SealingKeys.load(keys_dir)
         self._next_check = 0.0
+        self._pinned: X25519PublicKey | None = None
+        self.changed = False  # the key file's public key is not the one on the log's record
+
+    def pin(self, public_b64: str) -> None:
+        """The public key the log recorded when it was sealed: sealing goes to it, whatever the file says now.
+
+        Someone with the card could put a key of his own in the file, to read what is sealed after he
+        puts the card back; the record in the hash chain is what he cannot quietly change.
+        """
+        self._pinned = X25519PublicKey.from_public_bytes(base64.b64decode(public_b64))
+        self._next_check = 0.0
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the log's record names the public key."""
+        return self._pinned is not None
 
     def keys(self) -> SealingKeys | None:
         """The keys, or None while the directory is not sealed (looked for again every few seconds)."""
         if self._keys is None and time.monotonic() >= self._next_check:
             self._next_check = time.monotonic() + self.RECHECK_SECONDS
             self._keys = SealingKeys.load(self.keys_dir)
-        return self._keys
+        found = self._keys
+        if found is not None and self._pinned is not None and _raw(found.public) != _raw(self._pinned):
+            self.changed = True
+            return SealingKeys(self._pinned, found.record)
+        return found
 
     def refresh(self) -> SealingKeys | None:
         """Look now (this process has just sealed the directory)."""
         self._next_check = 0.0
         return self.keys()
+
+    def public_b64(self) -> str | None:
+        """The public key to seal to, as the log records it."""
+        found = self.public()
+        return _b64(_raw(found)) if found is not None else None
 
     def public(self) -> X25519PublicKey | None:
         """The public key to seal to, or None."""

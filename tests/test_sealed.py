@@ -358,3 +358,66 @@ def test_a_refused_entry_and_a_taken_command_leave_nothing_of_hers_in_the_clear(
         [row] = store.log.events(kind="input.rejected")
         assert "at the refuge on Elm St" in str(row.detail["error"])  # she reads it back
         assert login_address.decode() in json.dumps([e.detail for e in store.log.events(kind="access.login")])
+
+
+def test_a_swapped_sealing_key_file_does_not_redirect_what_is_sealed(sealed_dir: Path, tmp_path: Path) -> None:
+    """He puts his own public key in the key file and the card back, to read what she writes next."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from hub.events import Event
+    from hub.log import IncidentLog
+
+    his = X25519PrivateKey.generate()
+    path = sealed_dir / "keys" / "sealing.json"
+    record = json.loads(path.read_text())
+    record["public"] = base64.b64encode(his.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+    path.write_text(json.dumps(record))
+    log = IncidentLog(sealed_dir)
+    try:
+        log.append(Event("incident.report", "owner", detail={"description": WORDS}))
+        assert log.seal_watch.changed  # noticed (the running hub raises log.sealing_key_changed)
+        row = json.loads(list(log.raw_rows())[-1].content)
+        with pytest.raises(SealingError):
+            Opener(his).open(base64.b64decode(row["sealed"]))  # his key opens nothing
+        log.unlock(PASSPHRASE)
+        assert log.events(kind="incident.report")[-1].detail["description"] == WORDS  # hers does
+    finally:
+        log.close()
+
+
+def test_the_running_hub_records_the_key_and_raises_the_alarm_if_the_file_changes(tmp_path: Path,
+                                                                                   mock_factory: object) -> None:
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+
+    from hub.app import Hub
+    from hub.config import parse_config
+
+    data = tmp_path / "data"
+    SealingKeys.create(data / "keys", PASSPHRASE)  # sealed as the dashboard's setup does: no row yet
+    config = parse_config({"data_dir": str(data), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
+                           "web": {"enabled": False}})
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        wait_for(lambda: hub.log is not None and hub.log.events(kind="log.sealed"), 15, "the key on the record")
+    finally:
+        hub.stop()
+    path = data / "keys" / "sealing.json"
+    record = json.loads(path.read_text())
+    record["public"] = base64.b64encode(X25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+    path.write_text(json.dumps(record))
+    again = Hub(config, pin_factory=mock_factory)
+    again.start()
+    try:
+        wait_for(lambda: again.log is not None and again.log.events(kind="log.sealing_key_changed"), 15,
+                 "the alarm about the changed key file")
+    finally:
+        again.stop()
