@@ -104,43 +104,65 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Seal a new data directory: rows and files written from now on can be read only with her passphrase."""
-    from hub.sealing import SealingError, SealingKeys
+    """Seal a data directory: rows and files written from now on can be read only with her passphrase."""
+    from hub.sealing import FILE_NAME, SealingError, SealingKeys, WrongPassphrase
 
     config = config_from(args)
-    keys = config.data_dir / "keys"
-    if (config.data_dir / "porchlight.db").exists() and not args.seal_existing:
+    keys_dir = config.data_dir / "keys"
+    has_log = (config.data_dir / "porchlight.db").exists()
+    if has_log and not args.seal_existing:
         print(f"{config.data_dir} already holds a log: sealing it in place is porchlight init --seal-existing")
         return 1
+    with open_log(args) as log:
+        # A sealing that was cut short (the key file written, its record not): --seal-existing finishes it.
+        resume = (keys_dir / FILE_NAME).exists() and not log.events(kind=kinds.LOG_SEALED, limit=1)
+    if (keys_dir / FILE_NAME).exists() and not (resume and args.seal_existing):
+        print(f"{config.data_dir} is already sealed")
+        return 1
     if sys.stdin.isatty():
-        first, second = getpass.getpass("New passphrase: "), getpass.getpass("The same again: ")
+        first = getpass.getpass("Passphrase: " if resume else "New passphrase: ")
+        second = first if resume else getpass.getpass("The same again: ")
     else:
         lines = sys.stdin.read().splitlines()
         first, second = (lines + ["", ""])[:2]
-    if first != second:
+    if not resume and first != second:
         print("the two passphrases differ; nothing was changed")
         return 1
     try:
-        _, recovery = SealingKeys.create(keys, first)
+        if resume:
+            found = SealingKeys.load(keys_dir)
+            assert found is not None
+            found.unlock(first)  # only she finishes what she started
+            keys, recovery = found, None
+        else:
+            keys, recovery = SealingKeys.prepare(first)
+    except WrongPassphrase:
+        print("that passphrase does not open this hub's sealing key; nothing was changed")
+        return 1
     except SealingError as err:
         print(f"not sealed: {err}")
         return 1
     with open_log(args) as log:
-        assert log.sealing is not None
-        # Files already there are sealed too: the sealed copies' hashes go on the record first, then each
-        # copy replaces its original, so the chain vouches for every file at every moment.
-        hashes, put_in_place = log.evidence.seal_in_place(log.sealing.public, log.evidence.stored_digests())
+        # Files already there are sealed too. Their sealed copies are staged first, then the key file is
+        # written, then the copies' hashes go on the record, and only then does each copy replace its
+        # original: a cut at any point leaves every file either as it was or sealed and on the record.
+        hashes, put_in_place = log.evidence.seal_in_place(keys.public, log.evidence.stored_digests())
+        if recovery is not None:
+            keys.save(keys_dir)
+        log.seal_watch.refresh()
         log.record_sealing("cli", {"existing_rows_before": log.head()[0], "sealed_evidence": hashes})
         put_in_place()
+        log.evidence.clear_staging()
         earlier = log.head()[0] - 1
     print(f"{config.data_dir} is sealed: what is written from now on is readable only with your passphrase"
           + (f"; {len(hashes)} evidence files already there were sealed too." if hashes else "."))
     if earlier:
         print("The log rows written before now stay as they were (a log row is never changed): sealing covers "
               "what is written from now on.")
-    print("\nRECOVERY KEY: write it down and keep it away from this device and from him. With it, and only")
-    print("with it or your passphrase, anyone can read what the hub holds.\n")
-    print(f"    {recovery}\n")
+    if recovery is not None:
+        print("\nRECOVERY KEY: write it down and keep it away from this device and from him. With it, and only")
+        print("with it or your passphrase, anyone can read what the hub holds.\n")
+        print(f"    {recovery}\n")
     return 0
 
 

@@ -192,6 +192,16 @@ class EvidenceStore:
 
         return hashes, put_in_place
 
+    def clear_staging(self, older_than_seconds: float = 600.0) -> None:
+        """Remove files left in the staging folder by a write or a sealing cut short (not one being written now)."""
+        cutoff = time.time() - older_than_seconds
+        for leftover in (self.root / "tmp").glob("*"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+            except FileNotFoundError:
+                pass
+
     def is_sealed_file(self, sha256: str) -> bool:
         """Whether the stored file is sealed (by its first bytes)."""
         with self.path_for(sha256).open("rb") as handle:

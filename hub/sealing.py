@@ -145,9 +145,23 @@ class SealingKeys:
 
     @classmethod
     def create(cls, keys_dir: Path, passphrase: str) -> tuple["SealingKeys", str]:
-        """New keys, wrapped by the passphrase and by a new recovery key; returns the recovery key's text once."""
+        """New keys, wrapped by the passphrase and by a new recovery key, saved; returns the recovery key's text."""
         if (keys_dir / FILE_NAME).exists():
             raise SealingError(f"{keys_dir / FILE_NAME} exists: this data directory is already sealed")
+        keys, recovery = cls.prepare(passphrase)
+        keys.save(keys_dir)
+        return keys, recovery
+
+    def save(self, keys_dir: Path) -> None:
+        """Write the key file (mode 0600); never over an existing one."""
+        if (keys_dir / FILE_NAME).exists():
+            raise SealingError(f"{keys_dir / FILE_NAME} exists: this data directory is already sealed")
+        keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(keys_dir / FILE_NAME, (json.dumps(self.record, indent=1) + "\n").encode(), mode=0o600)
+
+    @classmethod
+    def prepare(cls, passphrase: str) -> tuple["SealingKeys", str]:
+        """New keys in memory only (saved by ``save``), and the recovery key's text."""
         if len(passphrase) < 8:
             raise SealingError("the passphrase needs at least 8 characters (a few words are best)")
         private = X25519PrivateKey.generate()
@@ -158,8 +172,6 @@ class SealingKeys:
                   "passphrase": {"salt": _b64(salt), **ARGON2,
                                  **_wrap(_passphrase_key(passphrase, salt, ARGON2), private_raw)},
                   "recovery": _wrap(recovery, private_raw)}
-        keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(keys_dir / FILE_NAME, (json.dumps(record, indent=1) + "\n").encode(), mode=0o600)
         return cls(private.public_key(), record), secret_to_text(recovery)
 
     def unlock(self, passphrase: str) -> Opener:

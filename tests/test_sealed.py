@@ -421,3 +421,27 @@ def test_the_running_hub_records_the_key_and_raises_the_alarm_if_the_file_change
                  "the alarm about the changed key file")
     finally:
         again.stop()
+
+
+def test_a_sealing_cut_short_is_finished_by_running_it_again(tmp_path: Path) -> None:
+    """The power goes (or he pulls the plug) while an existing directory is being sealed."""
+    from hub.log import IncidentLog
+
+    data = tmp_path / "older"
+    photo = tmp_path / "his-car.jpg"
+    photo.write_bytes((FACES / "obama.jpg").read_bytes())
+    assert porchlight("log", "add", "--data", str(data), "--text", "Before", "--attach", str(photo)).returncode == 0
+    SealingKeys.create(data / "keys", PASSPHRASE)  # cut after the key file, before its record and the files
+    assert porchlight("log", "verify", "--read-only", "--data", str(data)).returncode == 0
+    wrong = porchlight("init", "--data", str(data), "--seal-existing", stdin="not hers\n")
+    assert wrong.returncode == 1 and "does not open" in wrong.stdout
+    finished = porchlight("init", "--data", str(data), "--seal-existing", stdin=f"{PASSPHRASE}\n")
+    assert finished.returncode == 0, finished.stdout
+    assert photo.read_bytes()[200:400] not in _every_byte(data)
+    assert porchlight("log", "verify", "--read-only", "--data", str(data)).returncode == 0
+    log = IncidentLog(data)
+    try:
+        assert len(log.events(kind="log.sealed")) == 1
+    finally:
+        log.close()
+    assert porchlight("init", "--data", str(data), "--seal-existing", stdin=f"{PASSPHRASE}\n").returncode == 1
