@@ -128,6 +128,19 @@ def check_setup(config: Config) -> list[Check]:
                   "open the dashboard now and set your password with this code")]
 
 
+def check_sealing(config: Config) -> list[Check]:
+    """Whether what she writes and what the hub captures is sealed at rest (a stolen card reads nothing)."""
+    from hub.sealing import FILE_NAME
+
+    if (config.data_dir / "keys" / FILE_NAME).exists():
+        return [Check("sealed at rest", True, "her entries and the evidence files are sealed; reading needs her "
+                                              "passphrase")]
+    return [Check("sealed at rest", False, f"{config.data_dir} is not sealed: anyone who takes the memory card "
+                                           "can read her entries, witnesses and every photo and clip",
+                  "seal it: porchlight init --seal-existing (or tick 'Seal my records' at the dashboard's first "
+                  "setup)")]
+
+
 def check_pins(config: Config) -> list[Check]:
     """Without a PIN, nothing on the LAN may disarm; with one, a duress PIN is worth having."""
     if config.arming.pin is None:
@@ -212,7 +225,7 @@ def check_certificate(config: Config) -> list[Check]:
 
 
 CHECKS: list[Callable[[Config], list[Check]]] = [
-    check_disk, lambda config: check_clock(), check_broker, check_broker_lockdown, check_pins, check_setup, check_gpio,
+    check_disk, lambda config: check_clock(), check_broker, check_broker_lockdown, check_pins, check_setup, check_sealing, check_gpio,
     check_cameras, check_log, check_certificate,
 ]
 

@@ -37,6 +37,7 @@ FORMAT = "porchlight-sealing-v1"
 _RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 _WRAP_AD = b"porchlight-sealing-key-v1"
 # argon2id at 64 MiB and 3 passes: about half a second on a Pi 4, and the same for anyone guessing.
+MIN_PASSPHRASE = 12  # characters: several words; argon2id slows each guess, length is what holds
 ARGON2 = {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 2}
 
 
@@ -162,8 +163,8 @@ class SealingKeys:
     @classmethod
     def prepare(cls, passphrase: str) -> tuple["SealingKeys", str]:
         """New keys in memory only (saved by ``save``), and the recovery key's text."""
-        if len(passphrase) < 8:
-            raise SealingError("the passphrase needs at least 8 characters (a few words are best)")
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise SealingError(f"the passphrase needs at least {MIN_PASSPHRASE} characters (a few words are best)")
         private = X25519PrivateKey.generate()
         private_raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                             serialization.NoEncryption())

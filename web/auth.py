@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from hub.accounts import MIN_PASSWORD, setup_code, setup_code_matches
-from hub.sealing import SealingKeys
+from hub.sealing import MIN_PASSPHRASE, SealingKeys
 from web.sealed import lock_if_nobody_is_in, try_unlock
 from web.services import audit, services
 from hub import kinds
@@ -59,8 +59,8 @@ def setup() -> str | Response | tuple[str, int]:
         sealing = request.form.get("seal") == "yes" and services().log.sealing is None
         passphrase = request.form.get("passphrase", "")[:1024]
         if error is None and sealing:
-            if len(passphrase) < MIN_PASSWORD:
-                error = (f"Choose a passphrase of at least {MIN_PASSWORD} characters to seal your records "
+            if len(passphrase) < MIN_PASSPHRASE:
+                error = (f"Choose a passphrase of at least {MIN_PASSPHRASE} characters to seal your records "
                          "(a few words are best), or untick sealing.")
             elif passphrase != request.form.get("passphrase_again", ""):
                 error = "The two passphrases are not the same."

@@ -72,6 +72,9 @@ def _warnings(config: Config) -> list[str]:
     if config.arming.pin is None:
         found.append("No disarm PIN is set, so the keypad, MQTT and this page cannot disarm. Set arming.pin in "
                      "the config (porchlight doctor says how).")
+    if services().log.sealing is None:
+        found.append("Your records are not sealed: anyone who takes the hub's memory card can read your entries "
+                     "and every photo and clip. Run porchlight init --seal-existing on the Pi to seal them.")
     if config.mqtt.enabled and not config.mqtt.username:
         found.append("The hub reaches its MQTT broker without a password, so the broker probably lets anyone on "
                      "your Wi-Fi in: they could fake sensors or read keypad PINs. Run porchlight doctor for the fix.")
