@@ -57,6 +57,7 @@ class EvidenceStore:
         # What this process sealed lately, in memory only: an alert sent minutes after a capture can carry
         # its photo while the card holds only ciphertext and nobody has unlocked.
         self._recent: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._stored_hashes: dict[str, str] = {}
 
     @property
     def sealing(self) -> X25519PublicKey | None:
@@ -79,6 +80,7 @@ class EvidenceStore:
             return self._link(digest, self._write_tmp(lambda out: out.write(data)))
         sealed = seal(public, data)
         self._remember(digest, data)
+        self._stored_hashes[digest] = hashlib.sha256(sealed).hexdigest()  # for its log row, without re-reading
         return self._link(digest, self._write_tmp(lambda out: out.write(sealed)))
 
     def _remember(self, digest: str, data: bytes) -> None:
@@ -134,7 +136,7 @@ class EvidenceStore:
             # link() fails rather than overwrite: an existing original is never replaced.
             os.link(tmp, final)
         except FileExistsError:
-            pass
+            self._stored_hashes.pop(digest, None)  # another writer's copy won: its hash is read from the file
         finally:
             os.unlink(tmp)
         fsync_dir(final.parent)
@@ -209,6 +211,9 @@ class EvidenceStore:
 
     def stored_sha256(self, sha256: str) -> str | None:
         """The hash of a sealed file as stored (for its log row); None for a file stored as it is."""
+        known = self._stored_hashes.pop(sha256, None)
+        if known is not None:
+            return known
         return sha256_file(self.path_for(sha256)) if self.is_sealed_file(sha256) else None
 
     def file_type(self, sha256: str) -> FileType | None:
