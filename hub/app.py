@@ -285,12 +285,8 @@ class Hub:
         if self.log is None or self.log.sealing is None:
             return
         watch = self.log.seal_watch
-        if not watch.pinned:
-            public = watch.public_b64()
-            if public is not None:
-                watch.pin(public)
-                self.bus.publish(Event(kinds.LOG_SEALED, "hub", Severity.NOTICE, {"public_key": public},
-                                       at=self.clock.now()))
+        if not watch.pinned and (event := self.log.sealing_event("hub", at=self.clock.now())) is not None:
+            self.bus.publish(event)
         if watch.changed and not self._sealing_change_reported:
             self._sealing_change_reported = True
             self.bus.publish(Event(kinds.SEALING_KEY_CHANGED, "hub", Severity.CRITICAL, {

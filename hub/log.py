@@ -94,14 +94,20 @@ class IncidentLog:
         if isinstance(recorded, str):
             self.seal_watch.pin(recorded)
 
-    def record_sealing(self, source: str, detail: Mapping[str, Any] | None = None) -> int | None:
-        """Put the sealing public key on the record (once), so a key file swapped later is noticed."""
+    def sealing_event(self, source: str, detail: Mapping[str, Any] | None = None,
+                      at: datetime | None = None) -> Event | None:
+        """The row that puts the sealing public key on the record, pinned from now on (None: not sealed)."""
         public = self.seal_watch.public_b64()
         if public is None:
             return None
-        seq = self.append(Event(kinds.LOG_SEALED, source, Severity.NOTICE, {**(detail or {}), "public_key": public}))
         self.seal_watch.pin(public)
-        return seq
+        return Event(kinds.LOG_SEALED, source, Severity.NOTICE, {**(detail or {}), "public_key": public},
+                     at=at or utc_now())
+
+    def record_sealing(self, source: str, detail: Mapping[str, Any] | None = None) -> int | None:
+        """Put the sealing public key on the record, so a key file swapped later is noticed."""
+        event = self.sealing_event(source, detail)
+        return self.append(event) if event is not None else None
 
     @property
     def sealing(self) -> SealingKeys | None:
