@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 from hub import __version__
 from hub.arming import MODES
 from hub.chain import Checkpoint
-from hub.cli_args import config_from, open_log, open_store
+from hub.cli_args import PASSPHRASE_VARIABLE, config_from, open_log, open_store, read_passphrase
 from hub.command_queue import CommandQueue
 from hub.commands import PinCheck, arm_request, checkin_request
 from hub.config import Config, field_paths, load_config, summary
@@ -27,6 +28,7 @@ from hub.errors import ConfigError, PorchlightError
 from hub.events import Event, Severity
 from hub.incident import Attachment, IncidentReport, Vehicle, Witness
 from hub.log import IncidentLog
+from hub.sealing import Opener, SealingError, SealingKeys, WrongPassphrase
 from hub.systemd import Notifier
 from hub import kinds
 
@@ -105,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Seal a data directory: rows and files written from now on can be read only with her passphrase."""
-    from hub.sealing import FILE_NAME, SealingError, SealingKeys, WrongPassphrase
+    from hub.sealing import FILE_NAME
 
     config = config_from(args)
     keys_dir = config.data_dir / "keys"
@@ -161,9 +163,28 @@ def cmd_init(args: argparse.Namespace) -> int:
               "what is written from now on.")
     if recovery is not None:
         print("\nRECOVERY KEY: write it down and keep it away from this device and from him. With it, and only")
-        print("with it or your passphrase, anyone can read what the hub holds.\n")
+        print("with it or your passphrase, anyone can read what the hub holds and open its backups.\n")
         print(f"    {recovery}\n")
+    _retire_backup_key(config.data_dir)
     return 0
+
+
+def _retire_backup_key(data_dir: Path) -> None:
+    """From sealing on, backups are sealed to the sealing key; the old backup key leaves the card (printed once)."""
+    from hub.backup import KEY_FILE, key_from_text, key_to_text
+
+    path = data_dir / "keys" / KEY_FILE
+    if not path.exists():
+        return
+    key = key_to_text(key_from_text(path.read_text()))
+    print("Backups from now on are sealed too, and open with your passphrase or the recovery key. Backups made")
+    print("before today open with the backup key below, which is no longer kept on this card: write it down.\n")
+    print(f"    {key}\n")
+    with path.open("r+b") as handle:  # overwritten first: a plain unlink leaves the bytes on the card
+        handle.write(bytes(len(key) + 1))
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
 
 
 def cmd_log_add(args: argparse.Namespace) -> int:
@@ -419,34 +440,70 @@ def cmd_dashboard_password(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    """Write an encrypted backup; the first time, print the key as a recovery sheet."""
-    from hub.backup import backup, key_to_text, load_or_create_key
+    """Write an encrypted backup; for an unsealed hub, the first time, print its key as a recovery sheet."""
+    from hub.backup import KEY_FILE, backup, key_from_text, key_to_text
 
-    config = config_from(args)
-    key, created = load_or_create_key(config.data_dir)
     with open_log(args) as log:
-        report = backup(log, Path(args.to), key)
+        report = backup(log, Path(args.to))
         log.append(Event(kinds.BACKUP_CREATED, "cli", Severity.INFO, {
             "snapshot": report.snapshot, "evidence_copied": report.evidence_copied,
-            "evidence_already_there": report.evidence_present, "bytes": report.bytes_written}))
+            "evidence_already_there": report.evidence_present, "bytes": report.bytes_written,
+            "sealed": report.sealed}))
+        fingerprint = log.key.fingerprint
     print(f"backup {report.snapshot} written to {args.to}: {report.evidence_copied} new evidence files, "
           f"{report.evidence_present} already there, {report.bytes_written} bytes")
-    if created or args.show_key:
+    key_path = config_from(args).data_dir / "keys" / KEY_FILE
+    if report.sealed:
+        print("It is sealed: it opens on a new Pi with your passphrase or your sealing recovery key "
+              "(porchlight restore), and nothing on this card opens it.")
+    elif report.new_key is not None or args.show_key:
+        key = report.new_key or key_from_text(key_path.read_text())
         print("\nRECOVERY SHEET: write this down or print it, and keep it away from this device and from him.")
         print("Without it, nobody (you included) can open the backups.\n")
         print(f"    {key_to_text(key)}\n")
-        print(f"Device key fingerprint (checks an export: verify.py --key ...):\n\n    {log.key.fingerprint}\n")
+    if report.sealed or report.new_key is not None or args.show_key:
+        print(f"Device key fingerprint (checks an export: verify.py --key ...):\n\n    {fingerprint}\n")
     return 0
+
+
+def _backup_opener(args: argparse.Namespace, sealing: SealingKeys) -> Opener | None:
+    """Her passphrase or the sealing recovery key, for a sealed backup; None (and why, printed) if neither opens it."""
+    unlock: Callable[[str], Opener]
+    if args.recovery_key:
+        secret, unlock = args.recovery_key, sealing.unlock_with_recovery
+    else:
+        given = read_passphrase("Passphrase (or run with --recovery-key): ")
+        if given is None:
+            print(f"restore refused: this backup is sealed; give your passphrase ({PASSPHRASE_VARIABLE}, or on a "
+                  "terminal) or --recovery-key with the sealing recovery key")
+            return None
+        secret, unlock = given, sealing.unlock
+    try:
+        return unlock(secret)
+    except WrongPassphrase as err:
+        print(f"restore refused: {err}")
+        return None
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Restore an encrypted backup into an empty data directory, then verify the chain."""
-    from hub.backup import BackupError, key_from_text, restore
+    from hub.backup import BackupError, backup_sealing, key_from_text, restore
 
     try:
-        key = key_from_text(Path(args.key_file).read_text() if args.key_file else args.key)
+        sealing = backup_sealing(Path(args.source), args.snapshot)
+        key: bytes | Opener
+        if sealing is not None:
+            opener = _backup_opener(args, sealing)
+            if opener is None:
+                return 1
+            key = opener
+        elif args.key or args.key_file:
+            key = key_from_text(Path(args.key_file).read_text() if args.key_file else args.key)
+        else:
+            print("restore refused: this backup opens with the backup key on your recovery sheet (--key)")
+            return 1
         manifest = restore(Path(args.source), Path(args.to), key, args.snapshot)
-    except BackupError as err:
+    except (BackupError, SealingError) as err:
         print(f"restore refused: {err}")
         return 1
     log = IncidentLog(Path(args.to))
@@ -618,9 +675,11 @@ def build_parser() -> argparse.ArgumentParser:
     rest = sub.add_parser("restore", help="restore an encrypted backup into an empty folder")
     rest.add_argument("--from", dest="source", required=True, metavar="DIR")
     rest.add_argument("--to", required=True, metavar="DIR", help="an empty data directory")
-    key_given = rest.add_mutually_exclusive_group(required=True)
-    key_given.add_argument("--key", help="the key from the recovery sheet")
+    key_given = rest.add_mutually_exclusive_group()
+    key_given.add_argument("--key", help="an unsealed hub's backup: the backup key from its recovery sheet")
     key_given.add_argument("--key-file", metavar="FILE")
+    key_given.add_argument("--recovery-key", help="a sealed hub's backup: the sealing recovery key "
+                           f"(else your passphrase, from {PASSPHRASE_VARIABLE} or the terminal)")
     rest.add_argument("--snapshot", help="which snapshot (default: the newest)")
     rest.add_argument("-v", "--verbose", action="store_true")
     rest.set_defaults(func=cmd_restore)

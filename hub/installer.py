@@ -32,6 +32,7 @@ class Installer:
         self.venv = venv
         self.broker_tls = broker_tls
         self.changes: list[str] = []
+        self.notes: list[str] = []  # what she still has to do; not a change, so a second run stays quiet
 
     def path(self, absolute: str) -> Path:
         """An absolute system path inside the install root."""
@@ -77,6 +78,7 @@ class Installer:
         self.user()
         self.folders()
         self.config()
+        self.seal()
         self.broker()
         if self.venv:
             self.virtualenv()
@@ -143,6 +145,60 @@ class Installer:
             os.chown(target, 0, gid)
             target.chmod(0o640)
             self.changes.append("set /etc/porchlight/porchlight.yaml to 0640 root:porchlight")
+
+    def seal(self) -> None:
+        """A sealed data directory by default: her passphrase from $PORCHLIGHT_PASSPHRASE, or asked twice.
+
+        Unattended (no terminal, no variable), the data directory is left for the dashboard's first-run
+        setup, which seals by default; a directory that already holds a log is sealed in place only by
+        ``porchlight init --seal-existing``, which she runs herself.
+        """
+        from hub.sealing import FILE_NAME, SealingError, SealingKeys
+
+        data = self.path("/var/lib/porchlight")
+        keys_dir = data / "keys"
+        if (keys_dir / FILE_NAME).exists():
+            return
+        if (data / "porchlight.db").exists():
+            self.notes.append("the data in /var/lib/porchlight is NOT sealed: seal it with "
+                              "sudo -u porchlight porchlight init --seal-existing")
+            return
+        passphrase = self._passphrase()
+        if passphrase is None:
+            self.notes.append("the data in /var/lib/porchlight is not sealed yet: the dashboard's first-run setup "
+                              "seals it (or run: sudo -u porchlight porchlight init)")
+            return
+        try:
+            _, recovery = SealingKeys.create(keys_dir, passphrase)
+        except SealingError as err:
+            self.notes.append(f"the data is NOT sealed: {err}; run sudo -u porchlight porchlight init")
+            return
+        uid, gid = self._ids(USER)
+        for path in (keys_dir, keys_dir / FILE_NAME):
+            os.chown(path, uid, gid)
+        keys_dir.chmod(0o700)
+        self.changes.append("sealed /var/lib/porchlight: what the hub records is readable only with your passphrase")
+        self.changes.append("RECOVERY KEY (write it down, keep it away from the house and from him; with it or "
+                            f"your passphrase the data and its backups open on a new Pi):\n\n    {recovery}\n")
+
+    def _passphrase(self) -> str | None:
+        from hub.cli_args import PASSPHRASE_VARIABLE
+
+        given = os.environ.get(PASSPHRASE_VARIABLE)
+        if given:
+            return given
+        if not sys.stdin.isatty():
+            return None
+        import getpass
+
+        first = getpass.getpass("A passphrase to seal what the hub records (12 characters or more; "
+                                "Enter to leave it to the dashboard's first-run setup): ")
+        if not first:
+            return None
+        if getpass.getpass("The same again: ") != first:
+            print("the two passphrases differ; the data is not sealed yet")
+            return None
+        return first
 
     def broker(self) -> None:
         """mosquitto locked down from the hub's config: a password per client and ACLs (hub/broker_lockdown.py)."""
@@ -227,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     changes = installer.uninstall() if args.uninstall else installer.install()
     for change in changes:
         print(change)
+    for note in installer.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not changes:
         print("nothing to change: Porchlight is installed and up to date")
     elif not args.uninstall and args.root == "/":

@@ -167,13 +167,12 @@ class Schedules:
 
     def backup(self) -> None:
         """The nightly encrypted backup; a failure is an event (and the doctor reports its age)."""
-        from hub.backup import backup, load_or_create_key
+        from hub.backup import backup
 
         destination = self.config.backup.destination
         assert destination is not None
         try:
-            key, _ = load_or_create_key(self.config.data_dir)
-            report = backup(self.log, destination, key)
+            report = backup(self.log, destination)
         except OSError as err:
             self.bus.publish(Event(kinds.BACKUP_FAILED, "schedule", Severity.WARNING,
                                    {"destination": str(destination), "error": str(err)}, at=self.clock.now()))

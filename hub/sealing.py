@@ -61,13 +61,17 @@ def _item_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=b"porchlight-seal-v1" + ephemeral + recipient).derive(shared)
 
 
-def seal(public: X25519PublicKey, data: bytes) -> bytes:
-    """``data`` encrypted so that only the holder of the private key can read it."""
+def seal(public: X25519PublicKey, data: bytes, context: bytes = b"") -> bytes:
+    """``data`` encrypted so that only the holder of the private key can read it.
+
+    ``context`` (for example a file's name in a backup) is bound into the seal: the item opens only
+    with the same context, so sealed items cannot be swapped for one another.
+    """
     ephemeral = X25519PrivateKey.generate()
     eph_raw = _raw(ephemeral.public_key())
     key = _item_key(ephemeral.exchange(public), eph_raw, _raw(public))
     # A fresh key per item, so a fixed nonce never repeats under one key.
-    return MAGIC + eph_raw + ChaCha20Poly1305(key).encrypt(bytes(12), data, MAGIC)
+    return MAGIC + eph_raw + ChaCha20Poly1305(key).encrypt(bytes(12), data, MAGIC + context)
 
 
 def is_sealed(data: bytes) -> bool:
@@ -82,15 +86,15 @@ class Opener:
         self._private = private
         self._public_raw = _raw(private.public_key())
 
-    def open(self, blob: bytes) -> bytes:
-        """The plaintext of a sealed item; SealingError when it was changed or sealed to another key."""
+    def open(self, blob: bytes, context: bytes = b"") -> bytes:
+        """The plaintext of a sealed item; SealingError when it was changed, moved or sealed to another key."""
         if not is_sealed(blob) or len(blob) < len(MAGIC) + 32 + 16:
             raise SealingError("not a sealed item")
         eph_raw = blob[len(MAGIC):len(MAGIC) + 32]
         shared = self._private.exchange(X25519PublicKey.from_public_bytes(eph_raw))
         try:
             return ChaCha20Poly1305(_item_key(shared, eph_raw, self._public_raw)).decrypt(
-                bytes(12), blob[len(MAGIC) + 32:], MAGIC)
+                bytes(12), blob[len(MAGIC) + 32:], MAGIC + context)
         except InvalidTag as err:
             raise SealingError("a sealed item was changed, or sealed to another hub's key") from err
 

@@ -16,9 +16,12 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is 
                                 reason="the installer creates a system user: needs root and useradd")
 
 
-def _install(root: Path, *extra: str) -> str:
+def _install(root: Path, *extra: str, passphrase: str | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "PORCHLIGHT_PASSPHRASE"}
+    if passphrase is not None:
+        env["PORCHLIGHT_PASSPHRASE"] = passphrase
     result = subprocess.run([sys.executable, "-m", "hub.installer", "--root", str(root), "--no-apt", "--no-venv",
-                             *extra], cwd=REPO, capture_output=True, text=True, timeout=120)
+                             *extra], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -67,6 +70,24 @@ def test_second_run_changes_nothing_and_keeps_her_config(root: Path) -> None:
     (root / "var/lib/porchlight/porchlight.db").write_bytes(b"evidence")
     assert _install(root) == "nothing to change: Porchlight is installed and up to date\n"
     assert config.read_text().endswith("# her own edit\n")
+
+
+def test_install_seals_the_data_directory_with_her_passphrase(root: Path) -> None:
+    out = _install(root, passphrase="blue kettle under the stairs")
+    assert "sealed /var/lib/porchlight" in out and "RECOVERY KEY" in out
+    keys = root / "var/lib/porchlight/keys"
+    assert _owner(root, keys) == ("0700", "porchlight", "porchlight")
+    assert _owner(root, keys / "sealing.json") == ("0600", "porchlight", "porchlight")
+    assert b"blue kettle" not in (keys / "sealing.json").read_bytes()
+    assert _install(root) == "nothing to change: Porchlight is installed and up to date\n"
+
+
+def test_unattended_install_leaves_sealing_to_the_first_run_setup_and_says_so(root: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "hub.installer", "--root", str(root), "--no-apt", "--no-venv"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                            env={k: v for k, v in os.environ.items() if k != "PORCHLIGHT_PASSPHRASE"})
+    assert "not sealed yet: the dashboard's first-run setup seals it" in result.stderr
+    assert not (root / "var/lib/porchlight/keys/sealing.json").exists()
 
 
 def test_uninstall_removes_the_program_and_keeps_data_and_config(root: Path) -> None:

@@ -239,11 +239,17 @@ def test_an_existing_data_directory_is_sealed_in_place_and_still_verifies(tmp_pa
     photo = tmp_path / "his-car.jpg"
     photo.write_bytes((FACES / "obama.jpg").read_bytes())
     assert porchlight("log", "add", "--data", str(data), "--text", "Before sealing", "--attach", str(photo)).returncode == 0
+    assert porchlight("backup", "--data", str(data), "--to", str(tmp_path / "old-usb")).returncode == 0
     refused = porchlight("init", "--data", str(data), stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n")
     assert refused.returncode == 1 and "--seal-existing" in refused.stdout
     sealed = porchlight("init", "--data", str(data), "--seal-existing", stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n")
     assert sealed.returncode == 0 and "1 evidence files already there were sealed" in sealed.stdout
     assert "stay as they were" in sealed.stdout  # said plainly: old rows are not rewritten
+    # The old backup key leaves the card, printed once: the backups made before still open with it.
+    assert not (data / "keys" / "backup.key").exists() and "no longer kept on this card" in sealed.stdout
+    old_key = sealed.stdout.split("write it down.\n\n    ", 1)[1].split()[0]
+    old = porchlight("restore", "--from", str(tmp_path / "old-usb"), "--to", str(tmp_path / "old-pi"), "--key", old_key)
+    assert old.returncode == 0, old.stdout
     assert photo.read_bytes()[200:400] not in _every_byte(data)
     assert porchlight("log", "add", "--data", str(data), "--text", WORDS).returncode == 0
     assert WORDS.encode() not in _every_byte(data)
@@ -259,25 +265,49 @@ def test_an_existing_data_directory_is_sealed_in_place_and_still_verifies(tmp_pa
         assert photo.read_bytes() in [opened.read(n) for n in opened.namelist() if "/evidence/" in n]
 
 
-def test_a_sealed_backup_restores_onto_a_new_pi_and_opens_with_her_passphrase(sealed_dir: Path, tmp_path: Path) -> None:
+def test_a_sealed_backup_restores_onto_a_new_pi_and_nothing_on_the_card_opens_it(tmp_path: Path) -> None:
+    """The card holds no backup key: he who has it and the USB disk reads neither. Her passphrase, or the
+    recovery key she wrote down at init, restores onto a new Pi; files swapped in the backup are refused."""
     import re
     import shutil
 
+    data = tmp_path / "data"
+    made = porchlight("init", "--data", str(data), stdin=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    recovery = re.search(r"^    ([A-Z2-7-]{20,})$", made.stdout, re.M)
+    assert recovery is not None, made.stdout
     photo = tmp_path / "his-car.jpg"
     photo.write_bytes((FACES / "obama.jpg").read_bytes())
-    assert porchlight("log", "add", "--data", str(sealed_dir), "--text", WORDS, "--attach", str(photo)).returncode == 0
+    assert porchlight("log", "add", "--data", str(data), "--text", WORDS, "--attach", str(photo)).returncode == 0
     usb = tmp_path / "usb"
-    made = porchlight("backup", "--to", str(usb), "--data", str(sealed_dir))
-    assert made.returncode == 0, made.stdout + made.stderr
-    key = re.search(r"^    ([A-Z2-7-]+)$", made.stdout, re.M)
-    assert key is not None
-    shutil.rmtree(sealed_dir)  # the Pi is gone
-    new_pi = tmp_path / "new-pi"
-    restored = porchlight("restore", "--from", str(usb), "--to", str(new_pi), "--key", key.group(1))
-    assert restored.returncode == 0 and "log intact" in restored.stdout, restored.stdout
-    assert WORDS.encode() not in _every_byte(new_pi)  # still sealed on the new card
-    listed = porchlight("log", "list", "--json", "--data", str(new_pi), passphrase=PASSPHRASE)
-    assert WORDS in listed.stdout
+    backed = porchlight("backup", "--to", str(usb), "--data", str(data))
+    assert backed.returncode == 0 and "nothing on this card opens it" in backed.stdout, backed.stdout + backed.stderr
+    assert not (data / "keys" / "backup.key").exists()
+    disk = _every_byte(usb)
+    assert WORDS.encode() not in disk and photo.read_bytes()[200:400] not in disk
+    # A stranger's passphrase, or none, opens nothing.
+    assert "is sealed; give your passphrase" in porchlight("restore", "--from", str(usb), "--to",
+                                                           str(tmp_path / "x")).stdout
+    wrong = porchlight("restore", "--from", str(usb), "--to", str(tmp_path / "x"), passphrase="the old password 1")
+    assert wrong.returncode == 1 and "wrong passphrase" in wrong.stdout and not (tmp_path / "x").exists()
+    # Two files of the snapshot swapped: refused, naming the file.
+    swapped = tmp_path / "usb-swapped"
+    shutil.copytree(usb, swapped)
+    [snapshot] = list((swapped / "snapshots").iterdir())
+    first, second = snapshot / "0.enc", snapshot / "1.enc"
+    first_bytes = first.read_bytes()
+    first.write_bytes(second.read_bytes())
+    second.write_bytes(first_bytes)
+    refused = porchlight("restore", "--from", str(swapped), "--to", str(tmp_path / "y"), passphrase=PASSPHRASE)
+    assert refused.returncode == 1 and "altered, moved, or sealed to another hub's key" in refused.stdout
+    shutil.rmtree(data)  # the Pi is gone
+    for name, how in (("by-passphrase", {"passphrase": PASSPHRASE}), ("by-recovery-key", {})):
+        new_pi = tmp_path / name
+        extra = () if how else ("--recovery-key", recovery.group(1).lower())
+        restored = porchlight("restore", "--from", str(usb), "--to", str(new_pi), *extra, **how)
+        assert restored.returncode == 0 and "log intact" in restored.stdout, restored.stdout
+        assert WORDS.encode() not in _every_byte(new_pi)  # still sealed on the new card
+        listed = porchlight("log", "list", "--json", "--data", str(new_pi), passphrase=PASSPHRASE)
+        assert WORDS in listed.stdout
 
 
 def test_a_sealed_part_removed_or_replaced_without_the_passphrase_is_found(tmp_path: Path) -> None:
