@@ -196,8 +196,9 @@ class TamperConfig(_Model):
     enabled: bool = True
     dark_level: int = Field(25, ge=0, le=255)
     blur_ratio: float = Field(0.2, gt=0, lt=1)
-    moved_similarity: float = Field(0.5, gt=0, lt=1)
+    moved_similarity: float = Field(0.35, gt=0, lt=1)
     seconds: float = Field(2.0, ge=0, le=60)
+    relearn_seconds: float = Field(5.0, ge=1, le=600)
 
 
 class CameraConfig(_Model):

@@ -89,9 +89,9 @@ SENSOR_SUSPECT = _define(EventKind("sensor.suspect",
                                    category="interference", choice=True))
 SENSOR_BATTERY_LOW = _define(EventKind("sensor.battery_low", "{label}: battery low", severity=Severity.NOTICE,
                                        alerts=Severity.NOTICE))
-CAMERA_TAMPER = _define(EventKind("camera.tamper", "{label} covered, blurred or moved", severity=Severity.CRITICAL,
+CAMERA_TAMPER = _define(EventKind("camera.tamper", "{label}: {what}", severity=Severity.CRITICAL,
                                   alerts=Severity.WARNING, incident=True, category="interference", choice=True))
-CAMERA_TAMPER_CLEARED = _define(EventKind("camera.tamper_cleared", "{label} sees clearly again"))
+CAMERA_TAMPER_CLEARED = _define(EventKind("camera.tamper_cleared", "{label}: {what}"))
 CAMERA_OFFLINE = _define(EventKind("camera.offline", "{label} stopped sending pictures", severity=Severity.WARNING,
                                    alerts=Severity.WARNING))
 CAMERA_ONLINE = _define(EventKind("camera.online", "{label} sends pictures again"))

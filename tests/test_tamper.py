@@ -5,9 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from hub.config import TamperConfig
+from hub.config import MotionConfig, TamperConfig
+from hub.vision.motion import MotionDetector
 from hub.vision.synthetic import scene
 from hub.vision.tamper import TamperDetector
+from tests.conftest import VIDEO
 
 FPS = 5.0
 
@@ -48,3 +50,63 @@ def test_covered_lens_beats_a_brief_shadow() -> None:
     assert _run(detector, dark, 4, 1) == []  # a second of darkness (a hand passing) is not sabotage
     assert _run(detector, porch, 5, 2) == []
     assert _run(detector, dark, 7, 3) == [(True, "covered")]
+
+
+def _clip(name: str) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(VIDEO / name))
+    frames = []
+    while len(frames) < 2000:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    assert frames, name
+    return frames
+
+
+def _knocked(frame: np.ndarray, shift: float = 0.03, degrees: float = 1.0) -> np.ndarray:
+    height, width = frame.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    turn[0, 2] += shift * width
+    return cv2.warpAffine(frame, turn, (width, height), borderMode=cv2.BORDER_REFLECT)
+
+
+def _changes(frames: list[np.ndarray]) -> list[tuple[float, bool, str, bool]]:
+    """Every tamper change over real frames at 5 fps, through the analysis frame the camera pipeline uses."""
+    detector, small = TamperDetector(TamperConfig()), MotionDetector(MotionConfig()).small
+    changes = []
+    for index, frame in enumerate(frames):
+        change = detector.check(small(frame), index / FPS)
+        if change is not None:
+            changes.append((round(index / FPS, 1), change.active, change.reason, change.relearned))
+    return changes
+
+
+def test_real_traffic_and_people_are_never_sabotage() -> None:
+    """Cars driving through a parking lot and people walking into a room (real footage): no tamper at all."""
+    assert _changes(_clip("parking.mp4")) == []
+    assert _changes(_clip("room-entries.mp4")) == []
+
+
+def test_the_same_footage_with_the_lens_then_covered_is_one_tamper() -> None:
+    room = _clip("room-entries.mp4")
+    covered = [np.zeros_like(room[0])] * 25
+    changes = _changes(room[:100] + covered + room[100:])
+    assert [c[:3] for c in changes if c[1]] == [(22.0, True, "covered")]
+    assert len(changes) == 2 and changes[1][1:3] == (False, "covered")  # uncovered: seen clearly again
+
+
+def test_a_knocked_camera_is_reported_once_then_watches_its_new_view() -> None:
+    """A nudge of 3 % and one degree: one tamper, then the new view is learned, reported, and watched."""
+    for name in ("room-entries.mp4", "parking.mp4"):
+        frames = _clip(name)
+        changes = _changes(frames[:60] + [_knocked(f) for f in frames[60:]])
+        assert [c[1:] for c in changes] == [(True, "moved", False), (False, "moved", True)], (name, changes)
+        assert 12.0 <= changes[0][0] <= 15.0 and changes[1][0] - changes[0][0] <= 6.0
+
+
+def test_putting_a_knocked_camera_back_is_not_another_alarm() -> None:
+    room = _clip("room-entries.mp4")
+    changes = _changes(room[:60] + [_knocked(f) for f in room[60:110]] + room[110:])
+    assert [c[1:] for c in changes] == [(True, "moved", False), (False, "moved", True)]

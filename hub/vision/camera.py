@@ -22,7 +22,7 @@ from hub.vision.motion import MotionDetector, Region, apply_privacy_masks
 from hub.vision.plates import read_plates
 from hub.vision.vehicles import PassTracker, VehicleLibrary
 from hub.vision.recorder import ClipWriter, PreBuffer, snapshot
-from hub.vision.tamper import TamperDetector
+from hub.vision.tamper import TamperChange, TamperDetector
 from hub import kinds
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,18 @@ class Stats:
     frames_analysed: int = 0
     frames_with_motion: int = 0
     face_searches: int = 0
+
+
+_TAMPER_WORDS = {"covered": "lens covered or blacked out", "blurred": "view blurred",
+                 "moved": "knocked or turned to a new view"}
+
+
+def _tamper_words(change: TamperChange) -> str:
+    if change.active:
+        return _TAMPER_WORDS.get(change.reason, change.reason)
+    if change.relearned:
+        return "still turned to a new view, which it now watches as its usual view"
+    return "sees clearly again"
 
 
 class CameraPipeline:
@@ -95,9 +107,12 @@ class CameraPipeline:
         if change is not None:
             kind = kinds.CAMERA_TAMPER if change.active else kinds.CAMERA_TAMPER_CLEARED
             severity = Severity.CRITICAL if change.active else Severity.INFO
-            events.append(self._event(kind, severity, {"reason": change.reason, **change.measures}, t,
-                                      frame if change.active else None))
-        regions = self.motion.detect(frame, grey) if self.tamper.active is None else []
+            detail: dict[str, object] = {"reason": change.reason, "what": _tamper_words(change), **change.measures}
+            if change.relearned:
+                detail["relearned"] = True  # still pointed elsewhere: this is the view it watches now
+            events.append(self._event(kind, severity, detail, t, frame if change.active or change.relearned else None))
+        # Sabotage never blinds: motion, faces and plates go on whatever the tamper check says.
+        regions = self.motion.detect(frame, grey)
         if regions:
             self.stats.frames_with_motion += 1
             if self.config.record_motion and self._recording is None:

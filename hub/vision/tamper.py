@@ -1,4 +1,10 @@
-"""Camera sabotage: a covered or blacked-out lens, a blurred view, a camera turned away."""
+"""Camera sabotage: a covered or blacked-out lens, a blurred view, a camera turned to a new view.
+
+"Moved" is judged on the scene's fixed structure only: the edges that stay put frame after frame
+(door frames, kerbs, parking lines). Cars, people and light come and go without moving those, so
+traffic is never sabotage; a knocked or turned camera displaces all of them at once. A new view is
+learned after ``relearn_seconds`` and reported as such, so a nudge never blinds the camera for good.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,12 @@ import numpy as np
 
 from hub.config import TamperConfig
 
-_WARMUP_FRAMES = 5
-_THUMB = (32, 24)
+_WARMUP_FRAMES = 10
+_NEAR = np.ones((3, 3), np.uint8)
+_FIXED = 0.6  # an edge present in most recent frames (its running share above this) is fixed structure
+_LEARN = 0.05  # per frame: an edge that appears and stays becomes fixed in about 3 s at 5 fps
+_HEALTHY = 0.4  # the fixed structure is learned further only from frames that clearly match it
+_MIN_FIXED_PIXELS = 100  # fewer fixed edge pixels (a bare wall, fog) and "moved" cannot be judged
 
 
 @dataclass(frozen=True)
@@ -20,6 +30,31 @@ class TamperChange:
     active: bool
     reason: str
     measures: dict[str, float]
+    relearned: bool = False  # ended because a new view was learned, not because the old one came back
+
+
+def _edges(grey: np.ndarray) -> np.ndarray:
+    return cv2.Canny(grey, 40, 100) > 0
+
+
+class _FixedEdges:
+    """A running share, per pixel, of frames with an edge there; above _FIXED it is fixed structure."""
+
+    def __init__(self, edges: np.ndarray) -> None:
+        self.share = edges.astype(np.float32) * 0.7  # a first frame's moving edges drop out within 3 frames
+
+    def learn(self, edges: np.ndarray) -> None:
+        self.share *= 1 - _LEARN
+        self.share += _LEARN * edges
+
+    def kept(self, edges: np.ndarray) -> tuple[float, int]:
+        """How much of the fixed structure is still in place (0: none beyond chance, 1: all), and its size."""
+        fixed = self.share > _FIXED
+        count = int(fixed.sum())
+        near = cv2.dilate(edges.astype(np.uint8), _NEAR) > 0
+        chance = float(near.mean())  # a busy frame has edges near anything: discount that
+        kept = float((near & fixed).sum()) / max(1, count)
+        return (kept - chance) / max(1e-3, 1 - chance), count
 
 
 class TamperDetector:
@@ -28,7 +63,10 @@ class TamperDetector:
     def __init__(self, config: TamperConfig) -> None:
         self.config = config
         self._sharpness: float | None = None
-        self._reference: np.ndarray | None = None
+        self._fixed: _FixedEdges | None = None
+        self._new_view: _FixedEdges | None = None
+        self._former: _FixedEdges | None = None  # the view before a relearned move: going back is no sabotage
+        self._moved_at = 0.0
         self._frames = 0
         self._candidate: tuple[str, float] | None = None
         self._clear_since: float | None = None
@@ -37,23 +75,29 @@ class TamperDetector:
     def _condition(self, grey: np.ndarray) -> tuple[str | None, dict[str, float]]:
         mean, std = (float(v[0][0]) for v in cv2.meanStdDev(grey))
         sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
-        thumb = cv2.resize(grey, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-        similarity = 1.0
-        if self._reference is not None:
-            a, b = thumb - thumb.mean(), self._reference - self._reference.mean()
-            denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
-            similarity = float((a * b).sum() / denom) if denom > 1e-6 else 0.0
+        edges = _edges(grey)
+        if self._fixed is None or self._fixed.share.shape != edges.shape:
+            self._fixed = _FixedEdges(edges)
+        kept, fixed_pixels = self._fixed.kept(edges)
         measures = {"brightness": round(mean, 1), "contrast": round(std, 1), "sharpness": round(sharpness, 1),
-                    "similarity": round(similarity, 3)}
+                    "fixed_structure_kept": round(kept, 3), "fixed_edge_pixels": fixed_pixels}
         if mean < self.config.dark_level and std < 12:
             return "covered", measures
         if self._sharpness is not None and sharpness < self.config.blur_ratio * self._sharpness and std < 40:
             return "blurred", measures
-        if self._reference is not None and similarity < self.config.moved_similarity:
-            return "moved", measures
-        # A healthy frame: learn slowly, so daylight changes are not sabotage.
+        if self.active == "moved":
+            assert self._new_view is not None
+            self._new_view.learn(edges)
+        if fixed_pixels >= _MIN_FIXED_PIXELS and kept < self.config.moved_similarity:
+            if self._former is None or self.active is not None or self._former.kept(edges)[0] < _HEALTHY:
+                return "moved", measures
+            # Put back where it was before it was knocked: that view is the usual one again.
+            self._fixed, self._former = self._former, None
+            kept, fixed_pixels = self._fixed.kept(edges)
+        # A healthy frame: learn slowly, so daylight changes and parked cars become the usual view.
         self._sharpness = sharpness if self._sharpness is None else 0.95 * self._sharpness + 0.05 * sharpness
-        self._reference = thumb if self._reference is None else 0.9 * self._reference + 0.1 * thumb
+        if kept >= _HEALTHY or fixed_pixels < _MIN_FIXED_PIXELS:
+            self._fixed.learn(edges)
         return None, measures
 
     def check(self, grey: np.ndarray, now: float) -> TamperChange | None:
@@ -64,6 +108,12 @@ class TamperDetector:
         reason, measures = self._condition(grey)
         if self._frames <= _WARMUP_FRAMES:
             return None
+        if reason == "moved" and self.active == "moved" and now - self._moved_at >= self.config.relearn_seconds:
+            # Still pointed elsewhere: that is the view now. Say so once, and watch it as the usual view.
+            assert self._new_view is not None
+            self._former = self._fixed
+            self._fixed, self._new_view, self.active, self._clear_since = self._new_view, None, None, None
+            return TamperChange(False, "moved", measures, relearned=True)
         if reason is not None:
             self._clear_since = None
             if self.active is not None:
@@ -73,6 +123,9 @@ class TamperDetector:
             if now - self._candidate[1] >= self.config.seconds:
                 self.active = reason
                 self._candidate = None
+                if reason == "moved":
+                    self._moved_at = now
+                    self._new_view = _FixedEdges(_edges(grey))
                 return TamperChange(True, reason, measures)
             return None
         self._candidate = None
@@ -81,6 +134,6 @@ class TamperDetector:
         if self._clear_since is None:
             self._clear_since = now
         if now - self._clear_since >= self.config.seconds:
-            ended, self.active, self._clear_since = self.active, None, None
+            ended, self.active, self._clear_since, self._new_view = self.active, None, None, None
             return TamperChange(False, ended, measures)
         return None
