@@ -116,6 +116,9 @@ def describe(event: LoggedEvent) -> str:
     if event.kind in (kinds.VEHICLE_MATCH, kinds.VEHICLE_LOITERING):
         what = "loitering" if event.kind == kinds.VEHICLE_LOITERING else "passed"
         return f"{detail.get('vehicle', 'vehicle of concern')} {what} ({event.source})"
+    if event.kind == kinds.VEHICLE_POSSIBLE:
+        return (f"possibly {detail.get('vehicle', 'the vehicle of concern')} ({event.source}, looks "
+                f"{detail.get('score', '?')} alike, plate not read): for your review")
     return f"{event.kind} from {event.source}"
 
 

@@ -113,6 +113,11 @@ VEHICLE_MATCH = _define(EventKind("vehicle.match", "Vehicle of concern seen by {
 VEHICLE_LOITERING = _define(EventKind("vehicle.loitering", "Vehicle of concern waiting near {label}",
                                       severity=Severity.CRITICAL, alerts=Severity.CRITICAL, incident=True,
                                       category="surveillance", sighting=True, choice=True))
+# Appearance alone (colour, shape) with the plate unread: for her review, never counted or alerted as his car.
+VEHICLE_POSSIBLE = _define(EventKind("vehicle.possible", "A vehicle like the one of concern seen by {label} "
+                                     "(plate not read): for your review", short="possible vehicle",
+                                     severity=Severity.NOTICE, incident=True, category="surveillance",
+                                     reviewable=True))
 VEHICLE_CONFIRMED = _define(EventKind("vehicle.confirmed", "Vehicle match confirmed", follow_up=True))
 VEHICLE_REJECTED = _define(EventKind("vehicle.rejected", "Vehicle match rejected", follow_up=True))
 VEHICLE_ENROLLED = _define(EventKind("vehicle.enrolled", "Vehicle enrolled", severity=Severity.NOTICE))
@@ -209,7 +214,7 @@ ACCESS_KINDS: tuple[str, ...] = tuple(k.name for k in _KINDS.values() if k.name.
 # What a contact can ask to be told about, by name; "access.*" is every dashboard access at once.
 # What a camera sees by itself (never her reviews or enrolments): all a satellite's camera may report.
 CAMERA_SEEN_KINDS: tuple[str, ...] = (CAMERA_TAMPER, CAMERA_TAMPER_CLEARED, CAMERA_OFFLINE, CAMERA_ONLINE, CAMERA_CLIP,
-                                      FACE_MATCH, VEHICLE_MATCH, VEHICLE_LOITERING)
+                                      FACE_MATCH, VEHICLE_MATCH, VEHICLE_LOITERING, VEHICLE_POSSIBLE)
 # What a sensor reports besides its own two kinds.
 SENSOR_HEALTH_KINDS: tuple[str, ...] = (SENSOR_TAMPER, SENSOR_TAMPER_CLEARED, SENSOR_BATTERY_LOW, SENSOR_OFFLINE,
                                         SENSOR_ONLINE, SENSOR_SUSPECT)

@@ -118,6 +118,30 @@ def test_scan_counts_a_drive_by_and_loitering(tmp_path: Path, vehicles: VehicleL
     assert [x for x in others if "kind" in x] == []
 
 
+def test_his_car_with_the_plate_unread_is_only_a_possible_sighting_for_her_review(tmp_path: Path) -> None:
+    """The look alone never counts as a drive-by or alerts as his car: many cars look like his."""
+    image = car((160, 60, 20), "KP19 XRW")
+    height, width = image.shape[:2]
+    top = height * 62 // 100
+    cv2.rectangle(image, (width // 4, top - 3), (width * 3 // 4, top + max(16, height // 6) + 3), (160, 60, 20), -1)
+    video = drive_by_video(image, tmp_path / "street.mp4", seconds=12, stop_for=5)
+    capture = cv2.VideoCapture(str(video))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 60)  # parked in the street: the photo she took of it
+    photo = tmp_path / "parked.jpg"
+    cv2.imwrite(str(photo), capture.read()[1])
+    capture.release()
+    data = tmp_path / "data"
+    run_cli("enroll", "vehicle", "His Ford", "--plate", "KP19 XRW", "--colour", "blue", str(photo), "--data",
+            str(data), check=True)
+    config = tmp_path / "porchlight.yaml"
+    config.write_text(f"data_dir: {data}\nrecognition: {{loitering_seconds: 3}}\n")
+    lines = [json.loads(x) for x in run_cli("scan", "--json", str(video), "--config", str(config),
+                                            check=True).stdout.splitlines()]
+    found = [x for x in lines if "kind" in x]
+    assert [x["kind"] for x in found] == ["vehicle.possible"], found
+    assert found[0]["detail"]["plate_read"] is None and found[0]["detail"]["score"] >= 0.6
+
+
 def test_enroll_vehicle_and_match_cli(tmp_path: Path) -> None:
     photo, stranger = tmp_path / "his-car.jpg", tmp_path / "stranger.jpg"
     cv2.imwrite(str(photo), car((160, 60, 20), "KP19 XRW"))

@@ -49,6 +49,19 @@ def _seed(log: IncidentLog) -> dict[str, int]:
     return seqs
 
 
+def test_a_look_alike_counts_as_a_drive_by_only_once_she_confirms_it(client: FlaskClient, data_dir: Path) -> None:
+    log = IncidentLog(data_dir)
+    today = datetime.now(timezone.utc).astimezone().date()
+    possible = [log.append(Event("vehicle.possible", "street_cam", Severity.NOTICE,
+                                 {"vehicle": "grey golf", "score": 0.7, "plate_read": None})) for _ in range(3)]
+    plated = log.append(Event("vehicle.match", "street_cam", Severity.CRITICAL, {"vehicle": "grey golf"}))
+    log.append(Event("vehicle.confirmed", "owner", Severity.NOTICE, {"match_seq": possible[0], "vehicle": "grey golf"}))
+    log.append(Event("vehicle.rejected", "owner", Severity.NOTICE, {"match_seq": plated, "vehicle": "grey golf"}))
+    page = client.get("/incidents").get_data(as_text=True)
+    assert f"<title>{today}: 1</title>" in page  # her confirmed one; not the two unreviewed, not the rejected
+    assert "possible vehicle" in page or "for your review" in page
+
+
 def test_timeline_filters_and_pattern_charts(client: FlaskClient, data_dir: Path) -> None:
     log = IncidentLog(data_dir)
     seqs = _seed(log)

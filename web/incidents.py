@@ -73,18 +73,31 @@ def incidents(filters: Filters) -> list[LoggedEvent]:
     return [e for e in rows if filters.matches(e) and e.seq not in hidden][:MAX_ROWS]
 
 
+def vehicle_verdicts(start: date | None) -> dict[str, set[int]]:
+    """The vehicle sightings she confirmed and rejected (by row), from the filter's first day on."""
+    since = datetime.combine(start, datetime.min.time()).astimezone() if start else None
+    verdicts: dict[str, set[int]] = {"confirmed": set(), "rejected": set()}
+    for kind, key in ((kinds.VEHICLE_CONFIRMED, "confirmed"), (kinds.VEHICLE_REJECTED, "rejected")):
+        for row in services().log.events(since=since, kind=kind):
+            if isinstance(row.detail.get("match_seq"), int):
+                verdicts[key].add(int(row.detail["match_seq"]))
+    return verdicts
+
+
 @bp.route("/incidents")
 def index() -> str:
     """The timeline, its filters, and three pattern charts over the same selection."""
     filters = Filters.from_args()
     found = incidents(filters)
+    verdicts = vehicle_verdicts(filters.start)
     weekly: dict[date, Counter[str]] = defaultdict(Counter)
     passes: Counter[date] = Counter()
     for event in found:
         local = event.at.astimezone().date()
         weekly[local - timedelta(days=local.weekday())][category_of(event)] += 1
-        if event.kind == kinds.VEHICLE_MATCH:
-            passes[local] += 1
+        if event.kind == kinds.VEHICLE_MATCH and event.seq not in verdicts["rejected"] or \
+                event.kind == kinds.VEHICLE_POSSIBLE and event.seq in verdicts["confirmed"]:
+            passes[local] += 1  # a drive-by rests on the plate or on her word, never on the look alone
     today = datetime.now(timezone.utc).astimezone().date()
     first = filters.start or (min(passes) if passes else today - timedelta(days=29))
     sources = sorted({e.source for e in found})

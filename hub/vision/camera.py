@@ -87,6 +87,7 @@ class CameraPipeline:
         self.use_vehicles(vehicles)
         self.vehicle_min_score = recognition.vehicle_min_score
         self.passes = PassTracker(recognition.pass_gap_seconds, recognition.loitering_seconds)
+        self.possible_passes = PassTracker(recognition.pass_gap_seconds, recognition.loitering_seconds)
         self._last_vehicle_search = -1e9
         self._vehicle_seen: dict[str, tuple[Region, float]] = {}
         self._clip_requests: list[str] = []
@@ -165,12 +166,21 @@ class CameraPipeline:
                 continue
             hit = hits[0]
             self._vehicle_seen[hit.name] = (area, t)
-            new_pass, loitering = self.passes.sighted(hit.name, t)
             detail = {"vehicle": hit.name, "score": hit.score, "plate_read": hit.plate,
                       "plate_errors": hit.plate_errors, "colour_score": hit.colour_score,
-                      "feature_score": hit.feature_score, "pass": self.passes.passes[hit.name],
-                      "box": [box.left, box.top, box.right, box.bottom]}
+                      "feature_score": hit.feature_score, "box": [box.left, box.top, box.right, box.bottom]}
             boxes = [(box.top, box.right, box.bottom, box.left)]
+            if not self.vehicles.plate_matches(hit):
+                # A car that looks like his is not his car: many cars are grey. One possible sighting per
+                # pass goes to her for review; only the plate, or her word, makes it a drive-by.
+                if self.possible_passes.sighted(hit.name, t)[0]:
+                    incident = uuid.uuid4().hex
+                    events.append(self._event(kinds.VEHICLE_POSSIBLE, Severity.NOTICE,
+                                              {**detail, "incident": incident}, t, frame, boxes))
+                    self._record(frame, t, incident)
+                continue
+            new_pass, loitering = self.passes.sighted(hit.name, t)
+            detail["pass"] = self.passes.passes[hit.name]
             if new_pass:
                 incident = uuid.uuid4().hex
                 events.append(self._event(kinds.VEHICLE_MATCH, Severity.CRITICAL, {**detail, "incident": incident},

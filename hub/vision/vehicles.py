@@ -142,6 +142,10 @@ class VehicleLibrary:
             self.vehicles[key] = vehicle
         return lines
 
+    def plate_matches(self, hit: VehicleHit) -> bool:
+        """Whether the hit rests on the plate: read, and within the allowed misread characters."""
+        return hit.plate_errors is not None and hit.plate_errors <= self.plate_max_errors
+
     def match(self, region: Frame, plates: Sequence[PlateRead]) -> list[VehicleHit]:
         """Scores of a vehicle-sized region against every enrolled vehicle (matches first)."""
         hist = colour_histogram(region)

@@ -1,0 +1,103 @@
+"""Who a face track is: recognised on its best frames, decided over the whole track.
+
+Recognition (dlib's 128-d encoder, about 90 ms a face here) is the costly step, so it runs on a
+track's frames only until the track is decided, and on at most ``max_embeddings`` of them. Each
+recognised frame votes with a weight that grows with the face's size (a 20-pixel face is a weak
+witness, an 80-pixel one a full one); a person is named when the agreeing weight reaches
+``required`` and is most of what the track's frames said. One track gives at most one match, with
+the frame where that person's face was clearest for the snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import face_recognition
+import numpy as np
+
+from hub.vision.faces import FaceLibrary, Role
+from hub.vision.frames import Frame
+from hub.vision.tracks import Box, Track
+
+FULL_WEIGHT_PX = 80  # a face this size or larger counts as one whole sighting
+MIN_FACE_PX = 20  # smaller than this, the encoder's landmarks are guesses: not recognised at all
+
+
+@dataclass(frozen=True)
+class TrackMatch:
+    """A track decided to be an enrolled person."""
+
+    person: str
+    role: Role
+    distance: float  # the best (smallest) distance among the agreeing frames
+    weight: float  # the agreeing weight
+    embeddings: int  # frames recognised on this track
+    box: Box  # the face in the clearest agreeing frame
+    frame: Frame  # that frame, for the snapshot
+    encoding: tuple[float, ...]
+
+
+def sharpness(frame: Frame, box: Box) -> float:
+    """Variance of the Laplacian inside the face box: low for a blurred or moving face."""
+    crop = frame[max(0, box.top):box.bottom, max(0, box.left):box.right]
+    if crop.size == 0:
+        return 0.0
+    return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+
+def encode(frame: Frame, box: Box) -> np.ndarray:
+    """The 128-d encoding of the face in ``box``, computed on a crop around it (not the whole frame)."""
+    height, width = frame.shape[:2]
+    margin = max(box.width, box.height) // 2
+    left, top = max(0, box.left - margin), max(0, box.top - margin)
+    right, bottom = min(width, box.right + margin), min(height, box.bottom + margin)
+    crop = np.ascontiguousarray(frame[top:bottom, left:right, ::-1])
+    inner = (box.top - top, box.right - left, box.bottom - top, box.left - left)
+    [encoding] = face_recognition.face_encodings(crop, [inner])
+    return np.asarray(encoding)
+
+
+class TrackRecogniser:
+    """Decides face tracks against the face library."""
+
+    def __init__(self, library: FaceLibrary, required: float = 3.0, max_embeddings: int = 6,
+                 min_gap: float = 0.15) -> None:
+        self.library = library
+        self.required = required
+        self.max_embeddings = max_embeddings
+        self.min_gap = min_gap  # seconds between two recognitions of one track
+        self.embeddings = 0  # recognitions run, over all tracks: the cost
+
+    def consider(self, track: Track, box: Box, frame: Frame, t: float) -> TrackMatch | None:
+        """Recognise this detection if it is worth it; the match once the track is decided."""
+        state: dict[str, Any] = track.state
+        if state.get("decided") or box.size < MIN_FACE_PX or state.get("embeddings", 0) >= self.max_embeddings:
+            return None
+        if t - state.get("last", -1e9) < self.min_gap:
+            return None
+        encoding = encode(frame, box)
+        self.embeddings += 1
+        state["embeddings"] = state.get("embeddings", 0) + 1
+        state["last"] = t
+        weight = min(1.0, box.size / FULL_WEIGHT_PX)
+        state["total"] = state.get("total", 0.0) + weight
+        name, distance, role = self.library.best_match(encoding)
+        if name is None or distance is None or role is None:
+            return None
+        votes: dict[str, float] = state.setdefault("votes", {})
+        votes[name] = votes.get(name, 0.0) + weight
+        clarity = box.size * min(1.0, sharpness(frame, box) / 100.0)
+        best: dict[str, tuple[float, float, Box, Frame, np.ndarray, Role]] = state.setdefault("best", {})
+        if name not in best or clarity > best[name][0]:
+            best[name] = (clarity, distance, box, frame.copy(), encoding, role)
+        closest = min(distance, state.setdefault("closest", {}).get(name, 1.0))
+        state["closest"][name] = closest
+        if votes[name] < self.required or votes[name] <= 0.5 * state["total"]:
+            return None
+        state["decided"] = True
+        _, _, best_box, best_frame, best_encoding, best_role = best[name]
+        state.pop("best")  # the frames are not kept beyond the decision
+        return TrackMatch(name, best_role, round(closest, 4), round(votes[name], 2), state["embeddings"],
+                          best_box, best_frame, tuple(float(x) for x in best_encoding))
