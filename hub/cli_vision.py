@@ -51,12 +51,13 @@ def enroll_vehicle(config: Config, log: IncidentLog, name: str, photos: list[Pat
 def match_images(config: Config, images: list[Path], as_json: bool) -> int:
     """Print the faces, plates and vehicles found in each image, and whom or what they match."""
     from hub.errors import InputRejected
+    from hub.vision.face_detector import default_detector
     from hub.vision.faces import FaceFinder, FaceLibrary, load_rgb
     from hub.vision.plates import plate_distance, read_plates
     from hub.vision.vehicles import VehicleLibrary
 
     library = FaceLibrary.for_config(config)
-    finder = FaceFinder(library, config.recognition.upsample_below_px)
+    finder = FaceFinder(library, default_detector(config.recognition))
     vehicles = VehicleLibrary.for_config(config)
     status = 0
     for image in images:
@@ -128,9 +129,13 @@ def scan_video(config: Config, video: Path, as_json: bool, fps: float | None) ->
             _print_event(event, as_json)
         wall, cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
     capture.release()
-    summary = {"frames_read": frames_read, "frames_analysed": pipeline.stats.frames_analysed,
+    summary: dict[str, object] = {"frames_read": frames_read, "frames_analysed": pipeline.stats.frames_analysed,
                "fps": round(frames_read / wall, 2) if wall else 0.0, "cpu_seconds": round(cpu, 3),
                "face_searches": pipeline.stats.face_searches, "video_seconds": round(frames_read / video_fps, 2)}
+    if pipeline.faces is not None:
+        stats = pipeline.faces.stats
+        summary.update({"face_sweeps": stats.sweeps, "face_tracks": stats.tracks, "recognitions": stats.recognitions,
+                        "face_detector": pipeline.faces.detector.name})
     if as_json:
         print(json.dumps({"summary": summary}))
     else:

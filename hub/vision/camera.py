@@ -16,7 +16,10 @@ from hub.clock import Clock
 from hub.config import CameraConfig, RecognitionConfig
 from hub.events import Event, Severity
 from hub.evidence import EvidenceStore
-from hub.vision.faces import Agreement, FaceFinder, FaceLibrary, model_version
+from hub.vision.face_detector import FaceDetector, default_detector
+from hub.vision.face_watch import FaceWatch
+from hub.vision.faces import FaceLibrary, model_version
+from hub.vision.recognise import TrackRecogniser
 from hub.vision.frames import Frame, Grabber, make_source
 from hub.vision.motion import MotionDetector, Region, apply_privacy_masks
 from hub.vision.plates import read_plates
@@ -64,7 +67,8 @@ class CameraPipeline:
 
     def __init__(self, camera_id: str, config: CameraConfig, recognition: RecognitionConfig,
                  library: FaceLibrary | None, evidence: EvidenceStore | None, now: Callable[[], datetime],
-                 clip_dir: Path, vehicles: VehicleLibrary | None = None) -> None:
+                 clip_dir: Path, vehicles: VehicleLibrary | None = None,
+                 detector: FaceDetector | None = None) -> None:
         self.camera_id = camera_id
         self.config = config
         self.label = config.label or camera_id.replace("_", " ").capitalize()
@@ -73,16 +77,19 @@ class CameraPipeline:
         self.clip_dir = clip_dir
         self.motion = MotionDetector(config.motion, config.zones)
         self.tamper = TamperDetector(config.tamper)
-        self.finder = FaceFinder(library, recognition.upsample_below_px) if library and config.faces else None
-        self.agreement = Agreement(recognition.frames_required, recognition.window_seconds,
-                                   recognition.cooldown_seconds)
+        self.faces: FaceWatch | None = None
+        if library is not None and config.faces:
+            recogniser = TrackRecogniser(library, recognition.frames_required, window=recognition.window_seconds)
+            self.faces = FaceWatch(detector or default_detector(recognition), recogniser,
+                                   sweep_seconds=recognition.sweep_seconds,
+                                   min_gap=1.0 / recognition.max_detections_per_second,
+                                   cooldown=recognition.cooldown_seconds)
         self.tolerance = recognition.tolerance
         self.min_search_gap = 1.0 / recognition.max_detections_per_second
         self.prebuffer = PreBuffer(config.pre_seconds)
         self.stats = Stats()
-        self._last_search = -1e9
         self._recording: _Recording | None = None
-        self._model = model_version() if self.finder else ""
+        self._model = model_version(self.faces.detector.name) if self.faces else ""
         self.vehicles: VehicleLibrary | None = None
         self.use_vehicles(vehicles)
         self.vehicle_min_score = recognition.vehicle_min_score
@@ -118,23 +125,18 @@ class CameraPipeline:
             self.stats.frames_with_motion += 1
             if self.config.record_motion and self._recording is None:
                 self._record(frame, t, f"{ROUTINE_PREFIX}{uuid.uuid4().hex}")
-        if regions and self.finder is not None and t - self._last_search >= self.min_search_gap:
-            self._last_search = t
-            self.stats.face_searches += 1
-            for hit in self.finder.find(frame, regions):
-                if hit.match is None or hit.role != "concern" or hit.distance is None:
-                    continue
-                agreed = self.agreement.observe(hit.match, hit.distance, t)
-                if agreed is None:
-                    continue
-                frames, best = agreed
+        if self.faces is not None:
+            for match in self.faces.step(frame, regions, t):
                 incident = uuid.uuid4().hex
+                box = match.box.trbl()
                 events.append(self._event(kinds.FACE_MATCH, Severity.CRITICAL, {
-                    "person": hit.match, "distance": round(best, 4), "tolerance": self.tolerance,
-                    "frames": frames, "model": self._model, "box": list(hit.box), "incident": incident,
-                }, t, frame, [hit.box]))
-                self.finder.library.remember_sighting(incident, hit.encoding)
+                    "person": match.person, "distance": match.distance, "tolerance": self.tolerance,
+                    "frames": match.embeddings, "weight": match.weight, "model": self._model, "box": list(box),
+                    "incident": incident,
+                }, t, match.frame, [box]))
+                self.faces.recogniser.library.remember_sighting(incident, match.encoding)
                 self._record(frame, t, incident)
+            self.stats.face_searches = self.faces.stats.searches
         with self._requests_lock:
             requests, self._clip_requests = self._clip_requests, []
         for incident in requests:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
 import face_recognition
 import numpy as np
@@ -22,27 +21,29 @@ from hub.config import Config
 from hub.errors import InputRejected
 from hub.files import write_atomic
 from hub.vision.frames import Frame
-from hub.vision.motion import Region
+from hub.vision.tracks import Box
+
+if TYPE_CHECKING:
+    from hub.vision.face_detector import FaceDetector
 
 logger = logging.getLogger(__name__)
 
 Role = Literal["concern", "trusted"]
 MAX_PHOTO_PIXELS = 40_000_000
-MAX_REGIONS = 3
 # A candidate this close to a face she rejected for this person is the same false match again.
 REJECTION_RADIUS = 0.35
 SIGHTINGS = "sightings"  # a subfolder of the library: matched faces kept for her review
 KEEP_SIGHTINGS = 500
 
 
-def model_version() -> str:
+def model_version(detector: str) -> str:
     """What produced a match, recorded with every match."""
     from importlib.metadata import version
 
     import dlib
 
     return (f"face_recognition {version('face_recognition')} (dlib {dlib.__version__}; "
-            "HOG detector; 128-d ResNet encoder)")
+            f"{detector} detector; 128-d ResNet encoder)")
 
 
 def slug(name: str) -> str:
@@ -200,68 +201,34 @@ class FaceLibrary:
         return best
 
 
+def encode_face(frame_bgr: Frame, box: Box) -> np.ndarray:
+    """The 128-d encoding of the face in ``box``, computed on a crop around it (not the whole frame)."""
+    height, width = frame_bgr.shape[:2]
+    margin = max(box.width, box.height) // 2
+    left, top = max(0, box.left - margin), max(0, box.top - margin)
+    right, bottom = min(width, box.right + margin), min(height, box.bottom + margin)
+    crop = np.ascontiguousarray(frame_bgr[top:bottom, left:right, ::-1])
+    inner = (box.top - top, box.right - left, box.bottom - top, box.left - left)
+    [encoding] = face_recognition.face_encodings(crop, [inner])
+    return np.asarray(encoding)
+
+
 class FaceFinder:
-    """Runs HOG detection only on moving regions (upsampled when they are small), then matches."""
+    """Every face in a picture, each matched against the library (the CLI's ``match``)."""
 
-    def __init__(self, library: FaceLibrary, upsample_below_px: int = 480) -> None:
+    def __init__(self, library: FaceLibrary, detector: "FaceDetector | None" = None) -> None:
+        from hub.vision.face_detector import default_detector
+
         self.library = library
-        self.upsample_below_px = upsample_below_px
+        self.detector = detector or default_detector()
 
-    def find(self, frame_bgr: Frame, regions: Sequence[Region] | None = None) -> list[FaceHit]:
-        """Faces in the given regions (the whole frame when None), each matched or not."""
-        height, width = frame_bgr.shape[:2]
-        areas = [Region(0, 0, width, height)] if regions is None else \
-            [r.expanded(0.25, width, height) for r in regions[:MAX_REGIONS]]
+    def find(self, frame_bgr: Frame) -> list[FaceHit]:
+        """The faces in the frame, each matched or not."""
         hits = []
-        for area in areas:
-            crop = np.ascontiguousarray(frame_bgr[area.top:area.bottom, area.left:area.right, ::-1])
-            if crop.shape[0] < 20 or crop.shape[1] < 20:
-                continue
-            # A person-shaped region narrower than this holds a face too small for HOG at 1x.
-            upsample = 1 if min(crop.shape[:2]) < self.upsample_below_px else 0
-            boxes = face_recognition.face_locations(crop, number_of_times_to_upsample=upsample)
-            if not boxes:
-                continue
-            for (top, right, bottom, left), encoding in zip(boxes, face_recognition.face_encodings(crop, boxes)):
-                name, distance, role = self.library.best_match(encoding)
-                box = (top + area.top, right + area.left, bottom + area.top, left + area.left)
-                # Only matches keep their encoding (for confirm/reject); strangers' faces are dropped.
-                hits.append(FaceHit(box, name, distance, role,
-                                    tuple(float(x) for x in encoding) if name else ()))
-        return _dedupe(hits)
-
-
-def _dedupe(hits: list[FaceHit]) -> list[FaceHit]:
-    """Overlapping regions can find the same face twice; keep one per place."""
-    kept: list[FaceHit] = []
-    for hit in hits:
-        top, right, bottom, left = hit.box
-        if any(abs(top - k.box[0]) < 20 and abs(left - k.box[3]) < 20 for k in kept):
-            continue
-        kept.append(hit)
-    return kept
-
-
-class Agreement:
-    """Raises a match only when the same person is seen in enough frames within a window."""
-
-    def __init__(self, frames_required: int, window: float, cooldown: float) -> None:
-        self.frames_required = frames_required
-        self.window = window
-        self.cooldown = cooldown
-        self._seen: dict[str, deque[tuple[float, float]]] = {}
-        self._last_fired: dict[str, float] = {}
-
-    def observe(self, name: str, distance: float, now: float) -> tuple[int, float] | None:
-        """Record a sighting; return (frames, best distance) when a match should be raised."""
-        seen = self._seen.setdefault(name, deque())
-        seen.append((now, distance))
-        while seen and now - seen[0][0] > self.window:
-            seen.popleft()
-        last = self._last_fired.get(name)
-        if len(seen) < self.frames_required or (last is not None and now - last < self.cooldown):
-            return None
-        self._last_fired[name] = now
-        frames, best = len(seen), min(d for _, d in seen)
-        seen.clear()
-        return frames, best
+        for box in self.detector.detect(frame_bgr):
+            encoding = encode_face(frame_bgr, box)
+            name, distance, role = self.library.best_match(encoding)
+            # Only matches keep their encoding (for confirm/reject); strangers' faces are dropped.
+            hits.append(FaceHit(box.trbl(), name, distance, role,
+                                tuple(float(x) for x in encoding) if name else ()))
+        return hits

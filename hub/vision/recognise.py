@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import cv2
-import face_recognition
 import numpy as np
 
-from hub.vision.faces import FaceLibrary, Role
+from hub.vision.faces import FaceLibrary, Role, encode_face
 from hub.vision.frames import Frame
 from hub.vision.tracks import Box, Track
 
@@ -47,24 +46,13 @@ def sharpness(frame: Frame, box: Box) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
 
 
-def encode(frame: Frame, box: Box) -> np.ndarray:
-    """The 128-d encoding of the face in ``box``, computed on a crop around it (not the whole frame)."""
-    height, width = frame.shape[:2]
-    margin = max(box.width, box.height) // 2
-    left, top = max(0, box.left - margin), max(0, box.top - margin)
-    right, bottom = min(width, box.right + margin), min(height, box.bottom + margin)
-    crop = np.ascontiguousarray(frame[top:bottom, left:right, ::-1])
-    inner = (box.top - top, box.right - left, box.bottom - top, box.left - left)
-    [encoding] = face_recognition.face_encodings(crop, [inner])
-    return np.asarray(encoding)
-
-
 class TrackRecogniser:
     """Decides face tracks against the face library."""
 
     def __init__(self, library: FaceLibrary, required: float = 3.0, max_embeddings: int = 6,
-                 min_gap: float = 0.15) -> None:
+                 min_gap: float = 0.15, window: float = 10.0) -> None:
         self.library = library
+        self.window = window  # seconds a track may take to be decided
         self.required = required
         self.max_embeddings = max_embeddings
         self.min_gap = min_gap  # seconds between two recognitions of one track
@@ -75,9 +63,9 @@ class TrackRecogniser:
         state: dict[str, Any] = track.state
         if state.get("decided") or box.size < MIN_FACE_PX or state.get("embeddings", 0) >= self.max_embeddings:
             return None
-        if t - state.get("last", -1e9) < self.min_gap:
+        if t - state.get("last", -1e9) < self.min_gap or track.age(t) > self.window:
             return None
-        encoding = encode(frame, box)
+        encoding = encode_face(frame, box)
         self.embeddings += 1
         state["embeddings"] = state.get("embeddings", 0) + 1
         state["last"] = t
