@@ -1,0 +1,94 @@
+"""Recognition on real footage (tests/data/video, cut from Intel's CC BY 4.0 sample videos).
+
+Nobody here made these people or these rooms: the faces are small, lit as they were, and moving.
+A person is enrolled from one frame of one clip and must be found in the others; strangers must
+never match; a camera knocked to a new view must keep finding him.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import VIDEO, run_cli
+
+FPS = 5.0
+WIDTH, HEIGHT = 768, 432
+
+
+def _clip(name: str) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(VIDEO / name))
+    frames = []
+    while len(frames) < 2000:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames
+
+
+def _at_five_fps(frames: list[np.ndarray], rate: float = 12.5) -> list[np.ndarray]:
+    return [frames[int(i * rate / FPS)] for i in range(int(len(frames) * FPS / rate))]
+
+
+def _write(path: Path, frames: list[np.ndarray]) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
+    for frame in frames:
+        writer.write(cv2.resize(frame, (WIDTH, HEIGHT)) if frame.shape[:2] != (HEIGHT, WIDTH) else frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def enrolled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the man in the middle of walking-and-pause enrolled from its last frame only."""
+    folder = tmp_path_factory.mktemp("enrolled")
+    last = _clip("walking-and-pause.mp4")[-1]
+    photo = folder / "him.png"
+    cv2.imwrite(str(photo), last[20:220, 140:310])  # his head and shoulders, as she might crop a photo
+    data = folder / "data"
+    out = run_cli("enroll", "person", "Him", str(photo), "--data", str(data), check=True).stdout
+    assert "enrolled" in out, out
+    config = folder / "porchlight.yaml"
+    config.write_text(f"data_dir: {data}\nrecognition: {{cooldown_seconds: 0}}\n")
+    return config
+
+
+def _scan(config: Path, video: Path) -> tuple[list[dict[str, object]], dict[str, object]]:
+    lines = [json.loads(x) for x in run_cli("scan", "--json", str(video), "--config", str(config),
+                                            check=True, timeout=300).stdout.splitlines()]
+    return [x for x in lines if "kind" in x], next(x["summary"] for x in lines if "summary" in x)
+
+
+def test_he_is_found_in_real_footage_once_per_visit(enrolled: Path, tmp_path: Path) -> None:
+    frames = _at_five_fps(_clip("walking-and-pause.mp4")[:36])  # the frame he was enrolled from is left out
+    events, summary = _scan(enrolled, _write(tmp_path / "visit.mp4", frames + frames[::-1]))
+    matches = [e for e in events if e["kind"] == "face.match"]
+    assert len(matches) == 1, events  # one visit, one match (cooldown off: the track decides once)
+    assert matches[0]["detail"]["person"] == "Him"
+    print("real visit:", matches[0]["video_time"], summary)
+
+
+def test_strangers_in_real_footage_never_match(enrolled: Path, tmp_path: Path) -> None:
+    strangers = _at_five_fps(_clip("walking-strangers.mp4"))
+    events, _ = _scan(enrolled, _write(tmp_path / "strangers.mp4", strangers + strangers[::-1]))
+    assert [e for e in events if e["kind"] == "face.match"] == []
+    room, _ = _scan(enrolled, VIDEO / "room-entries.mp4")
+    assert [e for e in room if e["kind"] in ("face.match", "camera.tamper")] == []
+
+
+def test_a_camera_knocked_to_a_new_view_reports_it_once_and_still_finds_him(enrolled: Path, tmp_path: Path) -> None:
+    """The room for 12 s, then the camera sees another view, where he walks up and stops."""
+    room = _clip("room-entries.mp4")[:60]
+    visit = _at_five_fps(_clip("walking-and-pause.mp4")[:36])
+    events, _ = _scan(enrolled, _write(tmp_path / "knocked.mp4", room + visit + visit[::-1] + visit))
+    tamper = [e for e in events if e["kind"] == "camera.tamper"]
+    assert len(tamper) == 1 and 12.0 <= float(tamper[0]["video_time"]) <= 15.0, events  # type: ignore[arg-type]
+    matches = [e for e in events if e["kind"] == "face.match"]
+    assert len(matches) == 1 and matches[0]["detail"]["person"] == "Him", events
+    assert float(matches[0]["video_time"]) > 12.0  # type: ignore[arg-type]
