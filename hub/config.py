@@ -227,7 +227,7 @@ class RecognitionConfig(_Model):
     cooldown_seconds: float = Field(120.0, ge=0, le=3600)
     window_seconds: float = Field(10.0, gt=0, le=120)
     max_detections_per_second: float = Field(5.0, gt=0, le=30)
-    sweep_seconds: float = Field(1.0, ge=0.2, le=60)
+    sweep_seconds: float = Field(3.0, ge=0.2, le=60)
     upsample_below_px: int = Field(480, ge=0, le=4000)
     plate_max_errors: int = Field(1, ge=0, le=3)
     vehicle_min_score: float = Field(0.6, gt=0, le=1)

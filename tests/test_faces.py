@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import cv2
@@ -25,7 +27,14 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> FaceLibrary:
 @pytest.mark.parametrize("photo", ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "32bit.png"])
 def test_single_face_photos_are_accepted(photo: str, tmp_path: Path) -> None:
     [result] = FaceLibrary(tmp_path).enroll("Someone", [FACES / photo])
-    assert result.accepted and result.message == f"{photo}: face found and enrolled"
+    assert result.accepted and re.fullmatch(rf"{re.escape(photo)}: face found and enrolled \(face \d+ pixels wide, "
+                                            r"sharp\)", result.message), result.message
+
+
+def test_enrolment_says_when_the_face_is_small(tmp_path: Path) -> None:
+    """She is told what the camera's template will be like: the 240p photo's face is about 60 pixels."""
+    [result] = FaceLibrary(tmp_path).enroll("Someone", [FACES / "obama-240p.jpg"])
+    assert result.accepted and "small: a closer photo of his face will match better" in result.message
 
 
 def test_two_faces_are_refused(tmp_path: Path) -> None:
@@ -90,7 +99,7 @@ def test_enrol_and_review_from_the_command_line(tmp_path: Path) -> None:
                        "--data", str(data))
     assert enrolled.returncode == 1  # one photo refused
     assert enrolled.stdout.splitlines() == [
-        "accepted: obama.jpg: face found and enrolled",
+        "accepted: obama.jpg: face found and enrolled (face 282 pixels wide, sharp)",
         "rejected: two_people.jpg: 2 faces found; use a photo with only this person in it, or crop it to one face",
         "Barack Obama: 1 of 2 photos enrolled (concern)"]
     encoding = FaceLibrary(data / "people").people["barack_obama"].encodings[0]

@@ -125,7 +125,7 @@ class CameraPipeline:
             self.stats.frames_with_motion += 1
             if self.config.record_motion and self._recording is None:
                 self._record(frame, t, f"{ROUTINE_PREFIX}{uuid.uuid4().hex}")
-        if self.faces is not None:
+        if self.faces is not None and self.faces.recogniser.library.people:  # nobody enrolled: nothing to find
             for match in self.faces.step(frame, regions, t):
                 incident = uuid.uuid4().hex
                 box = match.box.trbl()

@@ -129,8 +129,12 @@ class FaceLibrary:
         write_atomic(path, json.dumps(person.__dict__).encode("utf-8"))
         self.people[path.stem] = person
 
-    def enroll(self, name: str, photos: Sequence[Path], role: Role = "concern") -> list[PhotoResult]:
-        """Add photos of a person; each photo is accepted or rejected with the reason."""
+    def enroll(self, name: str, photos: Sequence[Path], role: Role = "concern",
+               detector: "FaceDetector | None" = None) -> list[PhotoResult]:
+        """Add photos of a person; each photo is accepted or rejected with the reason and what was found."""
+        from hub.vision.face_detector import default_detector, detect_everywhere
+
+        detector = detector or default_detector()
         key = slug(name)
         person = self.people.get(key) or Person(name=name, role=role)
         person.role = role
@@ -141,7 +145,8 @@ class FaceLibrary:
             except InputRejected as err:
                 results.append(PhotoResult(photo.name, False, str(err)))
                 continue
-            boxes = face_recognition.face_locations(image, number_of_times_to_upsample=1 if max(image.shape) < 800 else 0)
+            bgr = np.ascontiguousarray(image[:, :, ::-1])
+            boxes = detect_everywhere(detector, bgr)  # the detector the cameras use
             if len(boxes) == 0:
                 results.append(PhotoResult(photo.name, False, f"{photo.name}: no face found; use a photo "
                                            "where the face is clearly visible and facing the camera"))
@@ -150,10 +155,12 @@ class FaceLibrary:
                 results.append(PhotoResult(photo.name, False, f"{photo.name}: {len(boxes)} faces found; use a "
                                            "photo with only this person in it, or crop it to one face"))
                 continue
-            [encoding] = face_recognition.face_encodings(image, boxes)
+            [box] = boxes
+            encoding = encode_face(bgr, box)
             person.encodings.append([float(x) for x in encoding])
             person.photos.append(photo.name)
-            results.append(PhotoResult(photo.name, True, f"{photo.name}: face found and enrolled"))
+            results.append(PhotoResult(photo.name, True, f"{photo.name}: face found and enrolled "
+                                       f"({photo_quality(bgr, box)})"))
         if person.encodings:
             self.save(person)
         return results
@@ -199,6 +206,30 @@ class FaceLibrary:
                 continue
             best = (person.name, distance, person.role)
         return best
+
+
+GOOD_FACE_PX = 80  # a face this wide in an enrolment photo gives a template as good as a close camera view
+SHARP = 40.0  # variance of the Laplacian inside the face box; a blurred face scores below this
+
+
+def face_sharpness(frame_bgr: Frame, box: Box) -> float:
+    """Variance of the Laplacian inside the face box: low for a blurred or moving face."""
+    import cv2
+
+    crop = frame_bgr[max(0, box.top):box.bottom, max(0, box.left):box.right]
+    if crop.size == 0:
+        return 0.0
+    return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+
+def photo_quality(frame_bgr: Frame, box: Box) -> str:
+    """What she is told about the face found in an enrolment photo: its size and sharpness, with advice."""
+    notes = [f"face {box.width} pixels wide"]
+    if box.width < GOOD_FACE_PX:
+        notes.append("small: a closer photo of his face will match better")
+    sharpness = face_sharpness(frame_bgr, box)
+    notes.append("sharp" if sharpness >= SHARP else "blurred: a sharper photo will match better")
+    return ", ".join(notes)
 
 
 def encode_face(frame_bgr: Frame, box: Box) -> np.ndarray:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
-from hub.vision.faces import FaceLibrary, Role, encode_face
+from hub.vision.faces import FaceLibrary, Role, encode_face, face_sharpness
 from hub.vision.frames import Frame
 from hub.vision.tracks import Box, Track
 
@@ -36,14 +35,6 @@ class TrackMatch:
     box: Box  # the face in the clearest agreeing frame
     frame: Frame  # that frame, for the snapshot
     encoding: tuple[float, ...]
-
-
-def sharpness(frame: Frame, box: Box) -> float:
-    """Variance of the Laplacian inside the face box: low for a blurred or moving face."""
-    crop = frame[max(0, box.top):box.bottom, max(0, box.left):box.right]
-    if crop.size == 0:
-        return 0.0
-    return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
 
 
 class TrackRecogniser:
@@ -76,7 +67,7 @@ class TrackRecogniser:
             return None
         votes: dict[str, float] = state.setdefault("votes", {})
         votes[name] = votes.get(name, 0.0) + weight
-        clarity = box.size * min(1.0, sharpness(frame, box) / 100.0)
+        clarity = box.size * min(1.0, face_sharpness(frame, box) / 100.0)
         best: dict[str, tuple[float, float, Box, Frame, np.ndarray, Role]] = state.setdefault("best", {})
         if name not in best or clarity > best[name][0]:
             best[name] = (clarity, distance, box, frame.copy(), encoding, role)

@@ -51,9 +51,27 @@ class Box:
         inter = width * height
         return inter / float(self.width * self.height + other.width * other.height - inter)
 
+    def inside(self, other: "Box", share: float = 0.6) -> bool:
+        """Whether most of this box lies inside ``other`` (and ``other`` is the larger)."""
+        width = min(self.right, other.right) - max(self.left, other.left)
+        height = min(self.bottom, other.bottom) - max(self.top, other.top)
+        if width <= 0 or height <= 0 or other.width * other.height < self.width * self.height:
+            return False
+        return width * height >= share * self.width * self.height
+
     def trbl(self) -> tuple[int, int, int, int]:
         """(top, right, bottom, left): the order face_recognition and the snapshots use."""
         return self.top, self.right, self.bottom, self.left
+
+
+def merge_boxes(boxes: Sequence[Box], overlap: float = 0.3) -> list[Box]:
+    """One box per object when several searches found it: the most confident kept, and a box mostly
+    inside a larger one (a tile that saw part of a big face) dropped."""
+    kept: list[Box] = []
+    for box in sorted(boxes, key=lambda b: b.score, reverse=True):
+        if all(box.iou(other) < overlap and not box.inside(other) and not other.inside(box) for other in kept):
+            kept.append(box)
+    return kept
 
 
 _ids = itertools.count(1)
