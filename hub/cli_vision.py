@@ -71,8 +71,8 @@ def match_images(config: Config, images: list[Path], as_json: bool) -> int:
         hits = finder.find(bgr)
         faces = [{"box": list(h.box), "match": h.match,
                   "distance": round(h.distance, 4) if h.distance is not None else None} for h in hits]
-        reads = read_plates(bgr)
-        plates = [{"text": r.text, "box": list(r.box),
+        reads = read_plates(bgr, vehicles.formats())
+        plates = [{"text": r.text, "box": list(r.box), "confidence": r.confidence,
                    "match": next((v.name for v in vehicles.vehicles.values() if v.plate and plate_distance(
                        r.text, v.plate) <= config.recognition.plate_max_errors), None)} for r in reads]
         vehicle_hits = vehicles.match(bgr, reads) if vehicles.vehicles else []

@@ -231,6 +231,8 @@ class RecognitionConfig(_Model):
     upsample_below_px: int = Field(480, ge=0, le=4000)
     plate_max_errors: int = Field(1, ge=0, le=3)
     vehicle_min_score: float = Field(0.6, gt=0, le=1)
+    plate_reads_per_second: float = Field(2.0, gt=0, le=10)
+    plate_sweep_seconds: float = Field(10.0, ge=1, le=600)
     pass_gap_seconds: float = Field(30.0, ge=1, le=3600)
     loitering_seconds: float = Field(120.0, ge=1, le=86400)
 

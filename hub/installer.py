@@ -20,7 +20,7 @@ from typing import Sequence
 SOURCE = Path(__file__).resolve().parent.parent
 USER = "porchlight"
 GROUPS = ("gpio", "video")
-APT = ("python3-venv", "mosquitto", "tesseract-ocr", "fonts-dejavu-core")
+APT = ("python3-venv", "mosquitto", "fonts-dejavu-core")
 
 
 class Installer:

@@ -22,8 +22,9 @@ from hub.vision.faces import FaceLibrary, model_version
 from hub.vision.recognise import TrackRecogniser
 from hub.vision.frames import Frame, Grabber, make_source
 from hub.vision.motion import MotionDetector, Region, apply_privacy_masks
-from hub.vision.plates import read_plates
-from hub.vision.vehicles import PassTracker, VehicleLibrary
+from hub.vision.ocr import engine_name
+from hub.vision.vehicle_watch import VehicleWatch
+from hub.vision.vehicles import VehicleLibrary
 from hub.vision.recorder import ClipWriter, PreBuffer, snapshot
 from hub.vision.tamper import TamperChange, TamperDetector
 from hub import kinds
@@ -85,18 +86,14 @@ class CameraPipeline:
                                    min_gap=1.0 / recognition.max_detections_per_second,
                                    cooldown=recognition.cooldown_seconds)
         self.tolerance = recognition.tolerance
-        self.min_search_gap = 1.0 / recognition.max_detections_per_second
         self.prebuffer = PreBuffer(config.pre_seconds)
         self.stats = Stats()
         self._recording: _Recording | None = None
         self._model = model_version(self.faces.detector.name) if self.faces else ""
-        self.vehicles: VehicleLibrary | None = None
+        self.recognition = recognition
+        self.vehicles: VehicleWatch | None = None
         self.use_vehicles(vehicles)
-        self.vehicle_min_score = recognition.vehicle_min_score
-        self.passes = PassTracker(recognition.pass_gap_seconds, recognition.loitering_seconds)
-        self.possible_passes = PassTracker(recognition.pass_gap_seconds, recognition.loitering_seconds)
-        self._last_vehicle_search = -1e9
-        self._vehicle_seen: dict[str, tuple[Region, float]] = {}
+        self._plate_reader = engine_name()
         self._clip_requests: list[str] = []
         self._requests_lock = threading.Lock()
 
@@ -141,59 +138,32 @@ class CameraPipeline:
             requests, self._clip_requests = self._clip_requests, []
         for incident in requests:
             self._record(frame, t, incident)
-        if self.vehicles is not None and t - self._last_vehicle_search >= self.min_search_gap:
-            events.extend(self._look_for_vehicles(frame, regions, t))
+        if self.vehicles is not None:
+            events.extend(self._vehicle_events(frame, regions, t))
         events.extend(self._continue_recording(frame, t))
         self.prebuffer.add(frame, t)
         return events
 
-    def _look_for_vehicles(self, frame: Frame, regions: list[Region], t: float) -> list[Event]:
-        """Vehicle-sized moving regions, plus where a matched vehicle was last seen (it may have parked)."""
+    def _vehicle_events(self, frame: Frame, regions: list[Region], t: float) -> list[Event]:
         assert self.vehicles is not None
-        height, width = frame.shape[:2]
-        areas = [r for r in regions if r.width >= width * 0.12 and r.width >= 1.2 * r.height][:2]
-        for region, seen_at in self._vehicle_seen.values():
-            if t - seen_at <= self.passes.gap and all(region != a for a in areas):
-                areas.append(region)
-        if not areas:
-            return []
-        self._last_vehicle_search = t
         events = []
-        for area in areas:
-            box = area.expanded(0.1, width, height)
-            crop = frame[box.top:box.bottom, box.left:box.right]
-            plates = read_plates(crop)
-            hits = self.vehicles.match(crop, plates)
-            if not hits or hits[0].score < self.vehicle_min_score:
-                continue
-            hit = hits[0]
-            self._vehicle_seen[hit.name] = (area, t)
-            detail = {"vehicle": hit.name, "score": hit.score, "plate_read": hit.plate,
-                      "plate_errors": hit.plate_errors, "colour_score": hit.colour_score,
-                      "feature_score": hit.feature_score, "box": [box.left, box.top, box.right, box.bottom]}
+        for sighting in self.vehicles.step(frame, regions, t):
+            hit, box = sighting.hit, sighting.box
+            detail: dict[str, object] = {
+                "vehicle": hit.name, "score": hit.score, "plate_read": hit.plate, "plate_errors": hit.plate_errors,
+                "plate_confidence": hit.plate_confidence, "plate_reader": self._plate_reader,
+                "colour_score": hit.colour_score, "feature_score": hit.feature_score,
+                "box": [box.left, box.top, box.right, box.bottom], "incident": uuid.uuid4().hex}
             boxes = [(box.top, box.right, box.bottom, box.left)]
-            if not self.vehicles.plate_matches(hit):
-                # A car that looks like his is not his car: many cars are grey. One possible sighting per
-                # pass goes to her for review; only the plate, or her word, makes it a drive-by.
-                if self.possible_passes.sighted(hit.name, t)[0]:
-                    incident = uuid.uuid4().hex
-                    events.append(self._event(kinds.VEHICLE_POSSIBLE, Severity.NOTICE,
-                                              {**detail, "incident": incident}, t, frame, boxes))
-                    self._record(frame, t, incident)
-                continue
-            new_pass, loitering = self.passes.sighted(hit.name, t)
-            detail["pass"] = self.passes.passes[hit.name]
-            if new_pass:
-                incident = uuid.uuid4().hex
-                events.append(self._event(kinds.VEHICLE_MATCH, Severity.CRITICAL, {**detail, "incident": incident},
+            if sighting.kind == "possible":
+                events.append(self._event(kinds.VEHICLE_POSSIBLE, Severity.NOTICE, detail, t, frame, boxes))
+            elif sighting.kind == "match":
+                events.append(self._event(kinds.VEHICLE_MATCH, Severity.CRITICAL, {**detail, "pass": sighting.passes},
                                           t, frame, boxes))
-                self._record(frame, t, incident)
-            if loitering:
-                incident = uuid.uuid4().hex
+            else:
                 events.append(self._event(kinds.VEHICLE_LOITERING, Severity.CRITICAL, {
-                    **detail, "incident": incident, "seconds": round(self.passes.stayed(hit.name, t), 1)},
-                    t, frame, boxes))
-                self._record(frame, t, incident)
+                    **detail, "pass": sighting.passes, "seconds": sighting.stayed}, t, frame, boxes))
+            self._record(frame, t, str(detail["incident"]))
         return events
 
     def _event(self, kind: str, severity: Severity, detail: dict[str, object], t: float,
@@ -245,7 +215,14 @@ class CameraPipeline:
 
     def use_vehicles(self, vehicles: VehicleLibrary | None) -> None:
         """Look for these vehicles from the next frame on (none enrolled: no vehicle search at all)."""
-        self.vehicles = vehicles if vehicles and vehicles.vehicles and self.config.vehicles else None
+        if not (vehicles and vehicles.vehicles and self.config.vehicles):
+            self.vehicles = None
+            return
+        recognition = self.recognition
+        self.vehicles = VehicleWatch(vehicles, min_score=recognition.vehicle_min_score,
+                                     pass_gap=recognition.pass_gap_seconds, loitering=recognition.loitering_seconds,
+                                     min_gap=1.0 / recognition.plate_reads_per_second,
+                                     sweep_seconds=recognition.plate_sweep_seconds)
 
 
 class CameraWorker:

@@ -1,21 +1,19 @@
-"""Number plates: find plate-shaped regions, read them with Tesseract, compare with one error allowed."""
+"""Number plates: read by RapidOCR (``hub.vision.ocr``), fitted to plate formats, compared with one error allowed."""
 
 from __future__ import annotations
 
-import logging
 import re
-import shutil
 from dataclasses import dataclass
+from typing import Sequence
 
-import cv2
 import numpy as np
 
 from hub.vision.frames import Frame
+from hub.vision.ocr import TextRead, read_text
 
-logger = logging.getLogger(__name__)
-
-_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-_MIN_ASPECT, _MAX_ASPECT = 2.0, 7.0
+MIN_CHARS, MAX_CHARS = 4, 8  # after normalising: every format in use has 4 to 8 letters and digits
+MOST = 8  # candidates kept per picture, the most confident first
+_JOINED = 4  # a plate read as separate pieces ("AB 123 CD") is rejoined from at most this many
 
 
 def normalise(text: str) -> str:
@@ -25,6 +23,8 @@ def normalise(text: str) -> str:
 
 # Characters OCR (and people) confuse on plates; reading one as the other costs nothing.
 _CONFUSABLE = str.maketrans({"O": "0", "Q": "0", "I": "1", "S": "5", "B": "8", "Z": "2"})
+_AS_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"}
+_AS_LETTER = {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
 
 
 def plate_distance(a: str, b: str) -> int:
@@ -39,119 +39,77 @@ def plate_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def tesseract_available() -> bool:
-    """Whether the tesseract program is installed (apt install tesseract-ocr)."""
-    return shutil.which("tesseract") is not None
+def plate_format(plate: str) -> str:
+    """A plate's shape: L for a letter, D for a digit ("AB123CD" -> "LLDDDLL")."""
+    return "".join("D" if c.isdigit() else "L" for c in normalise(plate))
+
+
+def fit_format(text: str, formats: Sequence[str]) -> str:
+    """The read with confusable characters swapped so it fits one of the formats ("A8123CD" -> "AB123CD")."""
+    for shape in formats:
+        if len(shape) != len(text):
+            continue
+        fitted = []
+        for char, kind in zip(text, shape):
+            if kind == "D" and not char.isdigit():
+                char = _AS_DIGIT.get(char, char)
+            elif kind == "L" and char.isdigit():
+                char = _AS_LETTER.get(char, char)
+            fitted.append(char)
+        candidate = "".join(fitted)
+        if plate_format(candidate) == shape:
+            return candidate
+    return text
 
 
 @dataclass(frozen=True)
 class PlateRead:
-    """A plate read in a frame: the text and where (left, top, right, bottom)."""
+    """A plate read in a picture: the text, where (left, top, right, bottom), and the reader's confidence."""
 
     text: str
     box: tuple[int, int, int, int]
+    confidence: float = 1.0
 
 
-def candidates(frame: Frame, most: int = 4) -> list[tuple[int, int, int, int]]:
-    """Plate-shaped regions, best first: bright rectangles, then dense rows of dark strokes."""
-    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    boxes = _bright_rectangles(grey) + _stroke_rows(grey)
-    unique: list[tuple[int, int, int, int]] = []
-    for box in boxes:
-        if not any(_overlap(box, kept) > 0.5 for kept in unique):
-            unique.append(box)
-    return unique[:most]
+def _same_line(a: TextRead, b: TextRead) -> bool:
+    height = max(a.box[3] - a.box[1], b.box[3] - b.box[1])
+    return abs((a.box[1] + a.box[3]) - (b.box[1] + b.box[3])) / 2 < 0.5 * height
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return width * height / smaller
+def candidates(reads: Sequence[TextRead], formats: Sequence[str] = ()) -> list[PlateRead]:
+    """Plate candidates from lines of text: each piece, and runs of neighbouring pieces on one line."""
+    pieces = [r for r in reads if normalise(r.text)]
+    lines: list[list[TextRead]] = []
+    for piece in sorted(pieces, key=lambda r: r.box[1] + r.box[3]):
+        line = next((line for line in lines if _same_line(line[-1], piece)), None)
+        if line is None:
+            lines.append([piece])
+        else:
+            line.append(piece)
+    found: dict[str, PlateRead] = {}
+    for line in lines:
+        line.sort(key=lambda r: r.box[0])
+        for start in range(len(line)):
+            text, confidence = "", 1.0
+            box = line[start].box
+            for index in range(start, min(len(line), start + _JOINED)):
+                piece = line[index]
+                if index > start and piece.box[0] - line[index - 1].box[2] > piece.box[3] - piece.box[1]:
+                    break  # too far from the last piece: another word, not this plate
+                text += normalise(piece.text)
+                confidence = min(confidence, piece.confidence)
+                box = (min(box[0], piece.box[0]), min(box[1], piece.box[1]), max(box[2], piece.box[2]),
+                       max(box[3], piece.box[3]))
+                if MIN_CHARS <= len(text) <= MAX_CHARS:
+                    fitted = fit_format(text, formats)
+                    if fitted not in found or found[fitted].confidence < confidence:
+                        found[fitted] = PlateRead(fitted, box, round(confidence, 3))
+    return sorted(found.values(), key=lambda r: r.confidence, reverse=True)[:MOST]
 
 
-def _plate_shaped(mask: np.ndarray, max_width: float, min_fill: float, pad: bool) -> list[tuple[int, int, int, int]]:
-    """Boxes of the mask's blobs that have a plate's shape, largest first (padded if asked)."""
-    height, width = mask.shape
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    scored = []
-    for contour in contours:
-        x, y, w, h = cv2.boundingRect(contour)
-        if h < 12 or w < 40 or w > width * max_width or not _MIN_ASPECT <= w / h <= _MAX_ASPECT:
-            continue
-        if cv2.contourArea(contour) < min_fill * w * h:
-            continue
-        pad_x, pad_y = (w // 12, h // 4) if pad else (0, 0)
-        scored.append((w * h, (max(0, x - pad_x), max(0, y - pad_y), min(width, x + w + pad_x),
-                               min(height, y + h + pad_y))))
-    scored.sort(reverse=True)
-    return [box for _, box in scored]
-
-
-def _bright_rectangles(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Plates are white or yellow: bright areas that fill their bounding rectangle."""
-    _, bright = cv2.threshold(grey, 170, 255, cv2.THRESH_BINARY)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 5)))
-    return _plate_shaped(bright, max_width=0.6, min_fill=0.7, pad=False)
-
-
-def _stroke_rows(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Rows of dark character strokes on a lighter background."""
-    # Dark characters on a light plate: the black-hat transform lights up the characters.
-    blackhat = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 9)))
-    gradient = cv2.convertScaleAbs(cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3))
-    gradient = cv2.GaussianBlur(gradient, (5, 5), 0)
-    closed = cv2.morphologyEx(gradient, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (21, 5)))
-    _, mask = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    square = np.ones((3, 3), np.uint8)
-    mask = cv2.dilate(cv2.erode(mask, square, iterations=1), square, iterations=2)
-    return _plate_shaped(mask, max_width=0.9, min_fill=0.0, pad=True)
-
-
-def read_crop(crop: Frame) -> str:
-    """OCR one plate crop (single line, letters and digits only)."""
-    import pytesseract
-
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-    scale = 64 / max(1, grey.shape[0])
-    grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    grey = cv2.GaussianBlur(grey, (3, 3), 0)
-    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    binary = _drop_edge_strokes(binary)
-    binary = cv2.copyMakeBorder(binary, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
-    text = pytesseract.image_to_string(binary, config=f"--psm 7 -c tessedit_char_whitelist={_CHARS}")
-    return normalise(str(text))
-
-
-def _drop_edge_strokes(binary: np.ndarray) -> np.ndarray:
-    """Erase the plate's frame: lines longer than any character stroke, then specks at the edge."""
-    ink = 255 - binary
-    height, width = ink.shape
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, width * 3 // 10), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(3, height * 9 // 10))))
-    ink = cv2.subtract(cv2.subtract(ink, horizontal), vertical)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    for label in range(1, count):
-        x, y, w, h, area = stats[label]
-        touches = x == 0 or y == 0 or x + w >= width or y + h >= height
-        if area < height * height // 40 or (touches and h < height // 2):
-            ink[labels == label] = 0
-    return 255 - ink
-
-
-def read_plates(frame: Frame) -> list[PlateRead]:
-    """Every plate read in the frame (4 to 10 characters), from the most plate-like regions."""
-    if not tesseract_available():
-        logger.warning("tesseract is not installed; plates are not read (apt install tesseract-ocr)")
-        return []
-    reads = []
-    for left, top, right, bottom in candidates(frame):
-        text = read_crop(frame[top:bottom, left:right])
-        if 4 <= len(text) <= 10:
-            reads.append(PlateRead(text, (left, top, right, bottom)))
-    return reads
+def read_plates(frame: Frame, formats: Sequence[str] = ()) -> list[PlateRead]:
+    """The plate candidates in a BGR picture, the most confident first, fitted to ``formats`` if given."""
+    return candidates(read_text(frame), formats)
 
 
 def render_plate(text: str, height: int = 110, font_path: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"

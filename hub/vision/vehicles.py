@@ -16,7 +16,7 @@ from hub.errors import InputRejected
 from hub.files import write_atomic
 from hub.vision.faces import load_rgb, slug
 from hub.vision.frames import Frame
-from hub.vision.plates import PlateRead, normalise, plate_distance
+from hub.vision.plates import PlateRead, normalise, plate_distance, plate_format
 
 # Hue ranges (OpenCV hue, 0-179) for colour names people use for cars.
 COLOUR_HUES: dict[str, tuple[tuple[int, int], ...]] = {
@@ -90,6 +90,7 @@ class VehicleHit:
     score: float
     plate: str | None
     plate_errors: int | None
+    plate_confidence: float | None
     colour_score: float
     feature_score: float
 
@@ -142,6 +143,10 @@ class VehicleLibrary:
             self.vehicles[key] = vehicle
         return lines
 
+    def formats(self) -> list[str]:
+        """The shapes of the enrolled plates (LLDDDLL...): reads are fitted to them before comparing."""
+        return sorted({plate_format(v.plate) for v in self.vehicles.values() if v.plate})
+
     def plate_matches(self, hit: VehicleHit) -> bool:
         """Whether the hit rests on the plate: read, and within the allowed misread characters."""
         return hit.plate_errors is not None and hit.plate_errors <= self.plate_max_errors
@@ -153,12 +158,12 @@ class VehicleLibrary:
         seen_colour = dominant_colour(region)
         hits = []
         for vehicle in self.vehicles.values():
-            plate_errors, plate_text = None, None
+            plate_errors, plate_text, plate_confidence = None, None, None
             if vehicle.plate:
                 for read in plates:
                     errors = plate_distance(read.text, vehicle.plate)
                     if plate_errors is None or errors < plate_errors:
-                        plate_errors, plate_text = errors, read.text
+                        plate_errors, plate_text, plate_confidence = errors, read.text, read.confidence
             colour_score = max((float(cv2.compareHist(hist, np.array(h, np.float32), cv2.HISTCMP_CORREL))
                                 for h in vehicle.histograms), default=0.0)
             if vehicle.colour and vehicle.colour not in NEUTRAL_COLOURS and seen_colour != vehicle.colour:
@@ -170,7 +175,7 @@ class VehicleLibrary:
                 score = 1.0  # the plate is the strongest evidence there is
             elif plate_errors is not None and plate_errors > self.plate_max_errors + 1:
                 score = min(score, 0.3)  # a clearly different plate: a look-alike, not his car
-            hits.append(VehicleHit(vehicle.name, round(score, 3), plate_text, plate_errors,
+            hits.append(VehicleHit(vehicle.name, round(score, 3), plate_text, plate_errors, plate_confidence,
                                    round(colour_score, 3), round(feature_score, 3)))
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits
@@ -200,6 +205,10 @@ class PassTracker:
         if loitering:
             self._loitered.add(name)
         return new_pass, loitering
+
+    def open(self, t: float) -> bool:
+        """Whether any pass is still going on at ``t`` (seen within the gap)."""
+        return any(t - last <= self.gap for last in self._last.values())
 
     def stayed(self, name: str, t: float) -> float:
         """Seconds since this pass began."""
