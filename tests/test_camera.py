@@ -62,7 +62,7 @@ def test_person_walking_in_gives_one_match_with_verified_snapshot_and_clip(
     [match] = log.events(kind="face.match")
     assert match.source == "porch" and match.detail["person"] == "Barack Obama"
     assert match.detail["distance"] < 0.55 and match.detail["frames"] >= 3
-    assert match.detail["model"].startswith("face_recognition 1.3.0 (dlib ")
+    assert match.detail["model"].startswith("BlazeFace full-range detector; dlib ")
     [clip] = log.events(kind="camera.clip")
     assert clip.detail["incidents"] == [match.detail["incident"]]
     [snapshot_sha] = match.evidence

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from hub.vision.faces import FaceFinder, FaceLibrary
@@ -122,3 +123,18 @@ def test_the_cameras_use_blazeface_from_the_installed_wheel() -> None:
 
     assert default_detector().name == "BlazeFace full-range"
     assert weights_path().is_file() and "site-packages" in str(weights_path())
+
+
+def test_the_encoder_computes_exactly_what_face_recognition_does() -> None:
+    """The hub loads only the two dlib models it needs; the encodings are face_recognition's, to the bit."""
+    import face_recognition
+
+    from hub.vision.encoder import distances, encode
+
+    rgb = face_recognition.load_image_file(FACES / "obama.jpg")
+    [box] = face_recognition.face_locations(rgb)
+    [theirs] = face_recognition.face_encodings(rgb, [box])
+    ours = encode(rgb, *box)
+    assert np.array_equal(ours, theirs)
+    other = face_recognition.face_encodings(face_recognition.load_image_file(FACES / "biden.jpg"))[0]
+    assert np.allclose(distances(np.array([other]), ours), face_recognition.face_distance([other], theirs))

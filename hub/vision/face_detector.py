@@ -7,7 +7,6 @@ import math
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 import cv2
-import face_recognition
 import numpy as np
 
 from hub.vision.frames import Frame
@@ -40,6 +39,8 @@ class HogDetector:
 
     def detect(self, image: Frame) -> list[Box]:
         """The faces in ``image``; small images are searched at twice their size."""
+        import face_recognition  # only here: importing it loads models the hub otherwise never needs
+
         rgb = np.ascontiguousarray(image[:, :, ::-1])
         upsample = 1 if min(rgb.shape[:2]) < self.upsample_below_px else 0
         return [Box(left, top, right, bottom) for top, right, bottom, left in

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Sequence
 
-import face_recognition
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from hub.config import Config
 from hub.errors import InputRejected
 from hub.files import write_atomic
+from hub.vision.encoder import distances, encode
 from hub.vision.frames import Frame
 from hub.vision.tracks import Box
 
@@ -42,8 +42,8 @@ def model_version(detector: str) -> str:
 
     import dlib
 
-    return (f"face_recognition {version('face_recognition')} (dlib {dlib.__version__}; "
-            f"{detector} detector; 128-d ResNet encoder)")
+    return (f"{detector} detector; dlib {dlib.__version__} 128-d ResNet encoder "
+            f"(face_recognition_models {version('face_recognition_models')})")
 
 
 def slug(name: str) -> str:
@@ -198,10 +198,10 @@ class FaceLibrary:
         for person in self.people.values():
             if not person.encodings:
                 continue
-            distance = float(np.min(face_recognition.face_distance(np.array(person.encodings), encoding)))
+            distance = float(np.min(distances(np.array(person.encodings), encoding)))
             if distance > self.tolerance or (best[1] is not None and distance >= best[1]):
                 continue
-            if person.rejected and float(np.min(face_recognition.face_distance(
+            if person.rejected and float(np.min(distances(
                     np.array(person.rejected), encoding))) < REJECTION_RADIUS:
                 continue
             best = (person.name, distance, person.role)
@@ -239,9 +239,7 @@ def encode_face(frame_bgr: Frame, box: Box) -> np.ndarray:
     left, top = max(0, box.left - margin), max(0, box.top - margin)
     right, bottom = min(width, box.right + margin), min(height, box.bottom + margin)
     crop = np.ascontiguousarray(frame_bgr[top:bottom, left:right, ::-1])
-    inner = (box.top - top, box.right - left, box.bottom - top, box.left - left)
-    [encoding] = face_recognition.face_encodings(crop, [inner])
-    return np.asarray(encoding)
+    return encode(crop, box.top - top, box.right - left, box.bottom - top, box.left - left)
 
 
 class FaceFinder:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-import face_recognition
 import numpy as np
 
 from hub.vision.faces import load_rgb
@@ -30,6 +29,8 @@ def scene(width: int, height: int) -> np.ndarray:
 def head_crop(photo: Path) -> np.ndarray:
     """The photo's face with hair and chin around it (BGR); fails unless exactly one face."""
     rgb = load_rgb(photo)
+    import face_recognition  # a test and bench helper: the running hub never imports face_recognition
+
     boxes = face_recognition.face_locations(rgb)
     if len(boxes) != 1:
         raise ValueError(f"{photo.name}: expected one face, found {len(boxes)}")
