@@ -92,3 +92,24 @@ def test_a_camera_knocked_to_a_new_view_reports_it_once_and_still_finds_him(enro
     matches = [e for e in events if e["kind"] == "face.match"]
     assert len(matches) == 1 and matches[0]["detail"]["person"] == "Him", events
     assert float(matches[0]["video_time"]) > 12.0  # type: ignore[arg-type]
+
+
+def test_a_wall_of_printed_faces_cannot_stall_the_camera(tmp_path: Path) -> None:
+    """He tapes a sheet of 39 faces to the window: tracks and recognitions per frame stay bounded."""
+    from datetime import datetime, timezone
+
+    from hub.config import CameraConfig, RecognitionConfig
+    from hub.vision.camera import CameraPipeline
+    from hub.vision.faces import FaceLibrary, Person
+    from tests.conftest import FACES
+
+    library = FaceLibrary(tmp_path / "people")
+    library.save(Person("Him", "concern", [[0.0] * 128]))  # someone enrolled, so faces are looked for
+    face = cv2.resize(cv2.imread(str(FACES / "biden.jpg")), (96, 218))
+    wall = np.ascontiguousarray(np.tile(face, (2, 8, 1))[:HEIGHT, :WIDTH])
+    pipeline = CameraPipeline("window", CameraConfig(source="window", fps=FPS), RecognitionConfig(), library, None,
+                              lambda: datetime.now(timezone.utc), tmp_path / "clips")
+    for index in range(15):
+        assert pipeline.process(wall, index / FPS) == []
+    assert pipeline.faces is not None
+    assert pipeline.faces.stats.recognitions <= 2 * 15 and len(pipeline.faces.tracker.tracks) <= 20

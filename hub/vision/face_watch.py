@@ -19,6 +19,7 @@ from hub.vision.recognise import TrackMatch, TrackRecogniser
 from hub.vision.tracks import Tracker
 
 MAX_AREAS = 4  # moving regions and followed faces searched per frame, largest first
+RECOGNITIONS_PER_FRAME = 2  # a poster of faces cannot make one frame cost seconds: the largest go first
 QUIET_SECONDS = 30.0  # no motion and no face for this long: nobody new can have come, the sweep slows
 QUIET_SLOWER = 4  # by this factor (a 720p sweep every ~13 s instead of ~3 s at 5 fps)
 
@@ -97,9 +98,13 @@ class FaceWatch:
         self.stats.searches += 1
         before = self.recogniser.embeddings
         matches = []
-        for track, box in self.tracker.update(boxes, t):
+        paired = self.tracker.update(boxes, t)
+        budget = self.recogniser.embeddings + RECOGNITIONS_PER_FRAME
+        for track, box in sorted(paired, key=lambda pair: pair[1].size, reverse=True):
             if track.detections == 1:
                 self.stats.tracks += 1
+            if self.recogniser.embeddings >= budget:
+                continue
             match = self.recogniser.consider(track, box, frame, t)
             if match is None or match.role != "concern":
                 continue  # a household member (trusted) is recognised and left alone
