@@ -25,6 +25,22 @@ VIDEO = TEST_DATA / "video"  # short clips cut from real footage (CC BY 4.0, Int
 PORCHLIGHT = [sys.executable, "-m", "hub"]
 
 
+def read_clip(name: str) -> list[Any]:
+    """Every frame of a committed real clip (tests/data/video), as BGR arrays."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(VIDEO / name))
+    frames = []
+    while len(frames) < 2000:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    assert frames, f"{name}: no frames read"
+    return frames
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

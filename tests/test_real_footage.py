@@ -14,22 +14,14 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import VIDEO, run_cli
+from tests.conftest import VIDEO, read_clip, run_cli
 
 FPS = 5.0
 WIDTH, HEIGHT = 768, 432
 
 
 def _clip(name: str) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(VIDEO / name))
-    frames = []
-    while len(frames) < 2000:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
+    return read_clip(name)
 
 
 def _at_five_fps(frames: list[np.ndarray], rate: float = 12.5) -> list[np.ndarray]:

@@ -9,7 +9,7 @@ from hub.config import MotionConfig, TamperConfig
 from hub.vision.motion import MotionDetector
 from hub.vision.synthetic import scene
 from hub.vision.tamper import TamperDetector
-from tests.conftest import VIDEO
+from tests.conftest import VIDEO, read_clip
 
 FPS = 5.0
 
@@ -53,16 +53,7 @@ def test_covered_lens_beats_a_brief_shadow() -> None:
 
 
 def _clip(name: str) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(VIDEO / name))
-    frames = []
-    while len(frames) < 2000:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    assert frames, name
-    return frames
+    return read_clip(name)
 
 
 def _knocked(frame: np.ndarray, shift: float = 0.03, degrees: float = 1.0) -> np.ndarray:

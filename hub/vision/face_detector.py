@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 
 from hub.vision.frames import Frame
-from hub.vision.tracks import Box, merge_boxes
+from hub.vision.boxes import Box
+from hub.vision.tracks import merge_boxes
 
 if TYPE_CHECKING:
     from hub.config import RecognitionConfig

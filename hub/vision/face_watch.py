@@ -81,8 +81,7 @@ class FaceWatch:
             self._last_activity = t
         # Every face still in view is followed, decided or not, so a visit stays one track (one match)
         # even while he stands still and motion sees nothing.
-        areas = [Region(k.box.left, k.box.top, k.box.right, k.box.bottom).expanded(1.0, width, height)
-                 for k in self.tracker.tracks]
+        areas = [k.box.expanded(1.0, width, height) for k in self.tracker.tracks]
         if regions and t - self._last_search >= self.min_gap:
             self._last_search = t
             areas += [r.expanded(0.25, width, height) for r in regions]

@@ -21,7 +21,7 @@ from hub.errors import InputRejected
 from hub.files import write_atomic
 from hub.vision.encoder import distances, encode
 from hub.vision.frames import Frame
-from hub.vision.tracks import Box
+from hub.vision.boxes import Box
 
 if TYPE_CHECKING:
     from hub.vision.face_detector import FaceDetector

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import cv2
 import numpy as np
 
 from hub.config import MotionConfig
+from hub.vision.boxes import Box
 from hub.vision.frames import Frame
 
 Polygon = Sequence[tuple[float, float]]
@@ -35,30 +35,7 @@ def apply_privacy_masks(frame: Frame, masks: Sequence[Polygon]) -> Frame:
     return out
 
 
-@dataclass(frozen=True)
-class Region:
-    """A moving area in full-frame pixel coordinates."""
-
-    left: int
-    top: int
-    right: int
-    bottom: int
-
-    @property
-    def width(self) -> int:
-        """Width in pixels."""
-        return self.right - self.left
-
-    @property
-    def height(self) -> int:
-        """Height in pixels."""
-        return self.bottom - self.top
-
-    def expanded(self, factor: float, width: int, height: int) -> "Region":
-        """The region grown by ``factor`` of its size on every side, clipped to the frame."""
-        dx, dy = int(self.width * factor), int(self.height * factor)
-        return Region(max(0, self.left - dx), max(0, self.top - dy),
-                      min(width, self.right + dx), min(height, self.bottom + dy))
+Region = Box  # a moving area, in full-frame pixels
 
 
 class MotionDetector:

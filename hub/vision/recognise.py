@@ -17,7 +17,8 @@ import numpy as np
 
 from hub.vision.faces import FaceLibrary, Role, encode_face, face_sharpness
 from hub.vision.frames import Frame
-from hub.vision.tracks import Box, Track
+from hub.vision.boxes import Box
+from hub.vision.tracks import Track
 
 FULL_WEIGHT_PX = 80  # a face this size or larger counts as one whole sighting
 MIN_FACE_PX = 20  # smaller than this, the encoder's landmarks are guesses: not recognised at all

@@ -12,56 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-
-@dataclass(frozen=True)
-class Box:
-    """A detection in full-frame pixels, with the detector's confidence."""
-
-    left: int
-    top: int
-    right: int
-    bottom: int
-    score: float = 1.0
-
-    @property
-    def width(self) -> int:
-        """Width in pixels."""
-        return self.right - self.left
-
-    @property
-    def height(self) -> int:
-        """Height in pixels."""
-        return self.bottom - self.top
-
-    @property
-    def size(self) -> int:
-        """The smaller side: what decides whether a face can be recognised."""
-        return min(self.width, self.height)
-
-    def centre(self) -> tuple[float, float]:
-        """The middle of the box."""
-        return (self.left + self.right) / 2, (self.top + self.bottom) / 2
-
-    def iou(self, other: "Box") -> float:
-        """Intersection over union, 0-1."""
-        width = min(self.right, other.right) - max(self.left, other.left)
-        height = min(self.bottom, other.bottom) - max(self.top, other.top)
-        if width <= 0 or height <= 0:
-            return 0.0
-        inter = width * height
-        return inter / float(self.width * self.height + other.width * other.height - inter)
-
-    def inside(self, other: "Box", share: float = 0.6) -> bool:
-        """Whether most of this box lies inside ``other`` (and ``other`` is the larger)."""
-        width = min(self.right, other.right) - max(self.left, other.left)
-        height = min(self.bottom, other.bottom) - max(self.top, other.top)
-        if width <= 0 or height <= 0 or other.width * other.height < self.width * self.height:
-            return False
-        return width * height >= share * self.width * self.height
-
-    def trbl(self) -> tuple[int, int, int, int]:
-        """(top, right, bottom, left): the order face_recognition and the snapshots use."""
-        return self.top, self.right, self.bottom, self.left
+from hub.vision.boxes import Box
 
 
 def merge_boxes(boxes: Sequence[Box], overlap: float = 0.3) -> list[Box]:
