@@ -101,3 +101,26 @@ def test_putting_a_knocked_camera_back_is_not_another_alarm() -> None:
     room = _clip("room-entries.mp4")
     changes = _changes(room[:60] + [_knocked(f) for f in room[60:110]] + room[110:])
     assert [c[1:] for c in changes] == [(True, "moved", False), (False, "moved", True)]
+
+
+def _shifted(frame: np.ndarray, pixels: float) -> np.ndarray:
+    height, width = frame.shape[:2]
+    move = np.float32([[1, 0, pixels], [0, 1, 0]])
+    return cv2.warpAffine(frame, move, (width, height), borderMode=cv2.BORDER_REFLECT)
+
+
+def test_a_camera_turned_a_little_at_a_time_is_still_moved() -> None:
+    """He pans it 5 pixels a second so no step looks like a knock: the view drifts from its anchor, and that
+    is reported (found by a helper attacking the build: the running view used to take in every step)."""
+    room = _clip("room-entries.mp4")
+    frames = room[:50] + [_shifted(room[50 + i % 100], i) for i in range(150)]
+    changes = _changes(frames)
+    assert changes and changes[0][1:3] == (True, "moved"), changes
+
+
+def test_a_strong_blur_and_a_light_in_the_lens_stay_alarms_and_are_never_learned() -> None:
+    room = _clip("room-entries.mp4")
+    blurred = [cv2.GaussianBlur(f, (0, 0), 6) for f in room[50:150]]
+    assert _changes(room[:50] + blurred) == [(12.0, True, "blurred", False)]
+    glare = [cv2.addWeighted(f, 0.5, np.full_like(f, 255), 0.5, 0) for f in room[50:150]]
+    assert _changes(room[:50] + glare) == [(12.0, True, "dazzled", False)]

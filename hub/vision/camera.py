@@ -52,6 +52,7 @@ class Stats:
 
 
 _TAMPER_WORDS = {"covered": "lens covered or blacked out", "blurred": "view blurred",
+                 "dazzled": "blinded by a light shone into it",
                  "moved": "knocked or turned to a new view"}
 
 

@@ -21,6 +21,11 @@ _FIXED = 0.6  # an edge present in most recent frames (its running share above t
 _LEARN = 0.05  # per frame: an edge that appears and stays becomes fixed in about 3 s at 5 fps
 _HEALTHY = 0.4  # the fixed structure is learned further only from frames that clearly match it
 _MIN_FIXED_PIXELS = 100  # fewer fixed edge pixels (a bare wall, fog) and "moved" cannot be judged
+_ANCHOR_AFTER = 25  # frames: the usual view is anchored once its fixed structure is learned (5 s at 5 fps)
+_ANCHOR_REFRESH = 3000  # frames between refreshes of the anchor, and only from a view that still matches it
+_ANCHOR_MATCHES = 0.6  # the view still matches its anchor this well: slow real change (a parked van) is taken in
+_DAZZLED = 215  # mean brightness above this, with the structure gone: a light shone into the lens
+_BRIGHTER = 45  # or this much brighter than its usual view, with the structure gone
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ class _FixedEdges:
     def __init__(self, edges: np.ndarray) -> None:
         self.share = edges.astype(np.float32) * 0.7  # a first frame's moving edges drop out within 3 frames
 
+    def copy(self) -> "_FixedEdges":
+        twin = _FixedEdges.__new__(_FixedEdges)
+        twin.share = self.share.copy()
+        return twin
+
     def learn(self, edges: np.ndarray) -> None:
         self.share *= 1 - _LEARN
         self.share += _LEARN * edges
@@ -63,9 +73,14 @@ class TamperDetector:
     def __init__(self, config: TamperConfig) -> None:
         self.config = config
         self._sharpness: float | None = None
+        self._brightness: float | None = None
         self._fixed: _FixedEdges | None = None
         self._new_view: _FixedEdges | None = None
         self._former: _FixedEdges | None = None  # the view before a relearned move: going back is no sabotage
+        # The usual view as anchored, which learns only by rare refreshes: a camera turned a little at a time
+        # (each step taken in by the running view) still ends up far from it, and that is "moved".
+        self._anchor: _FixedEdges | None = None
+        self._anchored_at = 0
         self._moved_at = 0.0
         self._frames = 0
         self._candidate: tuple[str, float] | None = None
@@ -81,21 +96,36 @@ class TamperDetector:
         kept, fixed_pixels = self._fixed.kept(edges)
         measures = {"brightness": round(mean, 1), "contrast": round(std, 1), "sharpness": round(sharpness, 1),
                     "fixed_structure_kept": round(kept, 3), "fixed_edge_pixels": fixed_pixels}
+        if self._anchor is None and self._frames >= _ANCHOR_AFTER and self.active is None:
+            self._anchor, self._anchored_at = self._fixed.copy(), self._frames
+        anchored, anchor_pixels = self._anchor.kept(edges) if self._anchor is not None else (1.0, 0)
+        measures["usual_view_kept"] = round(anchored, 3)
+        lost = fixed_pixels >= _MIN_FIXED_PIXELS and kept < self.config.moved_similarity
         if mean < self.config.dark_level and std < 12:
             return "covered", measures
-        if self._sharpness is not None and sharpness < self.config.blur_ratio * self._sharpness and std < 40:
+        brighter = self._brightness is not None and mean > self._brightness + _BRIGHTER
+        if lost and (mean > _DAZZLED or brighter):
+            return "dazzled", measures
+        if self._sharpness is not None and sharpness < self.config.blur_ratio * self._sharpness and (std < 40 or lost):
             return "blurred", measures
         if self.active == "moved":
             assert self._new_view is not None
             self._new_view.learn(edges)
-        if fixed_pixels >= _MIN_FIXED_PIXELS and kept < self.config.moved_similarity:
-            if self._former is None or self.active is not None or self._former.kept(edges)[0] < _HEALTHY:
-                return "moved", measures
+        far = anchor_pixels >= _MIN_FIXED_PIXELS and anchored < self.config.moved_similarity
+        if (lost or far) and self._former is not None and self.active is None \
+                and self._former.kept(edges)[0] >= _HEALTHY:
             # Put back where it was before it was knocked: that view is the usual one again.
             self._fixed, self._former = self._former, None
+            self._anchor, self._anchored_at = self._fixed.copy(), self._frames
             kept, fixed_pixels = self._fixed.kept(edges)
+            lost = far = False
+        if lost or far:
+            return "moved", measures  # knocked at once (lost), or turned a little at a time (far from its anchor)
+        if anchored >= _ANCHOR_MATCHES and self._frames - self._anchored_at >= _ANCHOR_REFRESH:
+            self._anchor, self._anchored_at = self._fixed.copy(), self._frames
         # A healthy frame: learn slowly, so daylight changes and parked cars become the usual view.
         self._sharpness = sharpness if self._sharpness is None else 0.95 * self._sharpness + 0.05 * sharpness
+        self._brightness = mean if self._brightness is None else 0.95 * self._brightness + 0.05 * mean
         if kept >= _HEALTHY or fixed_pixels < _MIN_FIXED_PIXELS:
             self._fixed.learn(edges)
         return None, measures
@@ -113,6 +143,7 @@ class TamperDetector:
             assert self._new_view is not None
             self._former = self._fixed
             self._fixed, self._new_view, self.active, self._clear_since = self._new_view, None, None, None
+            self._anchor, self._anchored_at = self._fixed.copy(), self._frames
             return TamperChange(False, "moved", measures, relearned=True)
         if reason is not None:
             self._clear_since = None
