@@ -105,3 +105,20 @@ def test_a_wall_of_printed_faces_cannot_stall_the_camera(tmp_path: Path) -> None
         assert pipeline.process(wall, index / FPS) == []
     assert pipeline.faces is not None
     assert pipeline.faces.stats.recognitions <= 2 * 15 and len(pipeline.faces.tracker.tracks) <= 20
+
+
+def test_a_stream_of_slivers_cannot_exhaust_the_hub(tmp_path: Path) -> None:
+    """A compromised camera sends 16x2000 frames: they were analysed at 320x40000 (43 s and 1.2 GB for 50)."""
+    import time
+    from datetime import datetime, timezone
+
+    from hub.config import CameraConfig, RecognitionConfig
+    from hub.vision.camera import CameraPipeline
+
+    pipeline = CameraPipeline("odd", CameraConfig(source="odd", fps=FPS), RecognitionConfig(), None, None,
+                              lambda: datetime.now(timezone.utc), tmp_path / "clips")
+    rng = np.random.default_rng(3)
+    start = time.perf_counter()
+    for index in range(25):
+        pipeline.process(rng.integers(0, 255, (2000, 16, 3), dtype=np.uint8), index / FPS)
+    assert time.perf_counter() - start < 5.0

@@ -182,3 +182,14 @@ def test_enroll_vehicle_and_match_cli(tmp_path: Path) -> None:
     assert out[0]["plates"][0]["text"] == "KP19XRW" and out[0]["plates"][0]["match"] == "His Ford"
     assert out[0]["vehicles"] == [{"match": "His Ford", "score": 1.0}]
     assert out[1]["plates"][0]["match"] is None and out[1]["vehicles"][0]["match"] is None
+
+
+def test_a_sliver_of_a_frame_costs_the_plate_reader_nothing() -> None:
+    """A hostile stream's 16x2000 frames once took the OCR detector seconds and a gigabyte each."""
+    import time
+
+    from hub.vision.ocr import read_text
+
+    start = time.perf_counter()
+    assert read_text(np.full((2000, 16, 3), 128, np.uint8)) == [] and read_text(np.zeros((4, 4, 3), np.uint8)) == []
+    assert time.perf_counter() - start < 0.5

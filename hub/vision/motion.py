@@ -53,10 +53,11 @@ class MotionDetector:
     def small(self, frame: Frame) -> np.ndarray:
         """The blurred grey analysis frame."""
         height, width = frame.shape[:2]
-        scale = self.config.analysis_width / width
+        # By the longer side: a hostile stream of 16x2000 frames would otherwise be analysed at 320x40000.
+        scale = self.config.analysis_width / max(width, height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
         # Linear rather than area resampling: 8x cheaper, and the blur below removes the aliasing.
-        grey = cv2.cvtColor(cv2.resize(frame, (self.config.analysis_width, max(1, round(height * scale))),
-                                       interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2GRAY)
+        grey = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2GRAY)
         return cv2.GaussianBlur(grey, (5, 5), 0)
 
     def detect(self, frame: Frame, small: np.ndarray | None = None) -> list[Region]:

@@ -20,6 +20,7 @@ from hub.errors import PorchlightError
 from hub.vision.frames import Frame
 
 MODELS = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx", "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx"}
+MAX_ASPECT = 12  # a plate is about 5:1; an image far longer than that holds no plate worth the cost
 LONGEST_SIDE = 960  # RapidOCR's own default scales small crops *up* to 736 px tall, and then finds nothing
 
 
@@ -70,8 +71,9 @@ def _get_engine() -> Any:
 
 def read_text(image: Frame, most: int = 64) -> list[TextRead]:
     """Every line of text found in a BGR image, at most ``most``."""
-    if image.ndim != 3 or min(image.shape[:2]) < 8:
-        return []
+    height, width = image.shape[:2] if image.ndim == 3 else (0, 0)
+    if min(height, width) < 8 or max(height, width) > MAX_ASPECT * min(height, width):
+        return []  # a sliver (a hostile stream's 16x2000 frames cost the detector seconds and a gigabyte)
     engine = _get_engine()
     with _lock:
         result = engine(np.ascontiguousarray(image), use_det=True, use_cls=False, use_rec=True)
