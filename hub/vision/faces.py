@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 Role = Literal["concern", "trusted"]
 MAX_PHOTO_PIXELS = 40_000_000
+MIN_PHOTO_SIDE = 32
+MAX_ASPECT = 20  # a 1x40,000,000 PNG is 78 kB and, resized, 10 GB
 # A candidate this close to a face she rejected for this person is the same false match again.
 REJECTION_RADIUS = 0.35
 SIGHTINGS = "sightings"  # a subfolder of the library: matched faces kept for her review
@@ -61,6 +63,12 @@ def load_rgb(path: Path) -> np.ndarray:
             if image.width * image.height > MAX_PHOTO_PIXELS:
                 raise InputRejected(f"{path.name}: the image is {image.width}x{image.height} pixels, "
                                     f"more than the {MAX_PHOTO_PIXELS // 1_000_000} megapixels allowed")
+            if min(image.width, image.height) < MIN_PHOTO_SIDE:
+                raise InputRejected(f"{path.name}: the image is {image.width}x{image.height} pixels; a photo needs "
+                                    f"at least {MIN_PHOTO_SIDE} pixels a side")
+            if max(image.width, image.height) > MAX_ASPECT * min(image.width, image.height):
+                raise InputRejected(f"{path.name}: the image is {image.width}x{image.height} pixels, too long and "
+                                    "thin to be a photo of a face or a car")
             return np.array(image.convert("RGB"))
     except UnidentifiedImageError as err:
         raise InputRejected(f"{path.name}: not an image Porchlight can read (JPEG, PNG, WebP...)") from err

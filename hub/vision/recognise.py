@@ -21,6 +21,7 @@ from hub.vision.boxes import Box
 from hub.vision.tracks import Track
 
 FULL_WEIGHT_PX = 80  # a face this size or larger counts as one whole sighting
+SLOW_GAP = 2.0  # seconds between recognitions of a track that has spent its budget
 MIN_FACE_PX = 20  # smaller than this, the encoder's landmarks are guesses: not recognised at all
 
 
@@ -53,10 +54,17 @@ class TrackRecogniser:
     def consider(self, track: Track, box: Box, frame: Frame, t: float) -> TrackMatch | None:
         """Recognise this detection if it is worth it; the match once the track is decided."""
         state: dict[str, Any] = track.state
-        if state.get("decided") or box.size < MIN_FACE_PX or state.get("embeddings", 0) >= self.max_embeddings:
+        if state.get("decided") or box.size < MIN_FACE_PX:
             return None
-        if t - state.get("last", -1e9) < self.min_gap or track.age(t) > self.window:
+        # A track whose budget is spent, or older than the window, is still looked at, only slowly: a man
+        # first badly seen who then stands in full view at the door must not stay unrecognised. A face
+        # half as large again as any recognised on this track is looked at at once.
+        grown = box.size >= 1.5 * state.get("largest", box.size)
+        spent = state.get("embeddings", 0) >= self.max_embeddings or track.age(t) > self.window
+        gap = SLOW_GAP if spent and not grown else self.min_gap
+        if t - state.get("last", -1e9) < gap:
             return None
+        state["largest"] = max(box.size, state.get("largest", 0))
         encoding = encode_face(frame, box)
         self.embeddings += 1
         state["embeddings"] = state.get("embeddings", 0) + 1

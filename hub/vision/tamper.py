@@ -15,7 +15,7 @@ import numpy as np
 
 from hub.config import TamperConfig
 
-_WARMUP_FRAMES = 10
+_WARMUP_FRAMES = 25  # 5 s at 5 fps: people walking up at start-up are not yet the view's structure
 _NEAR = np.ones((3, 3), np.uint8)
 _FIXED = 0.6  # an edge present in most recent frames (its running share above this) is fixed structure
 _LEARN = 0.05  # per frame: an edge that appears and stays becomes fixed in about 3 s at 5 fps
