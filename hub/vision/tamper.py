@@ -57,14 +57,20 @@ class _FixedEdges:
         self.share *= 1 - _LEARN
         self.share += _LEARN * edges
 
-    def kept(self, edges: np.ndarray) -> tuple[float, int]:
+    def kept(self, near: "_Near") -> tuple[float, int]:
         """How much of the fixed structure is still in place (0: none beyond chance, 1: all), and its size."""
         fixed = self.share > _FIXED
         count = int(fixed.sum())
-        near = cv2.dilate(edges.astype(np.uint8), _NEAR) > 0
-        chance = float(near.mean())  # a busy frame has edges near anything: discount that
-        kept = float((near & fixed).sum()) / max(1, count)
-        return (kept - chance) / max(1e-3, 1 - chance), count
+        kept = float((near.mask & fixed).sum()) / max(1, count)
+        return (kept - near.chance) / max(1e-3, 1 - near.chance), count
+
+
+class _Near:
+    """Where this frame has an edge within a pixel, computed once a frame for every view it is held against."""
+
+    def __init__(self, edges: np.ndarray) -> None:
+        self.mask = cv2.dilate(edges.astype(np.uint8), _NEAR) > 0
+        self.chance = float(self.mask.mean())  # a busy frame has edges near anything: discount that
 
 
 class TamperDetector:
@@ -83,22 +89,28 @@ class TamperDetector:
         self._anchored_at = 0
         self._moved_at = 0.0
         self._frames = 0
+        self._edges = np.zeros((0, 0), bool)  # the last frame's edges
         self._candidate: tuple[str, float] | None = None
         self._clear_since: float | None = None
         self.active: str | None = None
 
+    def _anchor_here(self) -> None:
+        assert self._fixed is not None
+        self._anchor, self._anchored_at = self._fixed.copy(), self._frames
+
     def _condition(self, grey: np.ndarray) -> tuple[str | None, dict[str, float]]:
         mean, std = (float(v[0][0]) for v in cv2.meanStdDev(grey))
         sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
-        edges = _edges(grey)
+        edges = self._edges = _edges(grey)
+        near = _Near(edges)
         if self._fixed is None or self._fixed.share.shape != edges.shape:
             self._fixed = _FixedEdges(edges)
-        kept, fixed_pixels = self._fixed.kept(edges)
+        kept, fixed_pixels = self._fixed.kept(near)
         measures = {"brightness": round(mean, 1), "contrast": round(std, 1), "sharpness": round(sharpness, 1),
                     "fixed_structure_kept": round(kept, 3), "fixed_edge_pixels": fixed_pixels}
         if self._anchor is None and self._frames >= _ANCHOR_AFTER and self.active is None:
-            self._anchor, self._anchored_at = self._fixed.copy(), self._frames
-        anchored, anchor_pixels = self._anchor.kept(edges) if self._anchor is not None else (1.0, 0)
+            self._anchor_here()
+        anchored, anchor_pixels = self._anchor.kept(near) if self._anchor is not None else (1.0, 0)
         measures["usual_view_kept"] = round(anchored, 3)
         lost = fixed_pixels >= _MIN_FIXED_PIXELS and kept < self.config.moved_similarity
         if mean < self.config.dark_level and std < 12:
@@ -113,16 +125,16 @@ class TamperDetector:
             self._new_view.learn(edges)
         far = anchor_pixels >= _MIN_FIXED_PIXELS and anchored < self.config.moved_similarity
         if (lost or far) and self._former is not None and self.active is None \
-                and self._former.kept(edges)[0] >= _HEALTHY:
+                and self._former.kept(near)[0] >= _HEALTHY:
             # Put back where it was before it was knocked: that view is the usual one again.
             self._fixed, self._former = self._former, None
-            self._anchor, self._anchored_at = self._fixed.copy(), self._frames
-            kept, fixed_pixels = self._fixed.kept(edges)
+            self._anchor_here()
+            kept, fixed_pixels = self._fixed.kept(near)
             lost = far = False
         if lost or far:
             return "moved", measures  # knocked at once (lost), or turned a little at a time (far from its anchor)
         if anchored >= _ANCHOR_MATCHES and self._frames - self._anchored_at >= _ANCHOR_REFRESH:
-            self._anchor, self._anchored_at = self._fixed.copy(), self._frames
+            self._anchor_here()
         # A healthy frame: learn slowly, so daylight changes and parked cars become the usual view.
         self._sharpness = sharpness if self._sharpness is None else 0.95 * self._sharpness + 0.05 * sharpness
         self._brightness = mean if self._brightness is None else 0.95 * self._brightness + 0.05 * mean
@@ -143,7 +155,7 @@ class TamperDetector:
             assert self._new_view is not None
             self._former = self._fixed
             self._fixed, self._new_view, self.active, self._clear_since = self._new_view, None, None, None
-            self._anchor, self._anchored_at = self._fixed.copy(), self._frames
+            self._anchor_here()
             return TamperChange(False, "moved", measures, relearned=True)
         if reason is not None:
             self._clear_since = None
@@ -156,7 +168,7 @@ class TamperDetector:
                 self._candidate = None
                 if reason == "moved":
                     self._moved_at = now
-                    self._new_view = _FixedEdges(_edges(grey))
+                    self._new_view = _FixedEdges(self._edges)
                 return TamperChange(True, reason, measures)
             return None
         self._candidate = None
