@@ -86,7 +86,7 @@ def ours(frames: list[np.ndarray], library: FaceLibrary, clips: Path) -> tuple[f
     assert pipeline.faces is not None
     stats = pipeline.faces.stats
     return time.process_time() - start, found, {"detector passes": stats.searches, "tracks": stats.tracks,
-                                               "recognitions": stats.recognitions}
+                                               "recognitions": pipeline.faces.recogniser.embeddings}
 
 
 def naive(frames: list[np.ndarray], known: list[np.ndarray], every: int, scale: float) -> tuple[float, float | None]:

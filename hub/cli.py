@@ -450,9 +450,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
             "evidence_already_there": report.evidence_present, "bytes": report.bytes_written,
             "sealed": report.sealed}))
         fingerprint = log.key.fingerprint
+        key_path = log.data_dir / "keys" / KEY_FILE
     print(f"backup {report.snapshot} written to {args.to}: {report.evidence_copied} new evidence files, "
           f"{report.evidence_present} already there, {report.bytes_written} bytes")
-    key_path = config_from(args).data_dir / "keys" / KEY_FILE
     if report.sealed:
         print("It is sealed: it opens on a new Pi with your passphrase or your sealing recovery key "
               "(porchlight restore), and nothing on this card opens it.")

@@ -134,7 +134,7 @@ def scan_video(config: Config, video: Path, as_json: bool, fps: float | None) ->
                "face_searches": pipeline.stats.face_searches, "video_seconds": round(frames_read / video_fps, 2)}
     if pipeline.faces is not None:
         stats = pipeline.faces.stats
-        summary.update({"face_sweeps": stats.sweeps, "face_tracks": stats.tracks, "recognitions": stats.recognitions,
+        summary.update({"face_sweeps": stats.sweeps, "face_tracks": stats.tracks, "recognitions": pipeline.faces.recogniser.embeddings,
                         "face_detector": pipeline.faces.detector.name})
     if as_json:
         print(json.dumps({"summary": summary}))

@@ -104,7 +104,7 @@ def test_a_wall_of_printed_faces_cannot_stall_the_camera(tmp_path: Path) -> None
     for index in range(15):
         assert pipeline.process(wall, index / FPS) == []
     assert pipeline.faces is not None
-    assert pipeline.faces.stats.recognitions <= 2 * 15 and len(pipeline.faces.tracker.tracks) <= 20
+    assert pipeline.faces.recogniser.embeddings <= 2 * 15 and len(pipeline.faces.tracker.tracks) <= 20
 
 
 def test_a_stream_of_slivers_cannot_exhaust_the_hub(tmp_path: Path) -> None:

@@ -31,7 +31,6 @@ class FaceStats:
     searches: int = 0  # frames the detector ran on (moving regions, followed faces, a part of the sweep)
     sweeps: int = 0  # whole-frame sweeps completed
     tracks: int = 0
-    recognitions: int = 0
 
 
 class FaceWatch:
@@ -95,7 +94,6 @@ class FaceWatch:
             return []
         boxes = detect_in(self.detector, frame, searched)
         self.stats.searches += 1
-        before = self.recogniser.embeddings
         matches = []
         paired = self.tracker.update(boxes, t)
         budget = self.recogniser.embeddings + RECOGNITIONS_PER_FRAME
@@ -112,5 +110,4 @@ class FaceWatch:
                 continue
             self._last_match[match.person] = t
             matches.append(match)
-        self.stats.recognitions += self.recogniser.embeddings - before
         return matches

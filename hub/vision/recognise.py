@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from hub.vision.faces import FaceLibrary, Role, encode_face, face_sharpness
+from hub.vision.faces import GOOD_FACE_PX, FaceLibrary, Role, encode_face, face_sharpness
 from hub.vision.frames import Frame
 from hub.vision.boxes import Box
 from hub.vision.tracks import Track
 
-FULL_WEIGHT_PX = 80  # a face this size or larger counts as one whole sighting
+FULL_WEIGHT_PX = GOOD_FACE_PX  # a face as large as a good enrolment photo's counts as one whole sighting
 SLOW_GAP = 2.0  # seconds between recognitions of a track that has spent its budget
 MIN_FACE_PX = 20  # smaller than this, the encoder's landmarks are guesses: not recognised at all
 
