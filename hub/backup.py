@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import sqlite3
 import tempfile
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub.errors import PorchlightError
-from hub.files import write_atomic
+from hub.files import create_once, write_atomic
 from hub.keys import secret_from_text, secret_to_text
 from hub.sealing import FILE_NAME, Opener, SealingError, SealingKeys, is_sealed, seal
 from hub.database import DB_NAME
@@ -65,11 +64,9 @@ def load_or_create_key(data_dir: Path) -> tuple[bytes, bool]:
     path = data_dir / "keys" / KEY_FILE
     if path.exists():
         return key_from_text(path.read_text()), False
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = new_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key_to_text(key) + "\n")
+    if not create_once(path, (key_to_text(key) + "\n").encode()):
+        return key_from_text(path.read_text()), False
     return key, True
 
 

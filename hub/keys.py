@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import stat
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from hub.errors import KeyFileError
+from hub.files import create_once, write_atomic
 
 PRIVATE_NAME = "device_ed25519.pem"
 PUBLIC_NAME = "device_ed25519.pub"
@@ -74,30 +74,30 @@ class DeviceKey:
     def _load_or_create(self) -> Ed25519PrivateKey:
         private_path = self.keys_dir / PRIVATE_NAME
         if private_path.exists():
-            mode = stat.S_IMODE(private_path.stat().st_mode)
-            if mode & 0o077:
-                raise KeyFileError(
-                    f"{private_path}: the device key is readable by other users (mode {mode:04o}); "
-                    f"run: chmod 600 {private_path}"
-                )
-            try:
-                key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
-            except (ValueError, OSError) as err:
-                raise KeyFileError(f"{private_path}: cannot load the device key ({err})") from err
-            if not isinstance(key, Ed25519PrivateKey):
-                raise KeyFileError(f"{private_path}: not an Ed25519 private key")
-            return key
-        self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return self._load(private_path)
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        (self.keys_dir / PUBLIC_NAME).write_text(public_key_b64(key.public_key()) + "\n")
+        if not create_once(private_path, pem):
+            return self._load(private_path)
+        write_atomic(self.keys_dir / PUBLIC_NAME, (public_key_b64(key.public_key()) + "\n").encode())
+        return key
+
+    @staticmethod
+    def _load(private_path: Path) -> Ed25519PrivateKey:
+        mode = stat.S_IMODE(private_path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyFileError(
+                f"{private_path}: the device key is readable by other users (mode {mode:04o}); "
+                f"run: chmod 600 {private_path}"
+            )
+        try:
+            key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+        except (ValueError, OSError) as err:
+            raise KeyFileError(f"{private_path}: cannot load the device key ({err})") from err
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyFileError(f"{private_path}: not an Ed25519 private key")
         return key
 
     @property

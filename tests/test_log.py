@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import shutil
 import stat
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from hub.errors import LogError
 from hub.events import Event, Severity
 from hub.alerts.outbox import AlertRequest
 from hub.database import DB_NAME
+from hub.keys import DeviceKey
 from hub.log import IncidentLog
 from hub.store import Store
 from tests.conftest import log_json, run_cli
@@ -112,6 +115,33 @@ def test_checkpoints_are_signed_rows_every_n_rows(data_dir: Path) -> None:
     key_mode = stat.S_IMODE((data_dir / "keys" / "device_ed25519.pem").stat().st_mode)
     assert key_mode == 0o600
     log.close()
+
+
+def test_two_starts_on_an_empty_directory_agree_on_one_device_key(tmp_path: Path) -> None:
+    # The hub starting while a CLI command opens the same new directory: before, the loser crashed
+    # with FileExistsError (seen in CI as a daemon that never started).
+    keys_dir = tmp_path / "keys"
+    for _ in range(20):
+        shutil.rmtree(keys_dir, ignore_errors=True)
+        barrier = threading.Barrier(6)
+        found: list[str] = []
+        errors: list[BaseException] = []
+
+        def start() -> None:
+            barrier.wait(5)
+            try:
+                found.append(DeviceKey(keys_dir).public_b64)
+            except BaseException as err:  # noqa: BLE001 - the test reports any failure
+                errors.append(err)
+
+        threads = [threading.Thread(target=start) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert errors == [] and len(found) == 6 and len(set(found)) == 1
+        assert sorted(p.name for p in keys_dir.iterdir()) == ["device_ed25519.pem", "device_ed25519.pub"]
+        assert (keys_dir / "device_ed25519.pub").read_text().strip() == found[0]
 
 
 def test_correction_points_at_original_which_stays(incident_log: IncidentLog, data_dir: Path) -> None:
