@@ -18,12 +18,13 @@ from hub.command_queue import CommandTaker
 from hub.events import Event, Severity
 from hub.frames import FrameProvider
 from hub.intake import Rejections
-from hub.lifecycle import RunMarker
+from hub.lifecycle import RunMarker, marker_path
 from hub.log import IncidentLog
 from hub.store import Store
 from hub.mqtt import MqttLink, install_client_id
 from hub.outputs import Outputs
 from hub.pipeline import Pipeline
+from hub.reach import panic_teller
 from hub.rules import Rules
 from hub.schedule import Schedules
 from hub.simulate import Simulator
@@ -82,7 +83,7 @@ class Hub:
         self.gpio: GpioSource | None = None
         self.mqtt: MqttLink | None = None
         self.tracker: SensorTracker | None = None
-        self.marker = RunMarker(config.data_dir / "run" / "hub.running")
+        self.marker = RunMarker(marker_path(config.data_dir))
         self._stop = threading.Event()
         self._stopped = False
         self._broker_lost = False
@@ -134,7 +135,8 @@ class Hub:
         self.deliveries = Deliveries(self.log, self.store.outbox, self.config, self.clock, self.bus.publish)
         self.deliveries.start()
         self.commands = CommandTaker(self.store.commands, self.bus.publish,
-                                     {kinds.ALERT_ACK_REQUESTED: self.deliveries.answer})
+                                     {kinds.ALERT_ACK_REQUESTED: self.deliveries.answer},
+                                     {kinds.PANIC: panic_teller(self.config, self.store.state)})
         self.pipeline.add_listener(self.deliveries)
         self.pipeline.add_listener(self._on_panic)
         self.schedules = Schedules(self.config, self.log, self.bus, self.clock)

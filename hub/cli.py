@@ -11,6 +11,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,14 +22,15 @@ from hub import __version__
 from hub.arming import MODES
 from hub.chain import Checkpoint
 from hub.cli_args import PASSPHRASE_VARIABLE, config_from, open_log, open_store, read_passphrase
-from hub.command_queue import CommandQueue
 from hub.commands import PinCheck, arm_request, checkin_request
 from hub.config import Config, field_paths, load_config, summary
 from hub.errors import ConfigError, PorchlightError
 from hub.events import Event, Severity
 from hub.incident import Attachment, IncidentReport, Vehicle, Witness
+from hub.lifecycle import hub_running
 from hub.log import IncidentLog
 from hub.sealing import Opener, SealingError, SealingKeys, WrongPassphrase
+from hub.store import Store
 from hub.systemd import Notifier
 from hub import kinds
 
@@ -273,9 +275,33 @@ def cmd_log_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
-def _submit(queue: CommandQueue, events: list[Event]) -> None:
+CLI_WAIT_SECONDS = 5.0  # how long a command waits for the running hub to take what it queued
+
+
+def _taken(store: Store, command_ids: list[int]) -> bool:
+    """Whether the running hub took every one of these commands within CLI_WAIT_SECONDS (no hub: no wait)."""
+    deadline = time.monotonic() + (CLI_WAIT_SECONDS if hub_running(store.log.data_dir) else 0.0)
+    return all(store.commands.wait_taken(cid, max(0.0, deadline - time.monotonic())) is not None
+               for cid in command_ids)
+
+
+def _submit(store: Store, events: list[Event]) -> bool:
+    """Queue events for the hub; True once it has taken them all."""
+    return _taken(store, [store.commands.submit_event(event) for event in events])
+
+
+def _submit_only(store: Store, events: list[Event]) -> None:
+    """Queue events (a refusal's record) without waiting for the hub."""
     for event in events:
-        queue.submit_event(event)
+        store.commands.submit_event(event)
+
+
+def _not_taken(store: Store) -> str:
+    """Why a queued command was not taken, truthfully."""
+    if not hub_running(store.log.data_dir):
+        return (f"NO HUB IS RUNNING on {store.log.data_dir}: nothing acts on this until one starts "
+                "(sudo systemctl start porchlight, or porchlight run). It stays queued until then.")
+    return "the hub has not confirmed it yet (it may be busy); it stays queued"
 
 
 def cmd_arm(args: argparse.Namespace) -> int:
@@ -287,13 +313,16 @@ def cmd_arm(args: argparse.Namespace) -> int:
         waiting = not_ready(config.sensors, store.log, args.mode) if args.mode != "disarmed" else []
         outcome = arm_request(PinCheck(config.arming), args.mode, args.pin, "cli", datetime.now(timezone.utc),
                               not_ready=waiting, bypass=args.bypass)
-        _submit(store.commands, outcome.events)
-    if not outcome.response["ok"]:
-        print(f"arm mode not changed: {outcome.response['error']}")
-        if outcome.response.get("not_ready"):
-            print("close it, or arm anyway with --bypass (it will not alarm until the next arming)")
-        return 1
-    print(f"arm mode {args.mode} requested; the running hub applies it within a second")
+        if not outcome.response["ok"]:
+            _submit_only(store, outcome.events)
+            print(f"arm mode not changed: {outcome.response['error']}")
+            if outcome.response.get("not_ready"):
+                print("close it, or arm anyway with --bypass (it will not alarm until the next arming)")
+            return 1
+        if not _submit(store, outcome.events):
+            print(f"arm mode {args.mode} requested, not applied: {_not_taken(store)}")
+            return 3
+    print(f"arm mode {args.mode}: applied by the hub")
     return 0
 
 
@@ -308,15 +337,22 @@ def cmd_safe_now(args: argparse.Namespace) -> int:
 def cmd_panic(args: argparse.Namespace) -> int:
     """Raise a panic: every contact, every tier, at once."""
     with open_store(args) as store:
-        store.commands.submit_command(kinds.PANIC, "cli", {"via": "cli"})
-    print("panic raised: the hub is alerting every contact now")
-    return 0
+        command_id = store.commands.submit_command(kinds.PANIC, "cli", {"via": "cli"})
+        taken = store.commands.wait_taken(command_id, CLI_WAIT_SECONDS if hub_running(store.log.data_dir) else 0.0)
+        if taken is None or taken.answer is None:
+            print(f"panic recorded, but nobody has been told: {_not_taken(store)}. If you are in danger, "
+                  "call the emergency number (999, 911 or 112) now.")
+            return 3
+    print(f"panic raised. {taken.answer.text}")
+    return 0 if taken.answer.ok else 2
 
 
 def cmd_checkin_start(args: argparse.Namespace) -> int:
     """Start a check-in timer: if she has not checked in by then, contacts are alerted."""
     with open_store(args) as store:
-        store.commands.submit_command(kinds.CHECKIN_START, "cli", {"minutes": args.minutes})
+        if not _taken(store, [store.commands.submit_command(kinds.CHECKIN_START, "cli", {"minutes": args.minutes})]):
+            print(f"check-in timer not started yet: {_not_taken(store)}")
+            return 3
     print(f"check-in timer started: check in within {args.minutes:g} minutes")
     return 0
 
@@ -328,9 +364,12 @@ def cmd_checkin_daily(args: argparse.Namespace) -> int:
         return 1
     with open_store(args) as store:
         if args.off:
-            store.commands.submit_command(kinds.CHECKIN_DAILY_OFF, "cli", {})
+            command_id = store.commands.submit_command(kinds.CHECKIN_DAILY_OFF, "cli", {})
         else:
-            store.commands.submit_command(kinds.CHECKIN_DAILY, "cli", {"by": args.by})
+            command_id = store.commands.submit_command(kinds.CHECKIN_DAILY, "cli", {"by": args.by})
+        if not _taken(store, [command_id]):
+            print(f"daily check-in not changed yet: {_not_taken(store)}")
+            return 3
     print("daily check-in stopped" if args.off else f"daily check-in: check in every day by {args.by}")
     return 0
 
@@ -340,10 +379,13 @@ def cmd_checkin_done(args: argparse.Namespace) -> int:
     config = config_from(args)
     outcome = checkin_request(PinCheck(config.arming), args.pin, "cli", datetime.now(timezone.utc))
     with open_store(args) as store:
-        _submit(store.commands, outcome.events)
-    if not outcome.response["ok"]:
-        print(f"not checked in: {outcome.response['error']}")
-        return 1
+        if not outcome.response["ok"]:
+            _submit_only(store, outcome.events)
+            print(f"not checked in: {outcome.response['error']}")
+            return 1
+        if not _submit(store, outcome.events):
+            print(f"check-in queued, not yet recorded: {_not_taken(store)}")
+            return 3
     print("checked in: thank you")
     return 0
 
@@ -370,7 +412,10 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
     from hub.contacts import ContactBook
     from hub.alerts.channels import send_test_message
 
-    contacts = ContactBook(config_from(args)).current()
+    from hub.reach import Reach
+
+    config = config_from(args)
+    contacts = ContactBook(config).current()
     contact = contacts.get(args.contact)
     if contact is None:
         print(f"contacts.{args.contact}: no such contact (configured: {', '.join(contacts) or 'none'})")
@@ -380,6 +425,8 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
         print(f"{result['channel']}: " + ("delivered" if result["error"] is None else f"FAILED: {result['error']}"))
     with open_log(args) as log:
         log.append(Event(kinds.ALERT_TEST, "cli", Severity.INFO, {"contact": args.contact, "results": results}))
+    with open_store(args) as store:
+        Reach.of_hub(config, store.state).record_test(args.contact, contact, results)
     return 1 if any(r["error"] for r in results) else 0
 
 

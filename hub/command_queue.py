@@ -143,13 +143,17 @@ class CommandTaker:
 
     A command with an answerer (an acknowledgement) is handed to the part it is for, which records
     what it did; any other is published as an event and marked taken once it is committed, so a
-    crash in between runs it again (arming twice is harmless; losing a panic is not).
+    crash in between runs it again (arming twice is harmless; losing a panic is not). A command
+    with a teller (a panic) is published too, and once committed its answer says what follows
+    from it (who is being alerted), for the page or command that is waiting.
     """
 
-    def __init__(self, queue: CommandQueue, publish: Publish, answerers: Mapping[str, Answerer]) -> None:
+    def __init__(self, queue: CommandQueue, publish: Publish, answerers: Mapping[str, Answerer],
+                 tellers: Mapping[str, Answerer] | None = None) -> None:
         self.queue = queue
         self.publish = publish
         self.answerers = dict(answerers)
+        self.tellers = dict(tellers or {})
         self._inflight: set[int] = set()
 
     def take_pending(self) -> None:
@@ -162,11 +166,13 @@ class CommandTaker:
                 self.queue.take_command(command_id, _answer(answerer, event))
                 continue
             self._inflight.add(command_id)
-            self.publish(event, self._taker(command_id))
+            self.publish(event, self._taker(command_id, event))
 
-    def _taker(self, command_id: int) -> Callable[[int], None]:
+    def _taker(self, command_id: int, event: Event) -> Callable[[int], None]:
+        teller = self.tellers.get(event.kind)
+
         def taken(seq: int) -> None:
-            self.queue.take_command(command_id)
+            self.queue.take_command(command_id, _answer(teller, event) if teller is not None else None)
             self._inflight.discard(command_id)
         return taken
 

@@ -160,6 +160,49 @@ def check_vision_models(config: Config) -> list[Check]:
     return checks
 
 
+def check_contacts(config: Config) -> list[Check]:
+    """Whether an alarm can reach anyone: a contact is set up, and each one's last test message arrived."""
+    from hub.contacts import ContactBook
+    from hub.database import DB_NAME
+    from hub.reach import ContactReach, Reach
+    from hub.store import Store
+
+    contacts = ContactBook(config).current()
+    if not contacts:
+        return [Check("contacts", False, "no contact is set up: an alarm or a panic reaches nobody",
+                      "add a contact on the dashboard's Contacts page (or under contacts: in the config) and "
+                      "send them a test")]
+    if not (config.data_dir / DB_NAME).exists():
+        reach = [ContactReach(cid, c.name or cid, c.tier, "never") for cid, c in contacts.items()]
+    else:
+        with Store(config.data_dir) as store:
+            reach = Reach.of_hub(config, store.state).all(contacts)
+    checks = []
+    for person in reach:
+        if person.tested == "passed":
+            checks.append(Check(f"contact {person.name}", True, "the last test message arrived"))
+        elif person.tested == "failed":
+            checks.append(Check(f"contact {person.name}", False, "the last test message did not arrive: "
+                                + "; ".join(person.errors), f"fix their details, then: porchlight alert test "
+                                                          f"{person.cid}"))
+        else:
+            what = "changed since its last test" if person.tested == "changed" else "never sent a test message"
+            checks.append(Check(f"contact {person.name}", False, f"{what}, so it is not known that alerts arrive",
+                                f"porchlight alert test {person.cid} (or Send a test on the Contacts page)"))
+    return checks
+
+
+def check_running(config: Config) -> list[Check]:
+    """Whether a hub is running on this data directory (nothing is watched or alerted otherwise)."""
+    from hub.lifecycle import hub_running
+
+    if hub_running(config.data_dir):
+        return [Check("hub running", True, f"on {config.data_dir}")]
+    return [Check("hub running", False, f"no hub is running on {config.data_dir}: no sensor or camera is "
+                                        "watched and nobody is alerted", "sudo systemctl start porchlight "
+                                                                         "(or porchlight run)")]
+
+
 def check_pins(config: Config) -> list[Check]:
     """Without a PIN, nothing on the LAN may disarm; with one, a duress PIN is worth having."""
     if config.arming.pin is None:
@@ -244,7 +287,8 @@ def check_certificate(config: Config) -> list[Check]:
 
 
 CHECKS: list[Callable[[Config], list[Check]]] = [
-    check_disk, lambda config: check_clock(), check_broker, check_broker_lockdown, check_pins, check_setup, check_sealing, check_gpio,
+    check_running, check_contacts, check_disk, lambda config: check_clock(), check_broker, check_broker_lockdown,
+    check_pins, check_setup, check_sealing, check_gpio,
     check_cameras, check_vision_models, check_log, check_certificate,
 ]
 

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from hub.events import Event, Severity
 from hub import kinds
+
+
+ALIVE_SECONDS = 150.0  # the marker is touched every minute; two missed touches mean no hub is running
+
+
+def marker_path(data_dir: Path) -> Path:
+    """Where a running hub keeps its marker."""
+    return data_dir / "run" / "hub.running"
+
+
+def hub_running(data_dir: Path, now: float | None = None) -> bool:
+    """Whether a hub is running on this data directory now (its marker was touched recently)."""
+    try:
+        touched = marker_path(data_dir).stat().st_mtime
+    except OSError:
+        return False
+    return (now if now is not None else time.time()) - touched < ALIVE_SECONDS
 
 
 class RunMarker:

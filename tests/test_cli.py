@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from hub.store import Store
 from tests.conftest import log_json, run_cli
 
 
@@ -75,5 +76,8 @@ def test_data_dir_is_created_on_first_use(tmp_path: Path) -> None:
 
 def test_arm_command_is_queued(data_dir: Path) -> None:
     result = run_cli("arm", "away", "--data", str(data_dir))
-    assert result.stdout.strip() == "arm mode away requested; the running hub applies it within a second"
+    # Nothing runs on this data directory: the command must say so, not claim it is applied.
+    assert result.returncode == 3 and result.stdout.startswith("arm mode away requested, not applied: NO HUB IS RUNNING")
+    with Store(data_dir) as store:
+        assert [event.kind for _, event in store.commands.pending_commands()] == ["arm.set"]
     assert run_cli("arm", "party", "--data", str(data_dir)).returncode == 2

@@ -110,8 +110,26 @@ def test_mqtt_panic_alerts_everyone(hub: Hub, broker: Broker, webhook: Webhook) 
 
 def test_cli_panic_reaches_the_running_hub(hub: Hub, data_dir: Path, webhook: Webhook) -> None:
     result = run_cli("panic", "--data", str(data_dir), check=True)
-    assert result.stdout.strip() == "panic raised: the hub is alerting every contact now"
+    assert result.stdout.startswith("panic raised. Alerting friend now. No test message has reached them yet")
     wait_for(lambda: webhook.posts, 10, "the panic alert")
+
+
+def test_cli_panic_with_no_hub_running_says_nobody_has_been_told(tmp_path: Path) -> None:
+    result = run_cli("panic", "--data", str(tmp_path))
+    assert result.returncode == 3
+    assert result.stdout.startswith("panic recorded, but nobody has been told: NO HUB IS RUNNING")
+    assert "call the emergency number" in result.stdout and "alerting" not in result.stdout.lower()
+
+
+def test_a_panic_with_no_contact_set_up_says_so_truthfully(data_dir: Path, mock_factory: Any) -> None:
+    hub = Hub(parse_config({"data_dir": str(data_dir), "mqtt": {"enabled": False}}), pin_factory=mock_factory)
+    hub.start()
+    try:
+        result = run_cli("panic", "--data", str(data_dir))
+    finally:
+        hub.stop()
+    assert result.returncode == 2
+    assert result.stdout.startswith("panic raised. Nobody can be told: no contact is set up")
 
 
 def test_missed_check_in_alerts_and_check_in_stops_it(
@@ -151,12 +169,12 @@ def test_cli_pins_and_check_in(tmp_path: Path, webhook: Webhook) -> None:
         "contacts": {"friend": {"notify": [webhook.url()]}}})
     normal = run_cli("arm", "disarmed", "--pin", "2468", "--config", str(config))
     duress = run_cli("arm", "disarmed", "--pin", "1357", "--config", str(config))
-    assert (normal.returncode, normal.stdout) == (duress.returncode, duress.stdout) == (
-        0, "arm mode disarmed requested; the running hub applies it within a second\n")
+    assert (normal.returncode, normal.stdout) == (duress.returncode, duress.stdout)
+    assert normal.returncode == 3 and "NO HUB IS RUNNING" in normal.stdout
     wrong = run_cli("arm", "disarmed", "--pin", "1111", "--config", str(config))
     assert (wrong.returncode, wrong.stdout) == (1, "arm mode not changed: wrong PIN\n")
     done = run_cli("checkin", "done", "--pin", "1357", "--config", str(config))
-    assert done.stdout == "checked in: thank you\n"
+    assert done.returncode == 3 and done.stdout.startswith("check-in queued, not yet recorded: NO HUB IS RUNNING")
     with Store(tmp_path / "data") as store:
         kinds = [event.kind for _, event in store.commands.pending_commands()]
     assert kinds == ["arm.set", "arm.set", "duress", "arm.pin_rejected", "checkin.done", "duress"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from tests.conftest import Broker, free_port, run_cli, write_config
+from tests.conftest import Broker, Webhook, free_port, run_cli, write_config
 
 
 def test_doctor_reports_each_check_and_its_fix(tmp_path: Path, broker: Broker) -> None:
@@ -53,3 +54,28 @@ def test_doctor_shows_the_dashboard_certificate_fingerprint(tmp_path: Path) -> N
     cert, _ = ensure_certificate(tmp_path / "keys", "hall")
     [check] = check_certificate(config)
     assert check.ok and fingerprint(cert) in check.message
+
+
+def test_doctor_fails_until_a_contact_can_be_told(tmp_path: Path, webhook: Webhook) -> None:
+    def doctor(contacts: dict[str, Any]) -> tuple[int, list[str]]:
+        config = write_config(tmp_path / "porchlight.yaml", {"data_dir": str(tmp_path / "data"),
+                                                             "mqtt": {"enabled": False}, "contacts": contacts})
+        result = run_cli("doctor", "--config", str(config))
+        return result.returncode, result.stdout.splitlines()
+
+    code, lines = doctor({})
+    assert code == 1 and "FAIL  contacts: no contact is set up: an alarm or a panic reaches nobody" in lines
+    assert any(line.startswith("FAIL  hub running: no hub is running on ") for line in lines)
+    broken = {"ann": {"name": "Ann", "notify": [f"json://127.0.0.1:{free_port()}/nobody"]}}
+    _, lines = doctor(broken)
+    assert "FAIL  contact Ann: never sent a test message, so it is not known that alerts arrive" in lines
+    config = tmp_path / "porchlight.yaml"
+    assert run_cli("alert", "test", "ann", "--config", str(config)).returncode == 1
+    _, lines = doctor(broken)
+    assert any(line.startswith("FAIL  contact Ann: the last test message did not arrive: json: ") for line in lines)
+    working = {"ann": {"name": "Ann", "notify": [webhook.url("/ann")]}}
+    _, lines = doctor(working)
+    assert "FAIL  contact Ann: changed since its last test, so it is not known that alerts arrive" in lines
+    assert run_cli("alert", "test", "ann", "--config", str(config)).returncode == 0
+    _, lines = doctor(working)
+    assert "ok    contact Ann: the last test message arrived" in lines

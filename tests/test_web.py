@@ -18,15 +18,17 @@ from hub.log import IncidentLog
 from hub.store import Store
 from tests.conftest import PORCHLIGHT, REPO
 from tests.webtools import (PASSWORD, answering_hub, commands, csrf, hub_config, login, make_app, owner, post,
-                            set_up, take_commands)
+                            said, set_up, take_commands)
 from web import PUBLIC_ENDPOINTS
 
 
 @pytest.fixture
 def app(data_dir: Path) -> Flask:
     """The dashboard app on a temporary data directory."""
-    return make_app(data_dir, arming={"pin": "2468", "duress_pin": "1357"},
-                    contacts={"ann": {"name": "Ann", "notify": ["json://127.0.0.1:9/x"]}})
+    return make_app(data_dir, arming={"pin": "2468", "duress_pin": "1357"}, **CONTACTS)
+
+
+CONTACTS = {"contacts": {"ann": {"name": "Ann", "notify": ["json://127.0.0.1:9/x"]}}}
 
 
 @pytest.fixture
@@ -159,7 +161,7 @@ def test_a_recovery_code_resets_the_password_once(client: FlaskClient, data_dir:
     codes = set_up(client)
     new = "a brand new passphrase"
     form = {"code": codes[0], "password": new, "confirm": new}
-    assert post(client, "/recover", form).headers["Location"].startswith("/?done=Password")
+    assert said(client, post(client, "/recover", form)).startswith("Password changed")
     fresh = client.application.test_client()
     assert login(fresh, PASSWORD).status_code == 401
     assert login(fresh, new).status_code == 302
@@ -172,12 +174,14 @@ def test_a_recovery_code_resets_the_password_once(client: FlaskClient, data_dir:
 def test_duress_disarm_looks_exactly_like_a_normal_disarm(data_dir: Path, app: Flask) -> None:
     client = owner(app)
     normal = post(client, "/arm", {"mode": "disarmed", "pin": "2468"})
+    normal_words = said(client, normal)
     duress = post(client, "/arm", {"mode": "disarmed", "pin": "1357"})
     assert normal.status_code == duress.status_code == 302
     assert normal.headers["Location"] == duress.headers["Location"]
     assert normal.get_data() == duress.get_data()
+    assert said(client, duress) == normal_words
     wrong = post(client, "/arm", {"mode": "disarmed", "pin": "0000"})
-    assert "Wrong+PIN" in wrong.headers["Location"]
+    assert "Wrong PIN" in said(client, wrong)
     kinds = [kind for kind, _ in commands(data_dir) if not kind.startswith("access.")]
     assert kinds == ["arm.set", "arm.set", "duress", "arm.pin_rejected"]
 
@@ -185,11 +189,18 @@ def test_duress_disarm_looks_exactly_like_a_normal_disarm(data_dir: Path, app: F
 def test_panic_and_arming_from_the_home_page(data_dir: Path, app: Flask) -> None:
     client = owner(app)
     page = client.get("/").get_data(as_text=True)
-    assert "Panic: alert everyone now" in page and "Mode: disarmed" in page
+    assert "Panic: alert your contact now" in page and "Mode: disarmed" in page
+    assert "No contact has received a test message yet" in page
     post(client, "/arm", {"mode": "away"})
-    panic = post(client, "/panic")
-    assert "every+contact+is+being+alerted" in panic.headers["Location"]
+    # No hub is taking commands: the page must not say that anyone is being told.
+    alone = said(client, post(client, "/panic"))
+    assert "has not confirmed your panic" in alone and "nobody is known to have been told" in alone
     assert [k for k, _ in commands(data_dir) if not k.startswith("access.")] == ["arm.set", "panic"]
+    with Store(data_dir) as store, answering_hub(store, hub_config(data_dir, **CONTACTS)):
+        told = said(client, post(client, "/panic"))
+        assert told.startswith("Alerting Ann now.") and "No test message has reached them yet" in told
+        set_mode = said(client, post(client, "/arm", {"mode": "home"}))
+    assert set_mode == "Mode set to home."
 
 
 def test_a_trusted_contact_sees_only_alerts_sent_to_them(app: Flask, data_dir: Path) -> None:
@@ -221,7 +232,7 @@ def test_a_trusted_contact_sees_only_alerts_sent_to_them(app: Flask, data_dir: P
         assert ann.get(path).status_code == 403, path
     with answering_hub(store, hub_config(data_dir)):
         done = post(ann, "/alerts/1/ack")
-    assert "you+are+on+it" in done.headers["Location"]
+    assert "you are on it" in said(ann, done)
     assert store.outbox.acknowledged_by(1) == "ann"
     # Revoked: the contact's open session ends at once.
     post(client, "/settings/accounts/ann", {"action": "revoke"})
@@ -303,3 +314,23 @@ def test_the_database_holds_no_usable_session_id_and_is_private(app: Flask, data
     key = re.search(r'name="sid" value="([0-9a-f]{64})"', page)
     assert key is not None and "this one" in page
     assert post(client, "/settings/sessions/end", {"sid": key.group(1)}).headers["Location"] == "/login"
+
+
+def test_alerts_read_as_sentences_and_one_that_reached_nobody_says_so(data_dir: Path) -> None:
+    from hub.alerts.outbox import AlertRequest
+    from hub.alerts.worker import Deliveries
+    from hub.clock import SystemClock
+    from hub.events import Event, Severity
+
+    app = make_app(data_dir)  # no contacts at all
+    client = owner(app)
+    with Store(data_dir) as store:
+        store.log.append(Event("panic", "dashboard", Severity.CRITICAL, {"via": "dashboard"}),
+                         [AlertRequest(Severity.CRITICAL, "panic", "panic", "dashboard")])
+        Deliveries(store.log, store.outbox, hub_config(data_dir), SystemClock(), store.log.append).tick()
+    page = client.get("/alerts").get_data(as_text=True)
+    assert "Nobody was told: no contact is set up for this." in page
+    assert "no_contacts" not in page and "I'm on it" not in page
+    home = client.get("/").get_data(as_text=True)
+    assert "No contact is set up, so an alarm or a panic reaches nobody." in home
+    assert "Panic: record it now (no contact is set up to be alerted)" in home

@@ -15,7 +15,7 @@ from hub.log import IncidentLog
 from hub.store import Store
 from web import create_app
 from tests.conftest import FACES, SmtpServer, Webhook, wait_for
-from tests.webtools import answering_hub, commands, hub_config, make_app, owner, post, take_commands
+from tests.webtools import answering_hub, commands, hub_config, make_app, owner, post, said, take_commands
 from hub.frames import LiveFrame
 
 
@@ -108,7 +108,7 @@ def test_manual_entry_with_attachments_checked_by_content(client: FlaskClient, d
                                        "attachments": [(BytesIO(voicemail), "voicemail.wav"),
                                                        (BytesIO((FACES / "biden.jpg").read_bytes()), "shot.jpg")]},
                     content_type="multipart/form-data")
-    assert response.status_code == 302 and "Entry+saved+with+2+attachments" in response.headers["Location"]
+    assert "Entry saved with 2 attachments" in said(client, response)
     [(kind, detail)] = [c for c in commands(data_dir) if c[0] == "incident.report"]
     assert detail["witnesses"] == [{"name": "Ann", "contact": "555-0101"}]
     assert [a["name"] for a in detail["attachments"]] == ["voicemail.wav", "shot.jpg"]
@@ -174,9 +174,12 @@ def test_contacts_added_tested_for_real_and_history_shown(client: FlaskClient, d
     saved = post(client, "/contacts/save", {"id": "ann", "name": "Ann next door", "tier": "1",
                                             "notify": f"{smtp_server.url()}\n{webhook.url('/ann')}",
                                             "events": ["panic", "face.match"], "can_acknowledge": "on"})
-    assert "Contact+Ann+next+door+saved" in saved.headers["Location"]
+    assert "Contact Ann next door saved" in said(client, saved)
+    assert "never sent: send one" in client.get("/contacts").get_data(as_text=True)
     tested = post(client, "/contacts/ann/test")
-    assert "Test+delivered+on+every+channel" in tested.headers["Location"]
+    assert "Test delivered on every channel" in said(client, tested)
+    assert "arrived" in client.get("/contacts").get_data(as_text=True)
+    assert "No contact has received a test message" not in client.get("/").get_data(as_text=True)
     wait_for(lambda: smtp_server.messages and webhook.posts, 10, "the test message at both receivers")
     assert b"This is a test from Porchlight" in smtp_server.messages[0]
     bad = post(client, "/contacts/save", {"id": "Bad Id!", "notify": "x"})
@@ -199,10 +202,11 @@ def test_checkin_timer_and_duress_checkin(client: FlaskClient, data_dir: Path) -
     post(client, "/checkin/start", {"minutes": "30"})
     assert "Timer running" in client.get("/checkin").get_data(as_text=True)
     normal = post(client, "/checkin/done", {"pin": "2468"})
-    assert "Checked+in" in normal.headers["Location"]
+    normal_words = said(client, normal)
+    assert "Checked in" in normal_words
     assert "No timer running" in client.get("/checkin").get_data(as_text=True)
     duress = post(client, "/checkin/done", {"pin": "1357"})
-    assert duress.headers["Location"] == normal.headers["Location"]
+    assert duress.headers["Location"] == normal.headers["Location"] and said(client, duress) == normal_words
     assert [k for k, _ in commands(data_dir) if k.startswith(("checkin", "duress"))] == [
         "checkin.start", "checkin.done", "checkin.done", "duress"]
 

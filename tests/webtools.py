@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from hub.alerts.worker import Deliveries
 from hub.clock import SystemClock
 from hub.command_queue import CommandTaker
 from hub.config import Config, parse_config
+from hub.reach import panic_teller
 from hub.store import Store
 from hub import kinds
 from web import create_app
@@ -31,8 +33,8 @@ def hub_config(data_dir: Path, **sections: Any) -> Config:
 
 
 def make_app(data_dir: Path, **sections: Any) -> Flask:
-    """The dashboard app for tests."""
-    return create_app(hub_config(data_dir, **sections))
+    """The dashboard app for tests; a page waits 0.3 s for a hub (tests that need one run answering_hub)."""
+    return create_app(hub_config(data_dir, **sections), settings={"COMMAND_WAIT_SECONDS": 0.3})
 
 
 def csrf(client: FlaskClient, path: str | None = None) -> str:
@@ -66,6 +68,14 @@ def owner(app: Flask) -> FlaskClient:
     return client
 
 
+def said(client: FlaskClient, response: Any) -> str:
+    """What the page a form redirected to says once (its flashed messages), as plain text."""
+    assert response.status_code == 302, f"expected a redirect, got {response.status_code}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    return " ".join(html.unescape(text) for text in re.findall(r'<p class="[^"]*\bsaid\b[^"]*"[^>]*>(.*?)</p>',
+                                                                page, re.S))
+
+
 def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """A POST carrying a valid CSRF token; files given as (stream, name) pairs are sent as multipart."""
     fields = {"csrf_token": csrf(client), **(data or {})}
@@ -94,7 +104,8 @@ def _taker(store: Store, config: Config, seqs: list[int]) -> CommandTaker:
         seqs.append(store.log.append(event))
         taken(seqs[-1])
 
-    return CommandTaker(store.commands, publish, {kinds.ALERT_ACK_REQUESTED: deliveries.answer})
+    return CommandTaker(store.commands, publish, {kinds.ALERT_ACK_REQUESTED: deliveries.answer},
+                        {kinds.PANIC: panic_teller(config, store.state)})
 
 
 def take_commands(store: Store, config: Config | None = None) -> list[int]:

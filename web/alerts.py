@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template
 from werkzeug.wrappers import Response
 
 from hub.alerts.outbox import AlertSummary
+from hub.alerts.status_words import status_words
+from hub.contacts import ContactBook
 from hub.incident import describe
 from hub import kinds
 from web.access import hidden_now
-from web.services import NOT_YET_ANSWERED, account, ask_hub, services
+from web.services import account, ask_hub, NOT_YET_ANSWERED, services, told
 
 bp = Blueprint("alerts", __name__)
 
@@ -28,8 +30,15 @@ def index() -> str:
     if who.role == "owner":  # her contacts see the duress alert they were sent; her screen does not, yet
         hidden = hidden_now()
         rows = [row for row in rows if row.seq not in hidden]
-    alerts = [(row.id, log.event(row.seq), row.status, row.acked_by, row.acked_at) for row in rows]
-    return render_template("alerts/index.html", alerts=alerts, describe=describe, message=request.args.get("done"))
+    deliveries = services().outbox.deliveries_of([row.id for row in rows])
+    book = ContactBook(services().config).current()
+    if who.role == "owner":
+        names = {cid: c.name or cid for cid, c in book.items()}
+    else:  # a contact learns nothing about the others who help her
+        names = {cid: ("you" if cid == who.contact else "another contact") for cid in book}
+    alerts = [(row.id, log.event(row.seq), status_words(row, deliveries[row.id], names),
+               row.status == "open" and not row.acked_by) for row in rows]
+    return render_template("alerts/index.html", alerts=alerts, describe=describe)
 
 
 @bp.route("/alerts/<int:alert_id>/ack", methods=["POST"])
@@ -42,4 +51,4 @@ def acknowledge(alert_id: int) -> Response:
         abort(404)
     answer = ask_hub(kinds.ALERT_ACK_REQUESTED, {"alert": alert_id, "contact": contact or who.name,
                                                  "name": who.name, "via": "dashboard"})
-    return redirect(url_for("alerts.index", done=answer.text if answer is not None else NOT_YET_ANSWERED))
+    return told("alerts.index", answer.text if answer is not None else NOT_YET_ANSWERED)

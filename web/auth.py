@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from hub.accounts import MIN_PASSWORD, setup_code, setup_code_matches
 from hub.sealing import MIN_PASSPHRASE, SealingKeys
 from web.sealed import lock_if_nobody_is_in, try_unlock
-from web.services import audit, services
+from web.services import audit, services, told
 from hub import kinds
 
 bp = Blueprint("auth", __name__)
@@ -121,7 +121,7 @@ def recover() -> str | Response | tuple[str, int]:
                 audit(kinds.ACCESS_RECOVERY_CODE_USED, {"codes_left": accounts.codes_left(), "device": _device()},
                       who="owner")
                 _start_session("owner")
-                return redirect(url_for("home.index", done="Password changed. Every other session was ended."))
+                return told("home.index", "Password changed. Every other session was ended.")
             failures = accounts.recovery_failures()
             if failures % 20 == 1:  # the first, then every 20th: a flood of guesses is a few rows
                 audit(kinds.ACCESS_LOGIN_FAILED, {"device": _device(), "what": "recovery code",

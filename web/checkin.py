@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from werkzeug.wrappers import Response
 
 from hub.commands import PinCheck, checkin_request
-from web.services import sentence, services
+from web.services import sentence, services, told
 from hub import kinds
 
 bp = Blueprint("checkin", __name__)
@@ -32,8 +32,7 @@ def index() -> str:
     """The running timer, and the buttons."""
     due = _due()
     now = datetime.now(timezone.utc)
-    return render_template("checkin/index.html", due=due, overdue=due is not None and due < now,
-                           message=request.args.get("done"))
+    return render_template("checkin/index.html", due=due, overdue=due is not None and due < now)
 
 
 @bp.route("/checkin/start", methods=["POST"])
@@ -44,9 +43,9 @@ def start() -> Response:
     except ValueError:
         minutes = 0
     if not 5 <= minutes <= 24 * 60:
-        return redirect(url_for("checkin.index", done="Choose between 5 minutes and 24 hours."))
+        return told("checkin.index", "Choose between 5 minutes and 24 hours.")
     services().commands.submit_command(kinds.CHECKIN_START, "dashboard", {"minutes": minutes})
-    return redirect(url_for("checkin.index", done=f"Timer started: check in within {minutes:g} minutes."))
+    return told("checkin.index", f"Timer started: check in within {minutes:g} minutes.")
 
 
 @bp.route("/checkin/done", methods=["POST"])
@@ -59,4 +58,4 @@ def done() -> Response:
         found.commands.submit_event(event)
     text = ("Checked in. Thank you." if outcome.response["ok"]
             else f"{sentence(outcome.response['error'])}: not checked in.")
-    return redirect(url_for("checkin.index", done=text))
+    return told("checkin.index", text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
@@ -13,7 +13,8 @@ from hub.contacts import ContactBook
 from hub.alerts.channels import channel_name, send_test_message
 from hub.alerts.outbox import DeliveryRecord
 from hub.events import Severity
-from web.services import audit, in_words, services
+from hub.reach import Reach, test_words
+from web.services import audit, in_words, services, told
 from hub import kinds
 
 bp = Blueprint("contacts", __name__)
@@ -34,7 +35,8 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     tests = services().log.events(kind=kinds.ALERT_TEST, newest_first=True, limit=10)
     extra.setdefault("editing", None)
     extra.setdefault("edit_id", "")
-    return render_template("contacts/index.html", contacts=contacts, from_dashboard=book.from_dashboard,
+    reach = {r.cid: r for r in Reach.of_hub(services().config, services().state).all(contacts)}
+    return render_template("contacts/index.html", contacts=contacts, reach=reach, test_words=test_words, from_dashboard=book.from_dashboard,
                            channel_name=channel_name, history=_history(), tests=tests, choices=kinds.CONTACT_CHOICES,
                            accounts={a.contact: a for a in services().accounts.contacts()},
                            **extra), status
@@ -45,7 +47,7 @@ def index() -> tuple[str, int]:
     """Every contact, the form to add one (or edit one: ?edit=id), and delivery history."""
     cid = request.args.get("edit", "")
     editing = _book().current().get(cid) if CONTACT_ID.fullmatch(cid) else None
-    return _page(message=request.args.get("done"), edit_id=cid if editing else "", editing=editing)
+    return _page(edit_id=cid if editing else "", editing=editing)
 
 
 @bp.route("/contacts/save", methods=["POST"])
@@ -73,7 +75,7 @@ def save() -> tuple[str, int] | Response:
     book.save(cid, contact)
     audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "contact added" if existing is None else "contact edited",
                                       "contact": cid})
-    return redirect(url_for("contacts.index", done=f"Contact {contact.name or cid} saved."))
+    return told("contacts.index", f"Contact {contact.name or cid} saved.")
 
 
 @bp.route("/contacts/<cid>/remove", methods=["POST"])
@@ -83,8 +85,8 @@ def remove(cid: str) -> Response:
         abort(404)
     if _book().remove(cid):
         audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "contact removed", "contact": cid})
-        return redirect(url_for("contacts.index", done=f"Contact {cid} removed."))
-    return redirect(url_for("contacts.index", done=f"{cid} comes from the config file; remove it there."))
+        return told("contacts.index", f"Contact {cid} removed.")
+    return told("contacts.index", f"{cid} comes from the config file; remove it there.")
 
 
 @bp.route("/contacts/<cid>/test", methods=["POST"])
@@ -94,8 +96,9 @@ def test(cid: str) -> Response:
     if contact is None:
         abort(404)
     results = send_test_message(contact)
+    Reach.of_hub(services().config, services().state).record_test(cid, contact, results)
     services().commands.submit_command(kinds.ALERT_TEST, "dashboard", {"contact": cid, "results": results},
                                   severity=Severity.INFO)
     failed = [f"{r['channel']}: {r['error']}" for r in results if r["error"]]
     done = ("Test delivered on every channel." if not failed else "Test FAILED on " + "; ".join(failed))
-    return redirect(url_for("contacts.index", done=done))
+    return told("contacts.index", done)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from werkzeug.wrappers import Response
 
 from hub.filetypes import ATTACHMENT_TYPES
 from hub.incident import Attachment, IncidentReport
-from web.services import in_words, services
+from web.services import in_words, services, told
 from web.uploads import UploadRefused, check_all
 from hub import kinds
 
@@ -79,4 +79,4 @@ def new() -> str | Response | tuple[str, int]:
     event = report.to_event(datetime.now(timezone.utc))
     found.commands.submit_event(event)
     count = f" with {len(attachments)} attachment{'s' if len(attachments) != 1 else ''}" if attachments else ""
-    return redirect(url_for("incidents.index", done=f"Entry saved{count}. You can add details to it later."))
+    return told("incidents.index", f"Entry saved{count}. You can add details to it later.")

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from hub.arming import ArmStore
 from hub.arming_check import not_ready
 from hub.config import Config
 from hub.commands import PinCheck, arm_request
+from hub.contacts import ContactBook
+from hub.reach import ContactReach, Reach, names
 from web.health import camera_health, sensor_health
 from hub.incident import describe
 from web.access import hidden_now
-from web.services import sentence, services
+from web.services import ask_hub, sentence, services, told
 from hub import kinds
 
 bp = Blueprint("home", __name__)
@@ -33,9 +35,11 @@ def index() -> str:
     hidden = hidden_now()
     incidents = [e for e in log.events(newest_first=True, limit=20, kinds=list(kinds.INCIDENT_KINDS))
                  if e.seq not in hidden][:10]
+    reach = _reach()
     return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
-                           warnings=_warnings(found.config), not_ready=not_ready(found.config.sensors, log, "away"),
-                           incidents=incidents, describe=describe, message=request.args.get("done"),
+                           warnings=_reach_warnings(reach) + _warnings(found.config), panic_label=_panic_label(reach),
+                           not_ready=not_ready(found.config.sensors, log, "away"),
+                           incidents=incidents, describe=describe,
                            sensors=sensor_health(found.config, log),
                            cameras=camera_health(found.config, log, found.frames))
 
@@ -51,19 +55,60 @@ def arm() -> Response:
         outcome = arm_request(pins, mode, request.form.get("pin"), "dashboard", datetime.now(timezone.utc),
                               waiting, request.form.get("bypass") == "yes")
     except ValueError:
-        return redirect(url_for("home.index", done="That is not an arm mode."))
-    for event in outcome.events:
-        found.commands.submit_event(event)
-    done = (f"Mode set to {mode}." if outcome.response["ok"]
-            else f"{sentence(outcome.response['error'])}: nothing changed.")
-    return redirect(url_for("home.index", done=done))
+        return told("home.index", "That is not an arm mode.")
+    submitted = [found.commands.submit_event(event) for event in outcome.events]
+    if not outcome.response["ok"]:
+        return told("home.index", f"{sentence(outcome.response['error'])}: nothing changed.")
+    # The page that follows shows the mode the hub is in, so it waits (briefly) for the hub to apply it.
+    wait = float(current_app.config["COMMAND_WAIT_SECONDS"])
+    applied = all(found.commands.wait_taken(cid, wait) is not None for cid in submitted)
+    done = (f"Mode set to {mode}." if applied else
+            f"Mode {mode} requested, but the hub has not applied it yet (it may be stopped or busy).")
+    return told("home.index", done)
+
+
+PANIC_NOT_TAKEN = ("The hub has not confirmed your panic (it may be stopped or busy), so nobody is known to have "
+                   "been told. If you are in danger, call the emergency number (999, 911 or 112) now. The panic "
+                   "stays queued and is raised as soon as the hub takes it.")
 
 
 @bp.route("/panic", methods=["POST"])
 def panic() -> Response:
-    """One action, no confirmation: every contact is alerted."""
-    services().commands.submit_command(kinds.PANIC, "dashboard", {"via": "dashboard"})
-    return redirect(url_for("home.index", done="Help is being called: every contact is being alerted now."))
+    """One action, no confirmation; the answer says exactly who is being alerted, once the hub has it."""
+    answer = ask_hub(kinds.PANIC, {"via": "dashboard"})
+    if answer is None:
+        return told("home.index", PANIC_NOT_TAKEN, alarm=True)
+    if answer.ok:
+        return told("home.index", answer.text)
+    return told("home.index", answer.text, alarm=True)
+
+
+def _reach() -> list[ContactReach]:
+    found = services()
+    return Reach.of_hub(found.config, found.state).all(ContactBook(found.config).current())
+
+
+def _panic_label(reach: list[ContactReach]) -> str:
+    # Counts, not names: someone looking over her shoulder learns nothing about who helps her.
+    if not reach:
+        return "Panic: record it now (no contact is set up to be alerted)"
+    return "Panic: alert your contact now" if len(reach) == 1 else f"Panic: alert your {len(reach)} contacts now"
+
+
+def _reach_warnings(reach: list[ContactReach]) -> list[str]:
+    """A standing warning while no alarm is known to reach anyone."""
+    if not reach:
+        return ["No contact is set up, so an alarm or a panic reaches nobody. If you are in danger, call the "
+                "emergency number yourself. Add a contact on the Contacts page and send them a test."]
+    if not any(r.proven for r in reach):
+        return ["No contact has received a test message yet, so it is not known that any alarm reaches anyone. "
+                "Send a test on the Contacts page. Until one arrives, call the emergency number yourself in an "
+                "emergency."]
+    failed = [r for r in reach if r.tested == "failed"]
+    if failed:
+        return [f"The last test message to {names(failed)} did not arrive: check their details on the Contacts "
+                "page and send another test."]
+    return []
 
 
 def _warnings(config: Config) -> list[str]:

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,7 @@ from hub.events import LoggedEvent
 from hub.incident import category_of, describe, follows_up, incident_id, is_clip_of
 from web import charts
 from web.access import hidden_now, may_see_event
-from web.services import audit, services
+from web.services import audit, services, told
 from hub import kinds
 
 bp = Blueprint("incidents", __name__)
@@ -104,7 +104,6 @@ def index() -> str:
     return render_template(
         "incidents/index.html", events=found, filters=filters, describe=describe, category_of=category_of,
         kind_choices=sorted(kinds.INCIDENT_KINDS), categories=kinds.CATEGORIES, sources=sources, error=filters.problem,
-        message=request.args.get("done"),
         heatmap=Markup(charts.heatmap([e.at for e in found])),
         weekly=Markup(charts.stacked_weeks(weekly, kinds.CATEGORIES)),
         passes=Markup(charts.daily_bars(passes, first, filters.end or today)))
@@ -181,7 +180,7 @@ def detail(seq: int) -> str:
     if evidence:
         audit(kinds.ACCESS_EVIDENCE_VIEWED, {"seq": seq, "files": len(evidence)})
     return render_template("incidents/detail.html", event=event, evidence=evidence, chain_ok=ok, chain=chain,
-                           follow_ups=follow_ups, describe=describe, message=request.args.get("done"),
+                           follow_ups=follow_ups, describe=describe,
                            fields=_fields(event))
 
 
@@ -207,9 +206,9 @@ def note(seq: int) -> Response:
     text = request.form.get("text", "").strip()
     kind = request.form.get("type", "narrative")
     if not text or len(text) > 20_000 or kind not in ("narrative", "correction"):
-        return redirect(url_for("incidents.detail", seq=seq, done="Write the text first (up to 20,000 characters)."))
+        return told("incidents.detail", "Write the text first (up to 20,000 characters).", seq=seq)
     services().commands.submit_command(kinds.LOG_CORRECTION, "owner", {"corrects": seq, "text": text, "type": kind})
-    return redirect(url_for("incidents.detail", seq=seq, done=f"Your {kind} was added; the original stays as it was."))
+    return told("incidents.detail", f"Your {kind} was added; the original stays as it was.", seq=seq)
 
 
 @bp.route("/incidents/<int:seq>/review", methods=["POST"])
@@ -224,4 +223,4 @@ def review(seq: int) -> Response:
 
     recorded = verdict_on(found.config, event, verdict, request.form.get("note", "")[:2000] or None)
     found.commands.submit_event(recorded)
-    return redirect(url_for("incidents.detail", seq=seq, done=f"Match {recorded.kind.split('.')[1]}."))
+    return told("incidents.detail", f"Match {recorded.kind.split('.')[1]}.", seq=seq)

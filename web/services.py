@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from flask import current_app, g, request
+from flask import current_app, flash, g, redirect, request, url_for
 from pydantic import ValidationError
+from werkzeug.wrappers import Response
 
 from hub.config import Config
 from hub.frames import FrameProvider
@@ -79,3 +80,13 @@ def in_words(error: Exception) -> str:
         return "; ".join((f"{'.'.join(map(str, p['loc'])).replace('_', ' ')}: " if p["loc"] else "")
                          + p["msg"].removeprefix("Value error, ") for p in error.errors())
     return str(error)
+
+
+def told(endpoint: str, text: str, *, alarm: bool = False, **values: Any) -> Response:
+    """Go to a page that shows ``text`` once (``alarm``: as a warning).
+
+    The words travel in her session, never in the address: nobody can send her a link that makes
+    her own dashboard say that help is on its way.
+    """
+    flash(text, "alarm" if alarm else "message")
+    return redirect(url_for(endpoint, **values))

@@ -252,6 +252,18 @@ class Outbox:
             + where + "ORDER BY outbox.id DESC LIMIT ?", (*args, limit))
         return [AlertSummary(int(r[0]), int(r[1]), str(r[2]), r[3], r[4]) for r in rows]
 
+    def deliveries_of(self, alert_ids: list[int]) -> dict[int, list[tuple[str, str, str | None]]]:
+        """Each alert's deliveries so far: (contact, status, last error), oldest first."""
+        found: dict[int, list[tuple[str, str, str | None]]] = {alert_id: [] for alert_id in alert_ids}
+        if not alert_ids:
+            return found
+        marks = ", ".join("?" for _ in alert_ids)
+        for alert_id, contact, status, error in self._db.execute(
+                f"SELECT alert_id, contact, status, last_error FROM deliveries WHERE alert_id IN ({marks}) "
+                "ORDER BY id", tuple(alert_ids)):
+            found[int(alert_id)].append((str(contact), str(status), error))
+        return found
+
     def alerted_seqs(self, contact: str) -> set[int]:
         """The log rows a contact was sent alerts about."""
         return {int(seq) for (seq,) in self._db.execute(

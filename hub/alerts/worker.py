@@ -15,7 +15,7 @@ from hub.alerts.acks import AckSigner
 from hub.alerts.channels import AppriseSender, Attachment, Sender, attachment_for, channel_name, deliver
 from hub.alerts.messages import Message, compose, order_words
 from hub.alerts.outbox import DueDelivery, Outbox
-from hub.alerts.policy import CHECKPOINT_BODY, REPORTS, in_quiet_hours, kind_matches
+from hub.alerts.policy import CHECKPOINT_BODY, REPORTS, in_quiet_hours
 from hub.chain import Checkpoint
 from hub.clock import Clock
 from hub.command_queue import Answer
@@ -24,6 +24,7 @@ from hub.config import Config, ContactConfig
 from hub.errors import InputRejected
 from hub.events import Event, Severity
 from hub.log import IncidentLog
+from hub.reach import matching
 from hub import kinds
 
 logger = logging.getLogger(__name__)
@@ -102,10 +103,7 @@ class Deliveries:
     # --- planning ---------------------------------------------------------------------------
 
     def _matching(self, kind: str) -> dict[str, ContactConfig]:
-        report = REPORTS.get(kind)
-        if report is not None:
-            return {cid: c for cid, c in self.contacts.items() if report.wanted(c)}
-        return {cid: c for cid, c in self.contacts.items() if kind_matches(kind, c.events)}
+        return matching(self.contacts, kind)
 
     def _plan_new(self, now: datetime) -> None:
         for alert in self.outbox.new_alerts():
