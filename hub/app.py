@@ -92,6 +92,7 @@ class Hub:
         self.cameras: list[Any] = []
         self.outputs: Outputs | None = None
         self.deliveries: Deliveries | None = None
+        self.announcer: Announcer | None = None
         self.schedules: Schedules | None = None
         self.satellites: SatelliteSource | None = None
 
@@ -128,7 +129,8 @@ class Hub:
             if self.config.satellites:
                 self.satellites = SatelliteSource(self.mqtt, self.config, self.bus, self.clock, self.log.evidence,
                                                   rejections, self.log)
-            announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state.mode)
+            announcer = Announcer(self.mqtt, self.config, lambda: pipeline.arm_state, self.clock)
+            self.announcer = announcer
             self.mqtt.on_connect(announcer.on_connect)
             self.pipeline.add_listener(announcer)
             self.mqtt.start()
@@ -164,6 +166,8 @@ class Hub:
             self.dashboard.stop()
         if self.simulator is not None:
             self.simulator.stop()
+        if self.announcer is not None:
+            self.announcer.stop()
         self._stop.set()
         if self._housekeeping is not None:
             self._housekeeping.join(5)

@@ -112,7 +112,7 @@ def accounts_for(config: Config) -> list[Account]:
                    if topic} - {prefix, discovery}
     _refuse_unsafe(config, found_roots)
     roots = sorted(found_roots)
-    state = (f"{prefix}/status", f"{prefix}/arm_mode", f"{prefix}/event", f"{prefix}/sensor/#")
+    state = (f"{prefix}/status", f"{prefix}/arm_mode", f"{prefix}/alarm/state", f"{prefix}/event", f"{prefix}/sensor/#")
     found = [Account(HUB_ACCOUNT, "the hub itself",
                      ("topic read #", f"topic readwrite {prefix}/#", f"topic readwrite {discovery}/#"))]
     # The hub's own discovery topics (under its node id) are the hub's: others may write the rest of discovery.

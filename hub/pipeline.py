@@ -125,12 +125,6 @@ class Pipeline:
 
     def _after_commit(self, batch: Sequence[Envelope], seqs: Sequence[int]) -> None:
         for envelope, seq in zip(batch, seqs):
-            if envelope.on_committed is not None:
-                try:
-                    envelope.on_committed(seq)
-                except Exception:
-                    logger.exception("acknowledging %s (seq %d) failed", envelope.event.kind, seq)
-        for envelope, seq in zip(batch, seqs):
             try:
                 actions = self.rules.decide(envelope.event, seq, self.arm_state, self.clock.now())
             except Exception:
@@ -142,6 +136,14 @@ class Pipeline:
             self._apply([a for a in actions if isinstance(a, SetState)])
             self._notify(seq, envelope.event)
             self._apply([a for a in actions if not isinstance(a, SetState)])
+        # Acknowledged once what each event causes is done too: a page waiting on its command then shows
+        # the new arm mode, and a panic's answer is given once its alarm row (and alerts) exist.
+        for envelope, seq in zip(batch, seqs):
+            if envelope.on_committed is not None:
+                try:
+                    envelope.on_committed(seq)
+                except Exception:
+                    logger.exception("acknowledging %s (seq %d) failed", envelope.event.kind, seq)
 
     def tick(self) -> None:
         """Let time-based rules run (entry delay expiry, exit delay end)."""

@@ -70,5 +70,5 @@ def test_a_water_leak_sensor_works_from_its_registry_entry_alone(tmp_path: Path)
     assert (wet.kind, dry.kind) == ("leak.detected", "leak.cleared")
     [alarm] = Rules(config.sensors, config.arming).decide(wet, 5, ArmState("disarmed"), utc_now())
     assert alarm == RaiseAlarm(Severity.CRITICAL, "Water at Utility room", 5, "utility_room", "leak.detected")
-    [(_, payload)] = discovery_messages(config)
+    [payload] = [payload for topic, payload in discovery_messages(config) if "/binary_sensor/" in topic]
     assert '"device_class": "moisture"' in payload

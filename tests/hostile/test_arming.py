@@ -50,7 +50,7 @@ def test_the_command_line_checks_the_sensors_too(tmp_path: Any, data_dir: Any) -
     refused = run_cli("arm", "away", "--config", str(config))
     assert refused.returncode == 1 and "Front door is open" in refused.stdout and "--bypass" in refused.stdout
     armed = run_cli("arm", "away", "--bypass", "--config", str(config))
-    assert armed.returncode == 0, armed.stdout + armed.stderr
+    assert armed.returncode == 3 and "NO HUB IS RUNNING" in armed.stdout, armed.stdout + armed.stderr
     with Store(data_dir) as store:
         [(_, queued)] = store.commands.pending_commands()
     assert queued.detail == {"mode": "away", "bypassed": ["front_door"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from tests.webtools import commands, csrf, login, make_app, set_up
+from tests.webtools import commands, csrf, login, make_app, owner, said, set_up
 
 
 def test_parallel_guesses_cannot_outrun_the_lockout_nor_lock_her_out(data_dir: Path) -> None:
@@ -36,7 +36,18 @@ def test_parallel_guesses_cannot_outrun_the_lockout_nor_lock_her_out(data_dir: P
     newcomer = app.test_client()  # a browser of hers she never used here: the recovery code still works
     page = newcomer.post("/recover", data={"csrf_token": csrf(newcomer, "/recover"), "code": codes[0],
                                            "password": "a brand new passphrase", "confirm": "a brand new passphrase"})
-    assert page.status_code == 302 and page.headers["Location"].startswith("/?done=Password")
+    assert said(newcomer, page).startswith("Password changed")
+
+
+def test_a_link_he_sends_her_cannot_put_words_on_her_dashboard(data_dir: Path) -> None:
+    # Before, page messages rode in the address: /?done=... showed any text he chose, on her own hub.
+    app = make_app(data_dir)
+    client = owner(app)
+    for path in ("/?done=Help+is+on+its+way:+stay+inside", "/?alarm=Your+hub+is+broken:+call+555-0100",
+                 "/alerts?done=Ann+is+on+it", "/contacts?done=Test+delivered", "/checkin?done=Checked+in"):
+        page = client.get(path).get_data(as_text=True)
+        for words in ("Help is on its way", "555-0100", "Ann is on it", "Test delivered", "Checked in"):
+            assert words not in page, (path, words)
 
 
 def test_a_stranger_cannot_claim_first_run_setup_without_the_code_from_the_pi(data_dir: Path) -> None:
