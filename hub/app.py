@@ -27,6 +27,7 @@ from hub.pipeline import Pipeline
 from hub.reach import panic_teller
 from hub.rules import Rules
 from hub.schedule import Schedules
+from hub.settings_watch import changed_since_last_start
 from hub.simulate import Simulator
 from hub.sensors import MqttInterpreter, SensorTracker
 from hub.sensor_kinds import sensor_kind
@@ -108,6 +109,9 @@ class Hub:
         self.pipeline = Pipeline(self.bus, self.log, rules, self.clock, ArmStore(self.store.state))
         self.pipeline.add_listener(_log_to_console)
         self.pipeline.start()
+        edited = changed_since_last_start(self.config, self.store.state, self.config.data_dir / "keys")
+        if edited is not None:
+            self.bus.publish(edited)
         self.tracker = SensorTracker(self.config.sensors, self._last_known_states())
         self.pin_factory = (make_pin_factory(self.config.gpio.pin_factory)
                             if self._pin_factory_arg is _CONFIGURED else self._pin_factory_arg)
