@@ -412,6 +412,7 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
     from hub.contacts import ContactBook
     from hub.alerts.channels import send_test_message
 
+    from hub.mail_account import MailAccountStore
     from hub.reach import Reach
 
     config = config_from(args)
@@ -420,7 +421,7 @@ def cmd_alert_test(args: argparse.Namespace) -> int:
     if contact is None:
         print(f"contacts.{args.contact}: no such contact (configured: {', '.join(contacts) or 'none'})")
         return 1
-    results = send_test_message(contact)
+    results = send_test_message(contact, mail=MailAccountStore(config.data_dir).load())
     for result in results:
         print(f"{result['channel']}: " + ("delivered" if result["error"] is None else f"FAILED: {result['error']}"))
     with open_log(args) as log:

@@ -240,6 +240,25 @@ CONTACT_CHOICES: tuple[str, ...] = (*(k.name for k in _KINDS.values() if k.choic
 CONTACT_DEFAULTS: tuple[str, ...] = tuple(c for c in CONTACT_CHOICES
                                           if c not in (f"{ACCESS_FAMILY}.*", SENSOR_OFFLINE))
 
+# What each choice means, in the words she would use when deciding what someone is told about.
+CHOICE_WORDS: dict[str, str] = {
+    PANIC: "I press a panic button",
+    ALARM_TRIGGERED: "someone opens a door or window, or moves inside, while the alarm is on",
+    PIN_GUESSING: "someone keeps typing wrong PINs",
+    DURESS: "I disarm with my duress PIN (a silent call for help)",
+    SENSOR_TAMPER: "someone tampers with a sensor",
+    SENSOR_OFFLINE: "a sensor stops reporting (often a flat battery)",
+    SENSOR_SUSPECT: "a sensor's messages look faked",
+    CAMERA_TAMPER: "a camera is covered, moved or blinded",
+    FACE_MATCH: "a camera sees the person of concern",
+    VEHICLE_MATCH: "the person of concern's vehicle is seen",
+    VEHICLE_LOITERING: "the person of concern's vehicle waits nearby",
+    CHECKIN_MISSED: "I miss a check-in",
+    BROKER_LOST: "the hub loses touch with its sensors",
+    f"{ACCESS_FAMILY}.*": "someone logs in to the hub or changes its settings (usually only for me)",
+}
+assert set(CHOICE_WORDS) == set(CONTACT_CHOICES), set(CONTACT_CHOICES) ^ set(CHOICE_WORDS)
+
 
 def about(kind: str) -> EventKind:
     """The registry entry for a kind; a kind the registry does not know gets plain defaults."""

@@ -171,31 +171,72 @@ def test_person_of_concern_upload_gives_feedback_per_photo(client: FlaskClient, 
 
 def test_contacts_added_tested_for_real_and_history_shown(client: FlaskClient, data_dir: Path,
                                                           smtp_server: SmtpServer, webhook: Webhook) -> None:
-    saved = post(client, "/contacts/save", {"id": "ann", "name": "Ann next door", "tier": "1",
-                                            "notify": f"{smtp_server.url()}\n{webhook.url('/ann')}",
+    # The hub's own mail account first (a local server here; presets for Gmail and others on the page).
+    assert "No mail account is set" in client.get("/settings/mail").get_data(as_text=True)
+    mail = post(client, "/settings/mail", {"preset": "", "host": "127.0.0.1", "port": str(smtp_server.port),
+                                           "security": "insecure", "from_address": "hub@porchlight.local"})
+    assert said(client, mail) == "Mail account saved."
+    # An email contact through the form: a name and an address, no URL, no id.
+    assert "Advanced: Apprise URLs" in client.get("/contacts").get_data(as_text=True)  # still offered, not needed
+    assert "Their email address" in client.get("/contacts?add=email").get_data(as_text=True)
+    saved = post(client, "/contacts/save", {"name": "Ann next door", "channel": "email", "address": "ann@example.org",
                                             "events": ["panic", "face.match"], "can_acknowledge": "on"})
-    assert "Contact Ann next door saved" in said(client, saved)
-    assert "never sent: send one" in client.get("/contacts").get_data(as_text=True)
-    tested = post(client, "/contacts/ann/test")
+    assert said(client, saved) == "Contact Ann next door saved. Email to ann@example.org. Now send them a test."
+    page = client.get("/contacts").get_data(as_text=True)
+    assert "email to ann@example.org" in page and "never sent: send one" in page
+    assert "I press a panic button" in page and "a camera sees the person of concern" in page
+    tested = post(client, "/contacts/ann_next_door/test")
     assert "Test delivered on every channel" in said(client, tested)
+    wait_for(lambda: smtp_server.messages, 10, "the test message at the local mail server")
+    assert b"This is a test from Porchlight" in smtp_server.messages[0] and b"ann@example.org" in smtp_server.messages[0]
     assert "arrived" in client.get("/contacts").get_data(as_text=True)
     assert "No contact has received a test message" not in client.get("/").get_data(as_text=True)
-    wait_for(lambda: smtp_server.messages and webhook.posts, 10, "the test message at both receivers")
-    assert b"This is a test from Porchlight" in smtp_server.messages[0]
-    bad = post(client, "/contacts/save", {"id": "Bad Id!", "notify": "x"})
-    assert bad.status_code == 400 and "lower-case letters" in bad.get_data(as_text=True)
-    empty = post(client, "/contacts/save", {"id": "bob", "notify": ""})
-    assert empty.status_code == 400 and "notify" in empty.get_data(as_text=True)
-    page = client.get("/contacts").get_data(as_text=True)
-    assert "Ann next door" in page and "mailto" in page.lower()
+    # An ntfy contact: the hub makes a topic nobody can guess and says what to subscribe to.
+    ntfy = post(client, "/contacts/save", {"name": "Bea", "channel": "ntfy", "server": f"http://127.0.0.1:{webhook.port}"})
+    words = said(client, ntfy)
+    topic = re.search(r"subscribe in the app to (porchlight-[A-Za-z0-9-]{20,})", words)
+    assert topic is not None, words
+    assert "Test delivered" in said(client, post(client, "/contacts/bea/test"))
+    wait_for(lambda: webhook.posts, 10, "the ntfy test at the local receiver")
+    assert webhook.posts[0][1]["topic"] == topic.group(1) and webhook.posts[0][1]["title"] == "Porchlight test"
     kinds = [k for k, d in commands(data_dir)]
     assert "access.settings_changed" in kinds and "alert.test" in kinds
     from hub.config import parse_config
     from hub.contacts import ContactBook
 
     book = ContactBook(parse_config({"data_dir": str(data_dir)}))
-    assert book.current()["ann"].events == ["panic", "face.match"]
+    assert book.current()["ann_next_door"].events == ["panic", "face.match"]
+    assert book.current()["ann_next_door"].notify == ["email:ann@example.org"]  # the mail password is not copied
     assert (data_dir / "contacts.json").stat().st_mode & 0o077 == 0
+    assert (data_dir / "mail_account.json").stat().st_mode & 0o077 == 0
+
+
+def test_a_contact_form_field_cannot_smuggle_a_second_recipient_or_host(client: FlaskClient, data_dir: Path) -> None:
+    # What he would type if he got at her dashboard, or talked her into pasting: every field is checked for its shape.
+    attempts = [
+        ({"channel": "email", "address": "ann@example.org?to=him@example.net"}, "their email address"),
+        ({"channel": "email", "address": "ann@example.org/him@example.net"}, "their email address"),
+        ({"channel": "ntfy", "server": "https://him@ntfy.sh", "topic": "x" * 30}, "the ntfy server"),
+        ({"channel": "ntfy", "server": "https://ntfy.sh/extra/path"}, "the ntfy server"),
+        ({"channel": "ntfy", "server": "https://ntfy.sh", "topic": "ann"}, "anyone who guesses it"),
+        ({"channel": "ntfy", "server": "https://ntfy.sh", "topic": "a/b?c=d&x=" + "y" * 20}, "the topic"),
+        ({"channel": "webhook", "url": "https://user:pass@example.org/hook"}, "the address"),
+        ({"channel": "webhook", "url": "file:///etc/passwd"}, "the address"),
+        ({"channel": "telegram", "bot_token": "123456:abc/../x", "chat_id": "1"}, "the bot token"),
+        ({"channel": "sms_gateway", "phone": "555 123", "gateway": "vtext.com"}, "their mobile number"),
+        ({"channel": "pushover", "user_key": "u" * 30, "app_token": "t@evil"}, "your pushover app token"),
+        ({"channel": "nonsense"}, "choose how the hub should reach them"),
+    ]
+    for fields, problem in attempts:
+        page = post(client, "/contacts/save", {"name": "Ann", **fields})
+        text = page.get_data(as_text=True)
+        assert page.status_code == 400 and problem.lower() in text.lower(), (fields, text[-600:])
+    assert not (data_dir / "contacts.json").exists()
+    # Unencrypted mail to a server on the LAN would hand him every alert and the account's password.
+    refused = post(client, "/settings/mail", {"preset": "", "host": "mail.lan", "port": "25", "security": "insecure",
+                                              "from_address": "hub@example.org", "password": "x"})
+    assert refused.status_code == 400 and "only to a server on this hub" in refused.get_data(as_text=True)
+    assert not (data_dir / "mail_account.json").exists()
 
 
 def test_checkin_timer_and_duress_checkin(client: FlaskClient, data_dir: Path) -> None:
@@ -309,7 +350,7 @@ def test_editing_a_contact_keeps_channels_never_shows_them(client: FlaskClient, 
     secret = "ntfy://ntfy.sh/a-very-secret-topic"
     post(client, "/contacts/save", {"id": "ann", "name": "Ann", "notify": secret, "events": ["panic"]})
     form = client.get("/contacts?edit=ann").get_data(as_text=True)
-    assert "Edit Ann" in form and "a-very-secret-topic" not in form and "keep the 1 current one" in form
+    assert "Edit Ann" in form and "a-very-secret-topic" not in form and "stop using ntfy on ntfy.sh" in form
     post(client, "/contacts/save", {"id": "ann", "name": "Ann (next door)", "notify": "", "tier": "2",
                                     "events": ["panic", "duress"]})
     from hub.config import parse_config

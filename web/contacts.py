@@ -13,8 +13,10 @@ from hub.contacts import ContactBook
 from hub.alerts.channels import channel_name, send_test_message
 from hub.alerts.outbox import DeliveryRecord
 from hub.events import Severity
+from hub.channel_forms import CHANNELS, ChannelError, build, describe_channel
+from hub.mail_account import MailAccountStore
 from hub.reach import Reach, test_words
-from web.services import audit, in_words, services, told
+from web.services import audit, in_words, sentence, services, told
 from hub import kinds
 
 bp = Blueprint("contacts", __name__)
@@ -36,7 +38,12 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     extra.setdefault("editing", None)
     extra.setdefault("edit_id", "")
     reach = {r.cid: r for r in Reach.of_hub(services().config, services().state).all(contacts)}
-    return render_template("contacts/index.html", contacts=contacts, reach=reach, test_words=test_words, from_dashboard=book.from_dashboard,
+    extra.setdefault("channel", None)
+    extra.setdefault("advanced", False)
+    extra.setdefault("form", {})
+    extra.setdefault("mail_account", MailAccountStore(services().config.data_dir).load())
+    return render_template("contacts/index.html", contacts=contacts, reach=reach, test_words=test_words,
+                           channels=CHANNELS, choice_words=kinds.CHOICE_WORDS, describe_channel=describe_channel, from_dashboard=book.from_dashboard,
                            channel_name=channel_name, history=_history(), tests=tests, choices=kinds.CONTACT_CHOICES,
                            accounts={a.contact: a for a in services().accounts.contacts()},
                            **extra), status
@@ -44,26 +51,59 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
 
 @bp.route("/contacts")
 def index() -> tuple[str, int]:
-    """Every contact, the form to add one (or edit one: ?edit=id), and delivery history."""
+    """Every contact, the form to add one (?add=channel) or edit one (?edit=id), and delivery history."""
     cid = request.args.get("edit", "")
     editing = _book().current().get(cid) if CONTACT_ID.fullmatch(cid) else None
-    return _page(edit_id=cid if editing else "", editing=editing)
+    adding = request.args.get("add", "")
+    return _page(edit_id=cid if editing else "", editing=editing,
+                 channel=CHANNELS.get(adding), advanced=adding == "apprise")
+
+
+def _new_id(name: str, taken: set[str]) -> str:
+    """An id from her name for the contact ("Ann next door" -> ann_next_door); she never types one."""
+    base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:24] or "contact"
+    base = base if base[0].isalpha() else f"c_{base}"[:24]
+    found, number = base, 2
+    while found in taken:
+        found, number = f"{base}_{number}", number + 1
+    return found
 
 
 @bp.route("/contacts/save", methods=["POST"])
 def save() -> tuple[str, int] | Response:
     """Add or edit a contact (stored on the hub; used from the next alert on)."""
     form = request.form
-    cid = form.get("id", "").strip().lower()
-    if not CONTACT_ID.fullmatch(cid):
-        return _page(400, error="Contact id: use lower-case letters, digits and _ (for example: neighbour_ann).")
-    notify = [line.strip() for line in form.get("notify", "").splitlines() if line.strip()]
     book = _book()
-    existing = book.current().get(cid)
-    if not notify and existing is not None:
-        notify = list(existing.notify)  # channel URLs hold secrets: never shown back, kept when left empty
+    current = book.current()
+    name = form.get("name", "").strip()[:100]
+    cid = form.get("id", "").strip().lower()
+    if cid and not CONTACT_ID.fullmatch(cid):
+        return _page(400, error="That contact could not be found; open it again from the list.")
+    existing = current.get(cid) if cid else None
+    if existing is None:
+        if not name:
+            return _page(400, error="Their name: who is this? (only you see it)", channel=CHANNELS.get(
+                form.get("channel", "")))
+        cid = cid or _new_id(name, set(current))
+    notify = list(existing.notify) if existing is not None else []  # secrets are never shown back, so kept
+    drop = {int(i) for i in form.getlist("drop") if i.isdigit()}
+    notify = [url for index, url in enumerate(notify) if index not in drop]
+    how = ""
+    if form.get("channel"):
+        try:
+            entry, how = build(form.get("channel", ""), form)
+        except ChannelError as err:
+            return _page(400, error=f"{sentence(str(err))}.", channel=CHANNELS.get(form.get("channel", "")),
+                         form=form)
+        notify.append(entry)
+    advanced = [line.strip() for line in form.get("notify", "").splitlines() if line.strip()]
+    if advanced:
+        notify = advanced
+    if not notify:
+        return _page(400, error="How should the hub reach them? Fill in one way to reach them.",
+                     channel=CHANNELS.get(form.get("channel", "")))
     try:
-        contact = ContactConfig(name=form.get("name", "").strip()[:100] or None, tier=int(form.get("tier") or 1),
+        contact = ContactConfig(name=name or (existing.name if existing else None), tier=int(form.get("tier") or 1),
                                 notify=notify, events=[e for e in form.getlist("events") if e in kinds.CONTACT_CHOICES]
                                 or list(ContactConfig.model_fields["events"].default),
                                 quiet_hours=form.get("quiet_hours", "").strip() or None,
@@ -71,11 +111,12 @@ def save() -> tuple[str, int] | Response:
                                 digest=form.get("digest") == "on")
     except (ValidationError, ValueError) as err:
         words = in_words(err) if isinstance(err, ValidationError) else "tier: a number from 1 to 9"
-        return _page(400, error=f"Contact {cid}: {words}.")
+        return _page(400, error=f"{name or cid}: {words}.")
     book.save(cid, contact)
     audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "contact added" if existing is None else "contact edited",
                                       "contact": cid})
-    return told("contacts.index", f"Contact {contact.name or cid} saved.")
+    return told("contacts.index", " ".join(part for part in (f"Contact {contact.name or cid} saved.", how,
+                                                              "Now send them a test.") if part))
 
 
 @bp.route("/contacts/<cid>/remove", methods=["POST"])
@@ -95,7 +136,7 @@ def test(cid: str) -> Response:
     contact = _book().current().get(cid) if CONTACT_ID.fullmatch(cid) else None
     if contact is None:
         abort(404)
-    results = send_test_message(contact)
+    results = send_test_message(contact, mail=MailAccountStore(services().config.data_dir).load())
     Reach.of_hub(services().config, services().state).record_test(cid, contact, results)
     services().commands.submit_command(kinds.ALERT_TEST, "dashboard", {"contact": cid, "results": results},
                                   severity=Severity.INFO)

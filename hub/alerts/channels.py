@@ -8,12 +8,15 @@ from typing import Protocol
 
 from hub.config import ContactConfig, resolve_secret
 from hub.errors import ConfigError
+from hub.mail_account import EMAIL_SCHEME, MailAccount, resolve_email
 
 
 def channel_name(url: str) -> str:
     """The channel's scheme only (never its credentials): "mailto", "json", "ntfy"..."""
     if url.startswith(("env:", "file:")):
         return url.split(":", 1)[0] + " reference"
+    if url.startswith(EMAIL_SCHEME):
+        return "email"
     return url.split("://", 1)[0] if "://" in url else "unknown"
 
 
@@ -79,19 +82,23 @@ class AppriseSender:
         return None if bool(result) else f"the {channel_name(url)} channel did not accept the message"
 
 
-def deliver(sender: Sender, url_spec: str, title: str, body: str, attachments: list[Attachment]) -> str | None:
-    """Send on one channel given as a URL or an env:/file: reference; None, or what went wrong. Never raises."""
+def deliver(sender: Sender, url_spec: str, title: str, body: str, attachments: list[Attachment],
+            mail: MailAccount | None = None) -> str | None:
+    """Send on one channel given as a URL, an env:/file: reference or ``email:`` an address (through the hub's
+    mail account); None, or what went wrong. Never raises."""
     try:
-        return sender.send(resolve_secret(url_spec) or "", title, body, attachments)
-    except ConfigError as err:
+        return sender.send(resolve_email(resolve_secret(url_spec) or "", mail), title, body, attachments)
+    except (ConfigError, ValueError) as err:
         return str(err)
     except Exception as err:  # a channel library bug must not stop the other deliveries
         return f"{type(err).__name__}: {err}"
 
 
-def send_test_message(contact: ContactConfig, sender: Sender | None = None) -> list[dict[str, str | None]]:
+def send_test_message(contact: ContactConfig, sender: Sender | None = None,
+                      mail: MailAccount | None = None) -> list[dict[str, str | None]]:
     """Send a test message on each of a contact's channels; one result per channel (error None: delivered)."""
     chosen = sender or AppriseSender()
     return [{"channel": channel_name(url),
-             "error": deliver(chosen, url, "Porchlight test", "This is a test from Porchlight. No action needed.", [])}
+             "error": deliver(chosen, url, "Porchlight test", "This is a test from Porchlight. No action needed.",
+                              [], mail)}
             for url in contact.notify]

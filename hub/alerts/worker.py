@@ -24,6 +24,7 @@ from hub.config import Config, ContactConfig
 from hub.errors import InputRejected
 from hub.events import Event, Severity
 from hub.log import IncidentLog
+from hub.mail_account import MailAccountStore
 from hub.reach import matching
 from hub import kinds
 
@@ -49,6 +50,7 @@ class Deliveries:
         self.record = record
         self.sender = sender or AppriseSender()
         self.signer = AckSigner(log.data_dir / "keys")
+        self.mail = MailAccountStore(config.data_dir)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -173,7 +175,7 @@ class Deliveries:
         report = REPORTS.get(due.kind)
         message, attachments = (self._report(due) if report is not None
                                 else self._alert(due, contact, now))
-        error = deliver(self.sender, url_spec, message.title, message.body, attachments)
+        error = deliver(self.sender, url_spec, message.title, message.body, attachments, self.mail.load())
         attempt = due.attempts + 1
         detail_out = {"alert": due.alert_id, "contact": due.contact, "channel": channel_name(url_spec),
                       "attempt": attempt}
