@@ -300,3 +300,24 @@ def test_a_sealed_hub_sends_the_snapshot_it_just_took_and_never_ciphertext(
         assert "image/jpeg" not in types and "application/octet-stream" not in types
         text = next(p for p in later.walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
         assert b"kept sealed on the hub" in text
+
+
+def test_an_email_contact_goes_out_through_the_hubs_mail_account(
+        store: Store, incident_log: IncidentLog, smtp_server: SmtpServer) -> None:
+    from hub.mail_account import MailAccount, MailAccountStore
+
+    contacts = {"ann": {"name": "Ann", "notify": ["email:ann@example.org"], "events": ["face.match"]}}
+    config = parse_config({"data_dir": str(incident_log.data_dir), "contacts": contacts})
+    _raise(incident_log)
+    deliveries = Deliveries(incident_log, store.outbox, config, FakeClock(), incident_log.append)
+    deliveries.tick()
+    [failed] = incident_log.events(kind="alert.failed")  # no account yet: said so, and retried
+    assert "no outgoing mail account is set" in failed.detail["error"]
+    MailAccountStore(incident_log.data_dir).save(MailAccount(host="127.0.0.1", port=smtp_server.port,
+                                                             security="insecure", from_address="hub@example.org"))
+    clock = FakeClock()
+    clock.advance(600)
+    Deliveries(incident_log, store.outbox, config, clock, incident_log.append).tick()
+    [raw] = smtp_server.messages
+    mail = email.message_from_bytes(raw)
+    assert mail["To"] == "ann@example.org" and "hub@example.org" in mail["From"]
