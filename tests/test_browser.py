@@ -25,7 +25,7 @@ import pytest
 from hub.events import Event, Severity
 from hub.accounts import setup_code
 from hub.log import IncidentLog
-from tests.conftest import PORCHLIGHT, REPO, FACES, Webhook, free_port, wait_for, write_config
+from tests.conftest import PORCHLIGHT, REPO, FACES, SmtpServer, Webhook, free_port, wait_for, write_config
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("PORCHLIGHT_SCREENSHOTS") or Path(tempfile.gettempdir()) / "porchlight-screenshots")
@@ -259,7 +259,8 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     assert page.url.endswith("/login")
 
 
-def test_a_panic_with_nobody_to_tell_says_so_and_what_to_do(tmp_path: Path, page: Any) -> None:
+def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, smtp_server: SmtpServer,
+                                                    webhook: Webhook) -> None:
     port = free_port()
     config = write_config(tmp_path / "porchlight.yaml", {
         "data_dir": str(tmp_path / "data"), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
@@ -275,6 +276,7 @@ def test_a_panic_with_nobody_to_tell_says_so_and_what_to_do(tmp_path: Path, page
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(url + "/")
+        # Nobody to tell: the page says so before and after she presses panic, and what to do instead.
         assert "No contact is set up, so an alarm or a panic reaches nobody." in page.content()
         page.click("text=Panic: record it now (no contact is set up to be alerted)")
         said = page.inner_text("p.said")
@@ -283,6 +285,49 @@ def test_a_panic_with_nobody_to_tell_says_so_and_what_to_do(tmp_path: Path, page
         _shot(page, "05-panic-with-nobody-to-tell")
         page.goto(url + "/alerts")
         assert "Nobody was told: no contact is set up for this." in page.content()
+
+        # The hub's mail account (a local mail server stands in for Gmail here).
+        page.goto(url + "/settings/mail")
+        page.check("input[name=preset][value='']")
+        page.fill("input[name=from_address]", "hub@porchlight.local")
+        page.fill("input[name=host]", "127.0.0.1")
+        page.fill("input[name=port]", str(smtp_server.port))
+        page.select_option("select[name=security]", "insecure")
+        _shot(page, "06-mail-account")
+        page.click("text=Save the mail account")
+        assert page.inner_text("p.said") == "Mail account saved."
+
+        # Ann by email: a name and an address, nothing else to learn.
+        page.goto(url + "/contacts")
+        page.click("text=Email")
+        page.fill("input[name=name]", "Ann next door")
+        page.fill("input[name=address]", "ann@example.org")
+        _shot(page, "07-add-email-contact")
+        page.click("text=Save the contact")
+        assert "Contact Ann next door saved. Email to ann@example.org." in page.inner_text("p.said")
+        page.click("tr:has-text('Ann next door') >> text=Send a test")
+        assert page.inner_text("p.said") == "Test delivered on every channel."
+        wait_for(lambda: smtp_server.messages, 15, "Ann's test at the mail server")
+        assert b"ann@example.org" in smtp_server.messages[0]
+
+        # Bea on ntfy: the hub makes the topic and tells her what Bea subscribes to.
+        page.click("text=ntfy (a phone app)")
+        page.fill("input[name=name]", "Bea")
+        page.fill("input[name=server]", f"http://127.0.0.1:{webhook.port}")
+        page.click("text=Save the contact")
+        topic = re.search(r"subscribe in the app to (\S+) on", page.inner_text("p.said"))
+        assert topic is not None
+        page.click("tr:has-text('Bea') >> text=Send a test")
+        assert page.inner_text("p.said") == "Test delivered on every channel."
+        wait_for(lambda: webhook.posts, 15, "Bea's test at the ntfy receiver")
+        assert webhook.posts[0][1]["topic"] == topic.group(1)
+        _shot(page, "08-contacts")
+
+        page.goto(url + "/")
+        assert "reaches nobody" not in page.content() and "No contact has received" not in page.content()
+        page.click("text=Panic: alert your 2 contacts now")
+        assert page.inner_text("p.said").startswith("Alerting Ann next door and Bea now.")
+        wait_for(lambda: len(smtp_server.messages) >= 2 and len(webhook.posts) >= 2, 30, "the panic at both")
 
 
 def test_quick_exit_button_and_lockout_in_the_browser(hub_url: str, page: Any, weather: str, tmp_path: Path) -> None:
