@@ -16,7 +16,7 @@ from typing import IO, Callable
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from hub.errors import EvidenceError
-from hub.filetypes import FileType, sniff
+from hub.filetypes import FileType, refine, sniff
 from hub.files import fsync_dir
 from hub.sealing import MAGIC, Locked, Opener, SealWatch, SealingError, is_sealed, seal
 
@@ -219,8 +219,13 @@ class EvidenceStore:
     def file_type(self, sha256: str) -> FileType | None:
         """What a stored file is, judged by its first bytes (None: not a type Porchlight knows)."""
         with self.path_for(sha256).open("rb") as handle:
-            head = handle.read(64)
-        return sniff(self.read(sha256)[:64]) if is_sealed(head) else sniff(head)
+            head = handle.read(65536)
+            if is_sealed(head):
+                data = self.read(sha256)
+                return refine(sniff(data[:4096]), data[:65536], data[-65536:])
+            handle.seek(max(0, self.path_for(sha256).stat().st_size - 65536))
+            tail = handle.read(65536)
+        return refine(sniff(head[:4096]), head, tail)
 
     def read(self, sha256: str) -> bytes:
         """The file's bytes (opened, when sealed), re-verified against its digest on every read."""

@@ -12,6 +12,7 @@ class FileType:
     mime: str
     ext: str
     shown_as: str  # "image", "video", "audio" or "document"
+    viewable: bool = True  # whether a browser shows it as it is (else the hub makes a viewable copy)
 
 
 JPEG = FileType("image/jpeg", "jpg", "image")
@@ -24,10 +25,16 @@ WAV = FileType("audio/wav", "wav", "audio")
 MP3 = FileType("audio/mpeg", "mp3", "audio")
 OGG = FileType("audio/ogg", "ogg", "audio")
 M4A = FileType("audio/mp4", "m4a", "audio")
+MOV = FileType("video/quicktime", "mov", "video", viewable=False)  # an iPhone screen recording
+HEIC = FileType("image/heic", "heic", "image", viewable=False)  # an iPhone photo
+AMR = FileType("audio/amr", "amr", "audio", viewable=False)  # an Android voicemail or call recording
+AMR_WB = FileType("audio/amr-wb", "awb", "audio", viewable=False)
 TEXT = FileType("text/plain; charset=utf-8", "txt", "document")
 
 PHOTO_TYPES = (JPEG, PNG, WEBP)
-ATTACHMENT_TYPES = (JPEG, PNG, WEBP, GIF, PDF, MP4, WAV, MP3, OGG, M4A, TEXT)
+ATTACHMENT_TYPES = (JPEG, PNG, WEBP, GIF, HEIC, PDF, MP4, MOV, WAV, MP3, OGG, M4A, AMR, AMR_WB, TEXT)
+ENROL_TYPES = (JPEG, PNG, WEBP, HEIC)  # photos of the person of concern or the vehicle, as her phone took them
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 
 
 def sniff(head: bytes) -> FileType | None:
@@ -44,9 +51,17 @@ def sniff(head: bytes) -> FileType | None:
         return GIF
     if head.startswith(b"%PDF-"):
         return PDF
+    if head.startswith(b"#!AMR-WB\n"):
+        return AMR_WB
+    if head.startswith(b"#!AMR\n"):
+        return AMR
     if head[4:8] == b"ftyp":
         brand = head[8:12]
-        return M4A if brand in (b"M4A ", b"M4B ") else MP4
+        if brand in HEIF_BRANDS:
+            return HEIC
+        if brand in (b"M4A ", b"M4B "):
+            return M4A
+        return MOV if brand == b"qt  " else MP4
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return MP3
     if head.startswith(b"OggS"):
@@ -54,6 +69,22 @@ def sniff(head: bytes) -> FileType | None:
     if _is_text(head):
         return TEXT
     return None
+
+
+def refine(kind: FileType | None, head: bytes, tail: bytes = b"") -> FileType | None:
+    """An MP4 with sound and no picture is audio (a voicemail saved as .mp4 or .m4a with a video brand).
+
+    ``head`` and ``tail`` are the first and last bytes of the file: the track list (moov) is at one end.
+    """
+    if kind not in (MP4, MOV):
+        return kind
+    handlers = set()
+    for part in (head, tail):
+        at = part.find(b"hdlr")
+        while at >= 0:
+            handlers.add(part[at + 12:at + 16])  # after the version, flags and pre_defined words
+            at = part.find(b"hdlr", at + 4)
+    return M4A if b"soun" in handlers and b"vide" not in handlers else kind
 
 
 def _is_text(head: bytes) -> bool:

@@ -145,6 +145,9 @@ LOG_CHAIN_BROKEN = _define(EventKind("log.chain_broken", "The incident log faile
                                      severity=Severity.CRITICAL, alerts=Severity.CRITICAL))
 LOG_CHECKPOINT = _define(EventKind("log.checkpoint", "Checkpoint signed"))
 EVIDENCE_TOMBSTONE = _define(EventKind("evidence.tombstone", "Evidence file removed"))
+# A file a browser cannot show (an iPhone's HEIC, an AMR voicemail) gets a viewable copy in a row of its own,
+# naming its parent and how it was made; the original stays the evidence.
+EVIDENCE_COPY = _define(EventKind("evidence.copy", "Viewable copy of an evidence file"))
 INPUT_REJECTED = _define(EventKind("input.rejected", "Input refused", severity=Severity.WARNING))
 INPUT_FLOOD = _define(EventKind("input.flood", "Many inputs refused", severity=Severity.WARNING))
 # An event the log could not take (a value JSON cannot hold, an impossible time): set aside, never retried.

@@ -21,6 +21,7 @@ from hub.store import Store
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = REPO / "tests" / "data"  # committed with its licences: see tests/data/MANIFEST.md
 FACES = TEST_DATA / "faces"
+PHONE = TEST_DATA / "phone"
 VIDEO = TEST_DATA / "video"  # short clips cut from real footage (CC BY 4.0, Intel): see the MANIFEST
 PORCHLIGHT = [sys.executable, "-m", "hub"]
 

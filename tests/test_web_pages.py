@@ -14,7 +14,7 @@ from hub.events import Event, Severity
 from hub.log import IncidentLog
 from hub.store import Store
 from web import create_app
-from tests.conftest import FACES, SmtpServer, Webhook, wait_for
+from tests.conftest import FACES, PHONE, SmtpServer, Webhook, wait_for
 from tests.webtools import answering_hub, commands, hub_config, make_app, owner, post, said, take_commands
 from hub.frames import LiveFrame
 
@@ -116,6 +116,50 @@ def test_manual_entry_with_attachments_checked_by_content(client: FlaskClient, d
         log = store.log
         [seq] = [s for s in take_commands(store) if log.event(s).kind == "incident.report"]  # type: ignore[union-attr]
         assert len(log.event(seq).evidence) == 2  # type: ignore[union-attr]
+
+
+def test_what_phones_make_is_kept_as_it_came_and_shown_through_a_viewable_copy(
+        client: FlaskClient, data_dir: Path) -> None:
+    from io import BytesIO
+
+    import cv2
+    import numpy as np
+
+    files = {"damage.heic": "image/heic", "voicemail.amr": "audio/amr", "screen-recording.mov": "video/quicktime"}
+    broken = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200)  # a HEIC that is not one
+    response = post(client, "/entry", {"description": "He damaged the car and left a voicemail",
+                                       "attachments": [(BytesIO((PHONE / name).read_bytes()), name) for name in files]
+                                       + [(BytesIO(broken), "IMG_0001.HEIC")]},
+                    content_type="multipart/form-data")
+    assert "Entry saved with 4 attachments" in said(client, response)
+    wait_for(lambda: sum(k == "evidence.copy" for k, _ in commands(data_dir)) == 4, 60, "the four copy rows")
+    with Store(data_dir) as store:
+        log = store.log
+        [seq] = [s for s in take_commands(store) if log.event(s).kind == "incident.report"]  # type: ignore[union-attr]
+        copies = {row.detail["parent"]: row for row in log.events(kind="evidence.copy")}
+        report = log.event(seq)
+        assert report is not None
+        originals = dict(zip([a["name"] for a in report.detail["attachments"]], report.evidence))
+        for name, mime in files.items():
+            parent = originals[name]
+            assert log.evidence.read(parent) == (PHONE / name).read_bytes()  # the original, byte for byte
+            assert log.evidence.file_type(parent).mime == mime  # type: ignore[union-attr]
+            row = copies[parent]
+            assert row.detail["from_type"] == mime and row.evidence, row.detail
+        photo = log.evidence.read(copies[originals["damage.heic"]].evidence[0])
+        picture = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
+        assert picture.shape[:2] == (768, 432)  # turned upright as the phone showed it
+        assert log.evidence.read(copies[originals["voicemail.amr"]].evidence[0])[:4] == b"RIFF"
+        assert "problem" in copies[originals["IMG_0001.HEIC"]].detail
+    page = client.get(f"/incidents/{seq}").get_data(as_text=True)
+    photo_copy = copies[originals["damage.heic"]].evidence[0]
+    assert f'<img src="/evidence/{photo_copy}"' in page and "made by pillow-heif" in page
+    assert f'<audio src="/evidence/{copies[originals["voicemail.amr"]].evidence[0]}"' in page
+    assert f'<video src="/evidence/{copies[originals["screen-recording.mov"]].evidence[0]}"' in page
+    assert "No viewable copy: the file could not be read" in page
+    assert "image/heic" in page and "audio/amr" in page  # the original's own type, and its download link
+    with client.get(f"/evidence/{photo_copy}") as served:
+        assert served.mimetype == "image/jpeg"
 
 
 def test_uploads_of_the_wrong_type_or_too_large_are_refused_and_nothing_is_stored(

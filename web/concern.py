@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from hub.errors import InputRejected
 from hub.events import Severity
-from hub.filetypes import PDF, PHOTO_TYPES
+from hub.filetypes import ENROL_TYPES, PDF, PHOTO_TYPES
 from web.services import services
 from web.uploads import UploadRefused, Upload, check_all
 from hub import kinds
@@ -43,7 +43,7 @@ def index() -> tuple[str, int]:
 
 
 def _photos() -> list[Upload]:
-    uploads = check_all(request.files.getlist("photos"), PHOTO_TYPES, services().config.web.max_upload_mb << 20)
+    uploads = check_all(request.files.getlist("photos"), ENROL_TYPES, services().config.web.max_upload_mb << 20)
     if not uploads:
         raise UploadRefused("choose at least one photo")
     if len(uploads) > MAX_PHOTOS:

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from hub.filetypes import ATTACHMENT_TYPES
 from hub.incident import Attachment, IncidentReport
 from web.services import in_words, services, told
+from hub.viewable import make_copies_later, needs_copy
 from web.uploads import UploadRefused, check_all
 from hub import kinds
 
@@ -78,5 +79,9 @@ def new() -> str | Response | tuple[str, int]:
     report = IncidentReport(**fields, attachments=attachments)
     event = report.to_event(datetime.now(timezone.utc))
     found.commands.submit_event(event)
+    copies = [(attached.sha256, upload.data, upload.type) for upload, attached in zip(uploads, attachments)
+              if needs_copy(upload.type)]
+    if copies:
+        make_copies_later(found.log.evidence, found.commands.submit_event, copies)
     count = f" with {len(attachments)} attachment{'s' if len(attachments) != 1 else ''}" if attachments else ""
     return told("incidents.index", f"Entry saved{count}. You can add details to it later.")

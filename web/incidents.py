@@ -11,12 +11,13 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from hub.chain import CHECKPOINT_KIND, GENESIS, row_problem
-from hub.events import LoggedEvent
+from hub.events import Event, LoggedEvent
 from hub.incident import category_of, describe, follows_up, incident_id, is_clip_of
 from web import charts
 from web.access import hidden_now, may_see_event
 from web.services import audit, services, told
 from hub import kinds
+from hub.viewable import needs_copy
 
 bp = Blueprint("incidents", __name__)
 
@@ -119,19 +120,41 @@ class EvidenceView:
     shown_as: str
     problem: str | None
     name: str = ""
+    shown_sha256: str = ""  # what the page shows: the file itself, or its viewable copy
+    copy_note: str = ""  # how the copy was made, or why there is none (yet)
+
+
+def _copies() -> dict[str, LoggedEvent | Event]:
+    """Each parent's viewable-copy row (recorded, or still waiting for the hub), newest last."""
+    found = services()
+    rows: list[LoggedEvent | Event] = [*found.log.events(kind=kinds.EVIDENCE_COPY)]
+    rows += [event for _, event in found.commands.pending_commands() if event.kind == kinds.EVIDENCE_COPY]
+    return {str(row.detail.get("parent")): row for row in rows}
 
 
 def _evidence(shas: tuple[str, ...], names: dict[str, str]) -> list[EvidenceView]:
     store = services().log.evidence
     views = []
+    copies: dict[str, LoggedEvent | Event] | None = None
     for sha in shas:
         path = store.path_for(sha)
         if not path.exists():
             views.append(EvidenceView(sha, None, "", "missing", "missing from the evidence store"))
             continue
         kind = store.file_type(sha)
+        shown, shown_as, note = sha, kind.shown_as if kind else "document", ""
+        if needs_copy(kind):
+            copies = _copies() if copies is None else copies
+            row = copies.get(sha)
+            if row is None:
+                shown_as, note = "document", "A viewable copy is being made; reload in a moment."
+            elif row.evidence:
+                shown = row.evidence[0]
+                note = f"Shown: a viewable copy ({row.detail.get('to_type')}) made by {row.detail.get('made_with')}."
+            else:
+                shown_as, note = "document", f"No viewable copy: {row.detail.get('problem')}. Download the original."
         views.append(EvidenceView(sha, path.stat().st_size, kind.mime if kind else "application/octet-stream",
-                                  kind.shown_as if kind else "document", store.check(sha), names.get(sha, "")))
+                                  shown_as, store.check(sha), names.get(sha, ""), shown, note))
     return views
 
 

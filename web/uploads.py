@@ -7,7 +7,7 @@ from typing import Sequence
 
 from werkzeug.datastructures import FileStorage
 
-from hub.filetypes import FileType, sniff
+from hub.filetypes import FileType, refine, sniff
 
 
 class UploadRefused(ValueError):
@@ -37,7 +37,7 @@ def check_upload(storage: FileStorage, allowed: Sequence[FileType], max_bytes: i
         raise UploadRefused(f"{name}: larger than the {max_bytes // (1024 * 1024)} MB limit; nothing was stored")
     if not data:
         raise UploadRefused(f"{name}: the file is empty; nothing was stored")
-    kind = sniff(data[:4096])
+    kind = refine(sniff(data[:4096]), data[:65536], data[-65536:])
     if kind is None or kind not in allowed:
         what = "a " + kind.mime.split(";")[0] + " file" if kind else "not a file type this dashboard accepts"
         accepted = ", ".join(sorted({t.ext for t in allowed}))

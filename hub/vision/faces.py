@@ -56,6 +56,14 @@ def slug(name: str) -> str:
     return value[:40]
 
 
+try:  # iPhones save photos as HEIC: Pillow opens them once pillow-heif is registered
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a dependency; without it HEIC is refused clearly
+    pass
+
+
 def load_rgb(path: Path) -> np.ndarray:
     """A photo as an RGB array; refuses non-images and decompression bombs with a clear message."""
     try:
@@ -71,7 +79,7 @@ def load_rgb(path: Path) -> np.ndarray:
                                     "thin to be a photo of a face or a car")
             return np.array(image.convert("RGB"))
     except UnidentifiedImageError as err:
-        raise InputRejected(f"{path.name}: not an image Porchlight can read (JPEG, PNG, WebP...)") from err
+        raise InputRejected(f"{path.name}: not an image Porchlight can read (JPEG, PNG, WebP, HEIC...)") from err
     except Image.DecompressionBombError as err:
         raise InputRejected(f"{path.name}: the image claims more pixels than can safely be opened ({err})") from err
     except OSError as err:
