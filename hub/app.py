@@ -280,9 +280,9 @@ class Hub:
 
         def reload_libraries(seq: int, event: Event) -> None:
             # Enrolled from the dashboard or the CLI while running: cameras use it from the next frame.
-            if event.kind in (kinds.PERSON_ENROLLED, kinds.FACE_REJECTED):
+            if event.kind in (kinds.PERSON_ENROLLED, kinds.PERSON_REMOVED, kinds.FACE_REJECTED):
                 library.reload()
-            elif event.kind == kinds.VEHICLE_ENROLLED:
+            elif event.kind in (kinds.VEHICLE_ENROLLED, kinds.VEHICLE_REMOVED):
                 fresh = VehicleLibrary.for_config(self.config)
                 for each in pipelines:
                     each.use_vehicles(fresh)

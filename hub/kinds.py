@@ -107,6 +107,7 @@ FACE_MATCH = _define(EventKind("face.match", "Person of concern seen at {label}"
 FACE_CONFIRMED = _define(EventKind("face.confirmed", "Face match confirmed", follow_up=True))
 FACE_REJECTED = _define(EventKind("face.rejected", "Face match rejected", follow_up=True))
 PERSON_ENROLLED = _define(EventKind("person.enrolled", "Person enrolled", severity=Severity.NOTICE))
+PERSON_REMOVED = _define(EventKind("person.removed", "Enrolled person removed", severity=Severity.NOTICE))
 VEHICLE_MATCH = _define(EventKind("vehicle.match", "Vehicle of concern seen by {label}", severity=Severity.CRITICAL,
                                   alerts=Severity.WARNING, incident=True, category="surveillance", reviewable=True,
                                   sighting=True, choice=True))
@@ -121,6 +122,7 @@ VEHICLE_POSSIBLE = _define(EventKind("vehicle.possible", "A vehicle like the one
 VEHICLE_CONFIRMED = _define(EventKind("vehicle.confirmed", "Vehicle match confirmed", follow_up=True))
 VEHICLE_REJECTED = _define(EventKind("vehicle.rejected", "Vehicle match rejected", follow_up=True))
 VEHICLE_ENROLLED = _define(EventKind("vehicle.enrolled", "Vehicle enrolled", severity=Severity.NOTICE))
+VEHICLE_REMOVED = _define(EventKind("vehicle.removed", "Enrolled vehicle removed", severity=Severity.NOTICE))
 
 # --- check-ins -------------------------------------------------------------------------------
 CHECKIN_MISSED = _define(EventKind("checkin.missed", "A check-in was missed", severity=Severity.CRITICAL,

@@ -208,6 +208,18 @@ def test_person_of_concern_upload_gives_feedback_per_photo(client: FlaskClient, 
     vehicle = post(client, "/concern/vehicle", {"name": "grey golf", "plate": "KX12 ABC", "colour": "grey"},
                    content_type="multipart/form-data").get_data(as_text=True)
     assert "grey golf: 0 of 0 photos enrolled, plate KX12 ABC, colour grey." in vehicle
+    # Removing: the library forgets them at once, and the removal is on the record.
+    assert said(client, post(client, "/concern/vehicle/grey_golf/remove")) == (
+        "grey golf removed: the cameras stop looking for it.")
+    assert said(client, post(client, "/concern/person/him/remove")) == "him removed: the cameras stop looking for them."
+    page = client.get("/concern").get_data(as_text=True)
+    assert "Nobody enrolled yet." in page and "No vehicle enrolled yet." in page
+    assert not (data_dir / "vehicles" / "grey_golf.json").exists() and not (data_dir / "people" / "him.json").exists()
+    removed = [(k, d) for k, d in commands(data_dir) if k.endswith(".removed")]
+    assert removed == [("vehicle.removed", {"vehicle": "grey golf", "plate": "KX12ABC"}),
+                       ("person.removed", {"person": "him", "photos_forgotten": 2})]
+    assert post(client, "/concern/vehicle/..%2f..%2fkeys/remove").status_code == 404  # never a path
+    assert said(client, post(client, "/concern/vehicle/Keys..json/remove")) == "No vehicle by that name is enrolled."
     order = post(client, "/concern/order", {"court": "County Court", "number": "PO-123", "issued": "2026-10-01",
                                             "terms": "no contact, 100 yards"}).get_data(as_text=True)
     assert "Protective order recorded" in order and "PO-123" in order

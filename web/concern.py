@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -13,16 +14,17 @@ from werkzeug.wrappers import Response
 from hub.errors import InputRejected
 from hub.events import Severity
 from hub.filetypes import ENROL_TYPES, PDF, PHOTO_TYPES
-from web.services import services
+from web.services import services, told
 from web.uploads import UploadRefused, Upload, check_all
 from hub import kinds
 
 bp = Blueprint("concern", __name__)
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 MAX_PHOTOS = 12
 
 
 def _page(status: int = 200, **results: object) -> tuple[str, int]:
-    from hub.vision.faces import FaceLibrary
+    from hub.vision.faces import FaceLibrary, slug
     from hub.vision.vehicles import COLOUR_HUES, NEUTRAL_COLOURS, VehicleLibrary
 
     config = services().config
@@ -31,8 +33,8 @@ def _page(status: int = 200, **results: object) -> tuple[str, int]:
     log = services().log
     orders: list[Any] = [e for _, e in services().commands.pending_commands() if e.kind == kinds.ORDER_RECORDED][::-1]
     orders += log.events(kind=kinds.ORDER_RECORDED, newest_first=True, limit=10)
-    return render_template("concern/index.html", people=[p for p in people if p.role == "concern"],
-                           vehicles=list(vehicles), orders=orders,
+    return render_template("concern/index.html", people=[(slug(p.name), p) for p in people if p.role == "concern"],
+                           vehicles=[(slug(v.name), v) for v in vehicles], orders=orders,
                            colours=(*COLOUR_HUES, *NEUTRAL_COLOURS), **results), status
 
 
@@ -94,7 +96,7 @@ def vehicle() -> tuple[str, int] | Response:
     plate = request.form.get("plate", "").strip()[:20] or None
     colour = request.form.get("colour", "").strip() or None
     if not name:
-        return _page(400, error="Give the vehicle a name (for example: his grey Golf).")
+        return _page(400, error="Give the vehicle a name (for example: the grey Golf).")
     try:
         uploads = _photos() if any(f.filename for f in request.files.getlist("photos")) else []
         if not uploads and not plate:
@@ -111,6 +113,32 @@ def vehicle() -> tuple[str, int] | Response:
     accepted = sum(f.accepted for f in feedback)
     return _page(feedback=feedback, message=f"{name}: {accepted} of {len(uploads)} photos enrolled"
                  + (f", plate {plate}" if plate else "") + (f", colour {colour}" if colour else "") + ".")
+
+
+@bp.route("/concern/person/<key>/remove", methods=["POST"])
+def remove_person(key: str) -> Response:
+    """Forget an enrolled person (the row that records it stays; the photos stay in the evidence)."""
+    from hub.vision.enrol import remove_person as forget
+
+    found = services()
+    event = forget(found.config, key) if SLUG.fullmatch(key) else None
+    if event is None:
+        return told("concern.index", "Nobody by that name is enrolled.")
+    found.commands.submit_event(event)
+    return told("concern.index", f"{event.detail['person']} removed: the cameras stop looking for them.")
+
+
+@bp.route("/concern/vehicle/<key>/remove", methods=["POST"])
+def remove_vehicle(key: str) -> Response:
+    """Forget an enrolled vehicle."""
+    from hub.vision.enrol import remove_vehicle as forget
+
+    found = services()
+    event = forget(found.config, key) if SLUG.fullmatch(key) else None
+    if event is None:
+        return told("concern.index", "No vehicle by that name is enrolled.")
+    found.commands.submit_event(event)
+    return told("concern.index", f"{event.detail['vehicle']} removed: the cameras stop looking for it.")
 
 
 @bp.route("/concern/order", methods=["POST"])

@@ -47,6 +47,24 @@ def enrol_vehicle(config: Config, evidence: EvidenceStore, name: str, photos: Se
                         evidence=tuple(p["sha256"] for p in stored))
 
 
+def remove_person(config: Config, key: str) -> Event | None:
+    """Forget an enrolled person; the row that records it (None: nobody by that key)."""
+    person = FaceLibrary.for_config(config).remove(key)
+    if person is None:
+        return None
+    return Event(kinds.PERSON_REMOVED, "owner", Severity.NOTICE,
+                 detail={"person": person.name, "photos_forgotten": len(person.encodings)})
+
+
+def remove_vehicle(config: Config, key: str) -> Event | None:
+    """Forget an enrolled vehicle; the row that records it (None: no vehicle by that key)."""
+    vehicle = VehicleLibrary.for_config(config).remove(key)
+    if vehicle is None:
+        return None
+    return Event(kinds.VEHICLE_REMOVED, "owner", Severity.NOTICE,
+                 detail={"vehicle": vehicle.name, "plate": vehicle.plate})
+
+
 def review(config: Config, match: LoggedEvent, verdict: str, note: str | None) -> Event:
     """Her verdict on a face or vehicle match; a rejected face also teaches the matcher not to repeat it."""
     family = match.kind.split(".")[0]

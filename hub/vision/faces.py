@@ -181,6 +181,15 @@ class FaceLibrary:
             self.save(person)
         return results
 
+    def remove(self, key: str) -> "Person | None":
+        """Forget an enrolled person (their face encodings go with the file); None when there is no such person."""
+        person = self.people.get(key)
+        if person is None:
+            return None
+        (self.folder / f"{key}.json").unlink(missing_ok=True)
+        self.people = {k: v for k, v in self.people.items() if k != key}
+        return person
+
     def reject(self, name: str, encoding: Sequence[float]) -> None:
         """Remember a false match so the same face is not reported as this person again."""
         person = self.people[slug(name)]

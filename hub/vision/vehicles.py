@@ -143,6 +143,13 @@ class VehicleLibrary:
             self.vehicles[key] = vehicle
         return lines
 
+    def remove(self, key: str) -> "Vehicle | None":
+        """Forget an enrolled vehicle; None when there is no such vehicle."""
+        vehicle = self.vehicles.pop(key, None)
+        if vehicle is not None:
+            (self.folder / f"{key}.json").unlink(missing_ok=True)
+        return vehicle
+
     def formats(self) -> list[str]:
         """The shapes of the enrolled plates (LLDDDLL...): reads are fitted to them before comparing."""
         return sorted({plate_format(v.plate) for v in self.vehicles.values() if v.plate})
