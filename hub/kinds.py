@@ -136,6 +136,9 @@ CHECKIN_PIN_REJECTED = _define(EventKind("checkin.pin_rejected", "Wrong PIN at c
 # --- her own entries and the log itself ------------------------------------------------------
 INCIDENT_REPORT = _define(EventKind("incident.report", "Incident report", severity=Severity.NOTICE, incident=True))
 ORDER_RECORDED = _define(EventKind("order.recorded", "Protective order recorded", severity=Severity.NOTICE))
+# Her description of the person of concern, for the neighbour sheet (her words: sealed on a sealed hub).
+PERSON_DESCRIBED = _define(EventKind("person.described", "Description of the person of concern",
+                                     severity=Severity.NOTICE))
 LOG_CORRECTION = _define(EventKind("log.correction", "Correction", severity=Severity.NOTICE, follow_up=True))
 LOG_SEALED = _define(EventKind("log.sealed", "The log was sealed: rows and files from here on need her passphrase",
                                severity=Severity.NOTICE))
@@ -225,7 +228,7 @@ SENSOR_HEALTH_KINDS: tuple[str, ...] = (SENSOR_TAMPER, SENSOR_TAMPER_CLEARED, SE
                                         SENSOR_ONLINE, SENSOR_SUSPECT)
 SILENT_KINDS: frozenset[str] = frozenset(k.name for k in _KINDS.values() if k.silent)
 # What she writes herself: in a sealed data directory every detail of these rows is sealed (hub/sealed_rows.py).
-HER_WORDS_KINDS: frozenset[str] = frozenset({INCIDENT_REPORT, ORDER_RECORDED, LOG_CORRECTION, FACE_CONFIRMED,
+HER_WORDS_KINDS: frozenset[str] = frozenset({INCIDENT_REPORT, ORDER_RECORDED, PERSON_DESCRIBED, LOG_CORRECTION, FACE_CONFIRMED,
                                              FACE_REJECTED, VEHICLE_CONFIRMED, VEHICLE_REJECTED, PERSON_ENROLLED,
                                              VEHICLE_ENROLLED})
 # She marks a duress situation over (from the dashboard's settings or the CLI): what it caused is shown again.

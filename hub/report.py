@@ -36,7 +36,9 @@ class ReportItem:
     other_files: list[str] = field(default_factory=list)  # "clip.mp4 sha256…"
 
 
-class _Pdf(FPDF):
+class PdfDocument(FPDF):
+    """An A4 page in the hub's font (DejaVu where installed, so whatever she typed prints), with a footer."""
+
     def __init__(self, title: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.title_text = title
@@ -81,7 +83,7 @@ def thumbnail(data: bytes) -> bytes | str:
 
 def build_report(title: str, intro: list[str], items: list[ReportItem]) -> bytes:
     """The whole report as PDF bytes."""
-    pdf = _Pdf(title)
+    pdf = PdfDocument(title)
     pdf.add_page()
     pdf.set_font(pdf.family, "B", 15)
     pdf.multi_cell(0, 8, pdf.text_of(title), new_x="LMARGIN", new_y="NEXT")
@@ -96,7 +98,7 @@ def build_report(title: str, intro: list[str], items: list[ReportItem]) -> bytes
     return bytes(pdf.output())
 
 
-def _header(pdf: _Pdf) -> None:
+def _header(pdf: PdfDocument) -> None:
     pdf.set_font(pdf.family, "B", 8)
     pdf.set_fill_color(225, 225, 225)
     for name, width in COLUMNS:
@@ -104,12 +106,12 @@ def _header(pdf: _Pdf) -> None:
     pdf.ln()
 
 
-def _lines(pdf: _Pdf, text: str, width: float) -> int:
+def _lines(pdf: PdfDocument, text: str, width: float) -> int:
     lines = pdf.multi_cell(width - 1, 4, pdf.text_of(text or "-"), dry_run=True, output="LINES")
     return len(lines) if isinstance(lines, list) else 1
 
 
-def _row(pdf: _Pdf, item: ReportItem) -> None:
+def _row(pdf: PdfDocument, item: ReportItem) -> None:
     pdf.set_font(pdf.family, "", 8)
     what = f"{item.description}\n[{item.category.replace('_', ' ')}; {item.kind}; recorded by {item.recorded_by}]"
     if item.follow_ups:

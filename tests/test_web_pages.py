@@ -15,7 +15,7 @@ from hub.log import IncidentLog
 from hub.store import Store
 from web import create_app
 from tests.conftest import FACES, PHONE, SmtpServer, Webhook, wait_for
-from tests.webtools import answering_hub, commands, hub_config, make_app, owner, post, said, take_commands
+from tests.webtools import answering_hub, commands, hub_config, login, make_app, owner, post, said, take_commands
 from hub.frames import LiveFrame
 
 
@@ -498,3 +498,36 @@ def test_health_reads_frame_ages_without_encoding_pictures(data_dir: Path) -> No
     assert "status-ok" in client.get("/").get_data(as_text=True)
     assert "newest frame 2.5 s old" in client.get("/live").get_data(as_text=True)
     assert encoded == []  # only a stream asks for the JPEG
+
+
+def test_the_neighbour_sheet_shows_what_she_chose_and_prints_as_a_pdf(data_dir: Path) -> None:
+    from io import BytesIO
+
+    client = owner(make_app(data_dir))
+    post(client, "/concern/person", {"name": "Mark", "photos": [(BytesIO((FACES / "obama.jpg").read_bytes()),
+                                                                 "mark.jpg")]}, content_type="multipart/form-data")
+    car = sorted((FACES.parent / "plates").glob("*.png"))[0]
+    post(client, "/concern/vehicle", {"name": "grey golf", "plate": "KX12 ABC", "colour": "grey",
+                                      "photos": [(BytesIO(car.read_bytes()), "car.png")]},
+         content_type="multipart/form-data")
+    post(client, "/concern/describe", {"person": "Mark", "text": "Tall, short grey hair, often in a navy cap."})
+    post(client, "/concern/order", {"court": "County Court", "number": "PO-123", "terms": "no contact",
+                                    "distance": "100 yards"})
+    with Store(data_dir) as store:
+        take_commands(store)
+    page = client.get("/sheet").get_data(as_text=True)
+    assert "Please look out for Mark" in page and "Tall, short grey hair" in page
+    assert "plate KX12ABC" in page and "Terms: no contact" in page and "Must stay 100 yards away" in page
+    assert page.count("data:image/jpeg;base64,") == 2  # his photo and the car's
+    assert "do not approach or confront them" in page
+    chosen = client.get("/sheet?made=1&photo=on&vehicle=on&her_name=Sam&call1=Sam:+555-0100").get_data(as_text=True)
+    assert "KX12ABC" not in chosen and "no contact" not in chosen and "Tall, short" not in chosen
+    assert "grey golf" in chosen and "Sam: 555-0100" in chosen  # typed now, kept nowhere
+    with client.get("/sheet.pdf?made=1&photo=on&vehicle=on&plate=on") as pdf:
+        assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert ("access.export", "neighbour sheet") in [(k, d.get("what")) for k, d in commands(data_dir)]
+    # Discreet mode starts without the order's terms and her name.
+    discreet = make_app(data_dir, alerts={"discreet": True}).test_client()
+    login(discreet)
+    quiet = discreet.get("/sheet").get_data(as_text=True)
+    assert "Protective order" not in quiet and "Tall, short grey hair" in quiet

@@ -55,10 +55,10 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
     CSRFProtect(app)
 
     from web import (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents,
-                     live, mail_settings, resources, sealed, settings_page)
+                     live, mail_settings, resources, sealed, settings_page, sheet)
 
     for module in (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents, live,
-                   mail_settings, resources, sealed, settings_page):
+                   mail_settings, resources, sealed, settings_page, sheet):
         app.register_blueprint(module.bp)
     sealed.watch_idle(app)
 

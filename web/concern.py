@@ -115,6 +115,19 @@ def vehicle() -> tuple[str, int] | Response:
                  + (f", plate {plate}" if plate else "") + (f", colour {colour}" if colour else "") + ".")
 
 
+@bp.route("/concern/describe", methods=["POST"])
+def describe() -> Response:
+    """Her description of the person of concern (height, hair, how they act), for the neighbour sheet."""
+    found = services()
+    name = request.form.get("person", "").strip()[:100]
+    text = request.form.get("text", "").strip()[:2000]
+    if not name or not text:
+        return told("concern.index", "Write the description first.")
+    found.commands.submit_command(kinds.PERSON_DESCRIBED, "owner", {"person": name, "text": text},
+                                  severity=Severity.NOTICE)
+    return told("concern.index", f"Description of {name} saved; it is on the neighbour sheet.")
+
+
 @bp.route("/concern/person/<key>/remove", methods=["POST"])
 def remove_person(key: str) -> Response:
     """Forget an enrolled person (the row that records it stays; the photos stay in the evidence)."""

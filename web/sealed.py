@@ -15,7 +15,7 @@ from hub import kinds
 
 bp = Blueprint("sealed", __name__)
 # Pages that show what the hub holds: while sealed and locked they ask for the passphrase first.
-READING_BLUEPRINTS = frozenset({"incidents", "evidence", "export", "concern"})
+READING_BLUEPRINTS = frozenset({"incidents", "evidence", "export", "concern", "sheet"})
 LOCK_CHECK_SECONDS = 15.0
 
 
