@@ -22,6 +22,7 @@ class SimulatedHub(Protocol):
     config: Config
     clock: Clock
     pin_factory: Any
+    store: Any
 
     def submit(self, event: Event) -> None:
         """Put an event on the hub's bus."""
@@ -36,14 +37,38 @@ class Simulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client: Any = None
+        self._inboxes: list[Any] = []
 
     def start(self) -> None:
-        """Start the scripted loop."""
+        """Start the scripted loop (and the demo inbox, when a contact's channel is the inbox)."""
         if not is_mock(self.hub.pin_factory):
             logger.warning("--simulate needs gpio.pin_factory: mock; not simulating")
             return
+        self._start_inboxes()
         self._thread = threading.Thread(target=self._run, name="simulator", daemon=True)
         self._thread.start()
+
+    def _start_inboxes(self) -> None:
+        from hub.alerts.channels import send_test_message
+        from hub.contacts import ContactBook
+        from hub.demo_inbox import FILE_NAME, DemoInbox, inbox_port
+
+        for cid, contact in ContactBook(self.hub.config).current().items():
+            for url in contact.notify:
+                port = inbox_port(url)
+                if port is None or port in {i.port for i in self._inboxes}:
+                    continue
+                inbox = DemoInbox(self.hub.config.data_dir / FILE_NAME, port)
+                inbox.start()
+                self._inboxes.append(inbox)
+                logger.info("simulator: %s's messages arrive in the dashboard's Inbox (127.0.0.1:%d)",
+                            contact.name or cid, port)
+            if any(inbox_port(url) is not None for url in contact.notify) and self.hub.store is not None:
+                from hub.reach import Reach
+
+                # As she would after adding a contact: a test, so the dashboard knows the inbox is reached.
+                results = send_test_message(contact)
+                Reach.of_hub(self.hub.config, self.hub.store.state).record_test(cid, contact, results)
 
     def stop(self) -> None:
         """Stop the loop."""
@@ -53,6 +78,8 @@ class Simulator:
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
+        for inbox in self._inboxes:
+            inbox.stop()
 
     def _door_pin(self) -> int | None:
         for sensor in self.hub.config.sensors.values():

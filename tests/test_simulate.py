@@ -10,7 +10,10 @@ import yaml
 from hub.app import Hub
 from hub.config import parse_config
 from hub.simulate import Simulator
-from tests.conftest import REPO, Broker, wait_for
+from hub.demo_inbox import read_inbox
+from tests.conftest import REPO, Broker, free_port, wait_for
+from tests.webtools import owner
+from web import create_app
 
 
 def test_demo_config_simulation_raises_an_alarm_and_sees_the_zigbee_door(
@@ -19,6 +22,11 @@ def test_demo_config_simulation_raises_an_alarm_and_sees_the_zigbee_door(
     demo["data_dir"] = str(data_dir)
     demo["mqtt"]["port"] = broker.port
     demo["arming"] = {"entry_delay_seconds": 1, "exit_delay_seconds": 0}
+    inbox_port = free_port()
+    demo["contacts"]["neighbour"]["notify"] = [f"json://127.0.0.1:{inbox_port}/inbox"]
+    camera = demo["cameras"]["hall_camera"]
+    assert (REPO / camera["source"]).exists()  # the demo's camera is real footage from the checkout
+    demo["cameras"] = {}  # (the camera pipeline has its own tests; this one follows the alarm)
     hub = Hub(parse_config(demo), pin_factory=mock_factory)
     hub.start()
     simulator = Simulator(hub, period=60)
@@ -32,6 +40,12 @@ def test_demo_config_simulation_raises_an_alarm_and_sees_the_zigbee_door(
         assert ("door.opened", "front_door") in kinds()
         assert ("alarm.triggered", "back_door") in kinds()
         assert hub.store is not None and len(hub.store.outbox.rows()) == 1
+        # The alarm travels to the demo's contact, whose "phone" is the dashboard's Demo inbox.
+        wait_for(lambda: any("Back door" in m["title"] for m in read_inbox(data_dir) or []), 30, "the alarm in the inbox")
+        titles = [m["title"] for m in read_inbox(data_dir) or []]
+        assert titles[-1] == "Porchlight test"  # sent at start, so the dashboard knows Sam is reached
+        page = owner(create_app(parse_config({**demo, "web": {"tls": False}}))).get("/inbox").get_data(as_text=True)
+        assert "Demo inbox" in page and "Back door" in page
     finally:
         simulator.stop()
         hub.stop()

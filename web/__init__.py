@@ -17,6 +17,7 @@ from hub.files import secret_file
 from hub.store import Store
 from hub.accounts import AccountStore
 from hub.frames import FrameProvider, no_frames
+from hub.demo_inbox import FILE_NAME as DEMO_INBOX
 from web.services import Services
 from hub.sessions import SessionStore
 
@@ -54,15 +55,16 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
         sessions=SessionStore(data_dir, web.idle_minutes * 60), frames=frames)
     CSRFProtect(app)
 
-    from web import (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents,
-                     live, mail_settings, resources, sealed, settings_page, sheet)
+    from web import (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, inbox,
+                     incidents, live, mail_settings, resources, sealed, settings_page, sheet)
 
-    for module in (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, incidents, live,
-                   mail_settings, resources, sealed, settings_page, sheet):
+    for module in (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, inbox, incidents,
+                   live, mail_settings, resources, sealed, settings_page, sheet):
         app.register_blueprint(module.bp)
     sealed.watch_idle(app)
 
-    app.jinja_env.globals["kinds"] = kinds  # templates name kinds by the registry's constants too
+    app.jinja_env.globals["kinds"] = kinds
+    app.jinja_env.globals["demo_inbox"] = (data_dir / DEMO_INBOX).exists  # the nav shows Inbox in the demo only  # templates name kinds by the registry's constants too
     app.jinja_env.filters["clock"] = lambda epoch: datetime.fromtimestamp(float(epoch)).strftime("%a %d %b %H:%M")
 
     @app.before_request
