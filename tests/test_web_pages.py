@@ -78,7 +78,7 @@ def test_timeline_filters_and_pattern_charts(client: FlaskClient, data_dir: Path
     bad = client.get("/incidents?from=yesterday&kind=<script>").get_data(as_text=True)
     assert "is not a date like 2026-05-31" in bad and "<script>" not in bad
     detail = client.get(f"/incidents/{seqs['face']}").get_data(as_text=True)
-    assert "hash is intact" in detail and "(verified)" in detail and "Is this him?" in detail
+    assert "hash is intact" in detail and "(verified)" in detail and "Is this the person of concern?" in detail
     log.close()
 
 

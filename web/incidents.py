@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -11,6 +13,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from hub.chain import CHECKPOINT_KIND, GENESIS, row_problem
+from hub.config import Config
 from hub.events import Event, LoggedEvent
 from hub.incident import category_of, describe, follows_up, incident_id, is_clip_of
 from web import charts
@@ -104,10 +107,27 @@ def index() -> str:
     sources = sorted({e.source for e in found})
     return render_template(
         "incidents/index.html", events=found, filters=filters, describe=describe, category_of=category_of,
-        kind_choices=sorted(kinds.INCIDENT_KINDS), categories=kinds.CATEGORIES, sources=sources, error=filters.problem,
+        kind_choices=sorted(kinds.INCIDENT_KINDS, key=lambda k: kind_words(k).lower()), kind_words=kind_words,
+        source_words=source_words(services().config), categories=kinds.CATEGORIES, sources=sources,
+        error=filters.problem,
         heatmap=Markup(charts.heatmap([e.at for e in found])),
         weekly=Markup(charts.stacked_weeks(weekly, kinds.CATEGORIES)),
         passes=Markup(charts.daily_bars(passes, first, filters.end or today)))
+
+
+def kind_words(kind: str) -> str:
+    """A kind in plain words (the registry's), never its machine name where words exist."""
+    entry = kinds.about(kind)
+    text = re.sub(r"\s+(at|by|near|from)$", "", entry.words.split("{")[0].strip(" :"))
+    text = text or entry.short or kinds.CHOICE_WORDS.get(kind) or kind
+    return text[:1].upper() + text[1:]
+
+
+def source_words(config: Config) -> dict[str, str]:
+    """Each sensor's and camera's label, for lists that would otherwise show ids like back_door."""
+    labels = {sid: s.label or sid.replace("_", " ").capitalize() for sid, s in config.sensors.items()}
+    labels.update({cid: c.label or cid.replace("_", " ").capitalize() for cid, c in config.cameras.items()})
+    return labels
 
 
 @dataclass(frozen=True)
