@@ -58,7 +58,7 @@ def test_not_an_image_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "photo.jpg"
     fake.write_bytes(b"<html>not a photo</html>")
     [result] = FaceLibrary(tmp_path / "people").enroll("Someone", [fake])
-    assert result.message == "photo.jpg: not an image Porchlight can read (JPEG, PNG, WebP...)"
+    assert result.message == "photo.jpg: not an image Porchlight can read (JPEG, PNG, WebP, HEIC...)"
 
 
 @pytest.mark.parametrize("photo", ["obama3.jpg", "obama-720p.jpg", "obama-240p.jpg", "obama_partial_face.jpg"])
