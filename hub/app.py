@@ -28,6 +28,7 @@ from hub.reach import panic_teller
 from hub.rules import Rules
 from hub.schedule import Schedules
 from hub.settings_watch import changed_since_last_start
+from hub.hub_settings import HubSettings
 from hub.simulate import Simulator
 from hub.sensors import MqttInterpreter, SensorTracker
 from hub.sensor_kinds import sensor_kind
@@ -138,14 +139,16 @@ class Hub:
             self.mqtt.on_connect(announcer.on_connect)
             self.pipeline.add_listener(announcer)
             self.mqtt.start()
-        self.deliveries = Deliveries(self.log, self.store.outbox, self.config, self.clock, self.bus.publish)
+        settings = HubSettings(self.config, self.store.state)
+        self.deliveries = Deliveries(self.log, self.store.outbox, self.config, self.clock, self.bus.publish,
+                                     discreet=settings.discreet)
         self.deliveries.start()
         self.commands = CommandTaker(self.store.commands, self.bus.publish,
                                      {kinds.ALERT_ACK_REQUESTED: self.deliveries.answer},
                                      {kinds.PANIC: panic_teller(self.config, self.store.state)})
         self.pipeline.add_listener(self.deliveries)
         self.pipeline.add_listener(self._on_panic)
-        self.schedules = Schedules(self.config, self.log, self.bus, self.clock)
+        self.schedules = Schedules(self.config, self.log, self.bus, self.clock, discreet=settings.discreet)
         self.schedules.start()
         self.pipeline.add_listener(self.schedules)
         self._stop.clear()
@@ -203,8 +206,9 @@ class Hub:
     def insecure(self) -> list[str]:
         """What leaves the hub open to anyone on her network, for the journal at every start."""
         found = []
-        if self.config.arming.pin is None:
-            found.append("SECURITY: no disarm PIN is set (arming.pin); nothing on the network can disarm until one is")
+        if self.store is not None and not HubSettings(self.config, self.store.state).pin_in_force():
+            found.append("SECURITY: no disarm PIN is set (Settings, Security and cameras, or arming.pin); nothing on "
+                         "the network can disarm until one is")
         if self.config.mqtt.enabled and not self.config.mqtt.username:
             found.append(f"SECURITY: the MQTT broker {self.config.mqtt.host}:{self.config.mqtt.port} is used without a "
                          "password; if it lets anyone in, anyone on the network can fake sensors and read keypad "
@@ -270,7 +274,10 @@ class Hub:
         library = FaceLibrary.for_config(self.config)
         vehicles = VehicleLibrary.for_config(self.config)
         pipelines = []
-        for camera_id, camera in self.config.cameras.items():
+        assert self.store is not None
+        settings = HubSettings(self.config, self.store.state)
+        for camera_id in self.config.cameras:
+            camera = settings.camera(camera_id)  # with the privacy masks she drew on the dashboard
             pipeline = CameraPipeline(camera_id, camera, self.config.recognition, library, self.log.evidence,
                                       self.clock.now, self.config.data_dir / "clips", vehicles)
             worker = CameraWorker(camera_id, camera, pipeline, self.bus, self.clock)
@@ -286,6 +293,12 @@ class Hub:
                 fresh = VehicleLibrary.for_config(self.config)
                 for each in pipelines:
                     each.use_vehicles(fresh)
+            elif event.kind == kinds.ACCESS_SETTINGS_CHANGED and event.detail.get("camera") in self.config.cameras:
+                # New privacy masks apply from the next frame: nothing behind them is analysed or stored again.
+                changed = str(event.detail["camera"])
+                for each in pipelines:
+                    if each.camera_id == changed:
+                        each.config = settings.camera(changed)
 
         assert self.pipeline is not None
         self.pipeline.add_listener(reload_libraries)

@@ -6,8 +6,10 @@ for byte, the same arm mode. Only the log and her contacts learn that it was the
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal, Sequence
@@ -54,11 +56,27 @@ class PinCheck:
         self._duress = resolve_secret(arming.duress_pin)
         self._state = state
 
+    def _which(self, given: bytes) -> tuple[bool, bool, bool]:
+        """(a PIN is set, this is the PIN, this is the duress PIN): PINs set on the dashboard win over the config's."""
+        stored = pin_hashes(self._state)
+        if stored is not None:
+            pin_hash, duress_hash = stored
+            # Both are checked every time, so a duress PIN takes exactly as long as a normal one.
+            is_pin, is_duress = _verify(pin_hash, given), _verify(duress_hash, given)
+            return pin_hash is not None, is_pin, is_duress
+        is_duress = self._duress is not None and hmac.compare_digest(given, self._duress.encode())
+        is_pin = self._pin is not None and hmac.compare_digest(given, self._pin.encode())
+        return self._pin is not None, is_pin, is_duress
+
+    @staticmethod
+    def matches(hashed: str, pin: str) -> bool:
+        """Whether ``pin`` is the one behind a stored hash."""
+        return _verify(hashed, pin.encode())
+
     def check(self, pin: str | None, source: str = "cli", now: datetime | None = None) -> Guarded:
         """Which PIN this is, counted against ``source``'s channel."""
         at = now or datetime.now(timezone.utc)
-        given = (pin or "").encode()
-        duress = self._duress is not None and hmac.compare_digest(given, self._duress.encode())
+        has_pin, is_pin, duress = self._which((pin or "").encode())
         fails, until = self._load(source)
         if until is not None and at < until:
             # Locked: nothing disarms, but a duress PIN still calls for help (and looks the same).
@@ -66,11 +84,11 @@ class PinCheck:
         if duress:
             self._save(source, 0, None)
             return Guarded("duress")
-        if self._pin is None:
+        if not has_pin:
             if source in CONSOLE_SOURCES:
                 return Guarded("normal")
             result: PinResult = "unset"
-        elif hmac.compare_digest(given, self._pin.encode()):
+        elif is_pin:
             self._save(source, 0, None)
             return Guarded("normal")
         else:
@@ -96,10 +114,49 @@ class PinCheck:
                 {"fails": fails, "until": until.isoformat() if until else None}))
 
 
+PINS_KEY = "pins"  # the PINs set on the dashboard, salted and hashed
+# A 4-digit PIN has 10,000 values, so no hash stops a thief with the card from trying them all; the
+# hash keeps the PIN from being read at a glance, and stays cheap because every keypad message (a
+# flood too) checks both PINs. The lockout is what protects a PIN.
+_ROUNDS = 2000
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    """A PIN as the state table keeps it."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _ROUNDS)
+    return f"pbkdf2-sha256${_ROUNDS}${salt.hex()}${digest.hex()}"
+
+
+def pin_hashes(state: StateTable | None) -> tuple[str | None, str | None] | None:
+    """(PIN, duress PIN) hashes set on the dashboard; None when the config's PINs apply."""
+    raw = state.get_state(PINS_KEY) if state is not None else None
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        return (data.get("pin") or None, data.get("duress") or None)
+    except (ValueError, AttributeError):
+        return None
+
+
+def _verify(hashed: str | None, given: bytes) -> bool:
+    if hashed is None:
+        return False
+    try:
+        scheme, rounds, salt, digest = hashed.split("$")
+        if scheme != "pbkdf2-sha256":
+            return False
+        found = hashlib.pbkdf2_hmac("sha256", given, bytes.fromhex(salt), int(rounds))
+    except ValueError:
+        return False
+    return hmac.compare_digest(found.hex(), digest)
+
+
 def _refusal(guarded: Guarded, mode: str | None) -> str:
     if guarded.result == "unset":
-        return ("no PIN is set: disarming from a keypad, MQTT or the dashboard needs arming.pin in the config "
-                "(set it, then restart the hub)")
+        return ("no PIN is set: disarming from a keypad, MQTT or the dashboard needs one (set it in the dashboard's "
+                "Settings, Security and cameras; or arming.pin in the config, then restart the hub)")
     if guarded.result == "locked" or guarded.result == "duress":
         return f"too many wrong PINs: try again in {guarded.wait_seconds:.0f} s"
     return "wrong PIN"

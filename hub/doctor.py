@@ -205,12 +205,24 @@ def check_running(config: Config) -> list[Check]:
 
 def check_pins(config: Config) -> list[Check]:
     """Without a PIN, nothing on the LAN may disarm; with one, a duress PIN is worth having."""
-    if config.arming.pin is None:
+    from hub.commands import pin_hashes
+    from hub.database import DB_NAME
+    from hub.store import Store
+
+    stored = None
+    if (config.data_dir / DB_NAME).exists():
+        with Store(config.data_dir) as store:
+            stored = pin_hashes(store.state)
+    has_pin = stored[0] is not None if stored is not None else config.arming.pin is not None
+    has_duress = stored[1] is not None if stored is not None else config.arming.duress_pin is not None
+    if not has_pin:
         return [Check("disarm PIN", False, "no PIN is set: a keypad, MQTT and the dashboard cannot disarm",
-                      "set arming.pin (for example file:/etc/porchlight/pin, mode 0600) and restart the hub")]
-    if config.arming.duress_pin is None:
-        return [Check("disarm PIN", True, "set; no duress PIN (arming.duress_pin disarms and silently calls for help)")]
-    return [Check("disarm PIN", True, "set, with a duress PIN")]
+                      "set one in the dashboard (Settings, Security and cameras), or arming.pin in the config "
+                      "(for example file:/etc/porchlight/pin, mode 0600) and restart the hub")]
+    where = "on the dashboard" if stored is not None else "in the config"
+    if not has_duress:
+        return [Check("disarm PIN", True, f"set {where}; no duress PIN (one disarms and silently calls for help)")]
+    return [Check("disarm PIN", True, f"set {where}, with a duress PIN")]
 
 
 def check_gpio(config: Config) -> list[Check]:

@@ -14,7 +14,7 @@ import logging
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from hub.bus import Bus
 from hub.clock import Clock
@@ -48,8 +48,10 @@ def fire(job: str, detail_json: str) -> None:
 class Schedules:
     """Owns the scheduler; listens to committed events to start and stop check-in timers."""
 
-    def __init__(self, config: Config, log: IncidentLog, bus: Bus, clock: Clock) -> None:
+    def __init__(self, config: Config, log: IncidentLog, bus: Bus, clock: Clock,
+                 discreet: Callable[[], bool] | None = None) -> None:
         self.config = config
+        self.discreet = discreet or (lambda: config.alerts.discreet)
         self.log = log
         self.bus = bus
         self.clock = clock
@@ -194,7 +196,7 @@ class Schedules:
             counts[event.kind] = counts.get(event.kind, 0) + 1
         lines = [f"{kind}: {count}" for kind, count in sorted(counts.items())] or ["Nothing was recorded."]
         body = "Porchlight, the last 24 hours:\n" + "\n".join(lines)
-        if self.config.alerts.discreet:
+        if self.discreet():
             body = "Daily home summary: " + (f"{sum(counts.values())} entries" if counts else "nothing new")
         self.bus.publish(Event(kinds.DIGEST_PREPARED, "schedule", Severity.INFO, {"counts": counts, "body": body},
                                at=self.clock.now()),

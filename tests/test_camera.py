@@ -294,3 +294,34 @@ def test_routine_motion_clips_when_asked(tmp_path: Path, videos: dict[str, Path]
     clips = [e for e in events if e.kind == "camera.clip"]
     assert clips and all(str(i).startswith("motion-") for c in clips for i in c.detail["incidents"])
     assert all(store.check(c.evidence[0]) is None for c in clips)
+
+
+def test_masks_drawn_on_the_dashboard_apply_to_the_running_camera_and_its_live_view(
+        data_dir: Path, videos: dict[str, Path], mock_factory: Any) -> None:
+    import numpy as np
+
+    from hub.events import Event, Severity
+    from hub.hub_settings import HubSettings
+    from hub.vision.live import CameraFrames
+
+    config = parse_config({
+        "data_dir": str(data_dir), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
+        "cameras": {"porch": {"source": str(videos["obama"]), "loop": True, "faces": False}}})
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        assert hub.store is not None
+        whole = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+        HubSettings(config, hub.store.state).set_masks("porch", [whole])
+        hub.submit(Event("access.settings_changed", "dashboard", Severity.NOTICE,
+                         {"what": "privacy masks of porch changed", "camera": "porch"}))
+        [worker] = hub.cameras
+        wait_for(lambda: worker.pipeline.config.masks == [[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]], 10,
+                 "the new mask on the running camera")
+        frames = CameraFrames(hub.cameras)
+        live = wait_for(lambda: frames("porch"), 10, "a live frame")
+        picture = cv2.imdecode(np.frombuffer(live.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+        # All black but the age stamped on it: nothing behind the mask is shown.
+        assert np.mean(picture[60:, :]) < 3
+    finally:
+        hub.stop()

@@ -531,3 +531,54 @@ def test_the_neighbour_sheet_shows_what_she_chose_and_prints_as_a_pdf(data_dir: 
     login(discreet)
     quiet = discreet.get("/sheet").get_data(as_text=True)
     assert "Protective order" not in quiet and "Tall, short grey hair" in quiet
+
+
+def test_changing_the_pins_on_the_dashboard_is_checked_counted_and_on_the_record(client: FlaskClient,
+                                                                                 data_dir: Path) -> None:
+    from hub.commands import PinCheck
+    from hub.config import parse_config
+
+    def change(**fields: str) -> str:
+        return said(client, post(client, "/settings/pins", fields))
+
+    new = {"pin": "8642", "pin_again": "8642", "duress": "9753", "duress_again": "9753"}
+    assert change(current_pin="0000", **new) == "The current PIN was wrong; nothing changed."
+    assert change(current_pin="2468", **{**new, "pin_again": "8643"}).startswith("The new PINs were not typed")
+    assert change(current_pin="2468", **{**new, "pin": "86a2", "pin_again": "86a2"}).startswith("The PIN must be 4")
+    assert change(current_pin="2468", **{**new, "duress": "8642", "duress_again": "8642"}).startswith(
+        "The duress PIN must differ")
+    assert change(current_pin="2468", **{**new, "duress": "", "duress_again": "", "pin": "1357",
+                                         "pin_again": "1357"}).startswith("The new PIN must differ from the duress")
+    assert change(current_pin="2468", **new) == "PINs changed. Keypads, Home Assistant and this dashboard use them now."
+    with Store(data_dir) as store:
+        check = PinCheck(parse_config({"data_dir": str(data_dir), "arming": {"pin": "2468"}}).arming, store.state)
+        assert [check.check(p, "keypad").result for p in ("2468", "8642", "9753")] == ["wrong", "normal", "duress"]
+        assert "2468" not in (store.state.get_state("pins") or "") and "8642" not in (store.state.get_state("pins") or "")
+    # Made to change them with the duress PIN: done as asked, looking the same, and help is called in silence.
+    again = {"pin": "1111", "pin_again": "1111", "duress": "", "duress_again": ""}
+    assert change(current_pin="9753", **again) == "PINs changed. Keypads, Home Assistant and this dashboard use them now."
+    recorded = [(k, d.get("what")) for k, d in commands(data_dir)]
+    assert recorded.count(("access.settings_changed", "PINs changed")) == 2  # the same words for either PIN
+    assert ("duress", None) in recorded and ("arm.pin_rejected", None) in recorded
+    page = client.get("/settings/hub").get_data(as_text=True)
+    assert "1111" not in page and "9753" not in page
+
+
+def test_privacy_masks_are_checked_before_they_are_kept(data_dir: Path) -> None:
+    client = owner(make_app(data_dir, cameras={"porch": {"source": "x.mp4", "label": "Porch"}}))
+    page = client.get("/settings/camera/porch").get_data(as_text=True)
+    assert "No picture from this camera yet" in page and "masks.js" in page
+    for bad, why in (("[[[0.1, 0.1], [0.5, 0.1]]]", "at least 3 corners"), ("[[[0.1, 0.1], [1.5, 0.1], [0.2, 0.9]]]",
+                     "at least 3 corners"), ("not json", "not understood"), ('{"a": 1}', "not understood")):
+        words = said(client, post(client, "/settings/camera/porch/masks", {"masks": bad}))
+        assert why in words and "nothing changed" in words, (bad, words)
+    mask = "[[[0.6, 0.0], [1.0, 0.0], [1.0, 0.5], [0.6, 0.5]]]"
+    assert said(client, post(client, "/settings/camera/porch/masks", {"masks": mask})).startswith(
+        "1 privacy mask saved")
+    from hub.hub_settings import HubSettings
+
+    with Store(data_dir) as store:
+        config = hub_config(data_dir, cameras={"porch": {"source": "x.mp4"}})
+        assert HubSettings(config, store.state).camera("porch").masks == [[(0.6, 0.0), (1.0, 0.0), (1.0, 0.5), (0.6, 0.5)]]
+    assert ("access.settings_changed", "porch") in [(k, d.get("camera")) for k, d in commands(data_dir)]
+    assert client.get("/settings/camera/nope").status_code == 404

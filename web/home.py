@@ -12,6 +12,7 @@ from hub.arming_check import not_ready
 from hub.config import Config
 from hub.commands import PinCheck, arm_request
 from hub.contacts import ContactBook
+from hub.hub_settings import HubSettings
 from hub.reach import ContactReach, Reach, names
 from web.health import camera_health, sensor_health
 from hub.incident import describe
@@ -114,9 +115,9 @@ def _reach_warnings(reach: list[ContactReach]) -> list[str]:
 def _warnings(config: Config) -> list[str]:
     """What leaves her hub open to anyone on her Wi-Fi, said where she looks first."""
     found = []
-    if config.arming.pin is None:
-        found.append("No disarm PIN is set, so the keypad, MQTT and this page cannot disarm. Set arming.pin in "
-                     "the config (porchlight doctor says how).")
+    if not HubSettings(config, services().state).pin_in_force():
+        found.append("No disarm PIN is set, so the keypad, MQTT and this page cannot disarm. Set one in Settings, "
+                     "Security and cameras.")
     if services().log.sealing is None:
         found.append("Your records are not sealed: anyone who takes the hub's memory card can read your entries "
                      "and every photo and clip. Run porchlight init --seal-existing on the Pi to seal them.")

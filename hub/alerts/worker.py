@@ -40,7 +40,7 @@ class Deliveries:
     """Plans, sends, retries and escalates alerts; one worker thread in the daemon."""
 
     def __init__(self, log: IncidentLog, outbox: Outbox, config: Config, clock: Clock, record: Record,
-                 sender: Sender | None = None) -> None:
+                 sender: Sender | None = None, discreet: Callable[[], bool] | None = None) -> None:
         self.log = log
         self.outbox = outbox
         self.config = config
@@ -51,6 +51,7 @@ class Deliveries:
         self.sender = sender or AppriseSender()
         self.signer = AckSigner(log.data_dir / "keys")
         self.mail = MailAccountStore(config.data_dir)
+        self.discreet = discreet or (lambda: config.alerts.discreet)  # she may turn it on on the dashboard
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -199,14 +200,15 @@ class Deliveries:
         if contact.can_acknowledge:
             ack_url = f"{self.alerts.dashboard_url.rstrip('/')}/ack/{self.signer.sign(due.alert_id, due.contact)}"
         orders = self.log.events(kind=kinds.ORDER_RECORDED, newest_first=True, limit=1)
+        discreet = self.discreet()
         message = compose(reason=due.reason, kind=due.kind, priority=due.priority,
                           source_label=self._label(due.source), at=cause.at if cause is not None else now,
                           detail=detail, dashboard_url=self.alerts.dashboard_url, seq=seq, ack_url=ack_url,
-                          discreet=self.alerts.discreet,
+                          discreet=discreet,
                           order=order_words(orders[0].detail, now) if orders else None)
         attachments: list[Attachment] = []
         sealed_away = 0
-        for sha in [] if self.alerts.discreet or cause is None else cause.evidence:
+        for sha in [] if discreet or cause is None else cause.evidence:
             source = self.log.evidence.for_sending(sha) if self.log.evidence.exists(sha) else None
             if source is None:
                 sealed_away += self.log.evidence.exists(sha)

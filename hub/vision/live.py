@@ -7,6 +7,7 @@ import time
 from typing import Any, Sequence
 
 from hub.frames import STALE_SECONDS, LiveFrame
+from hub.vision.motion import apply_privacy_masks
 
 JPEG_QUALITY = 70
 MAX_WIDTH = 960
@@ -35,7 +36,11 @@ class CameraFrames:
             cached = self._cache.get(camera_id)
         if not stale and cached is not None and cached[0] == grabbed.number:
             return cached[1]
-        jpeg = _encode(grabbed.image, age, stale)
+        worker = self._workers.get(camera_id)
+        pipeline = getattr(worker, "pipeline", None)
+        masks = pipeline.config.masks if pipeline is not None else []
+        # Behind a privacy mask is a neighbour's window: never shown, in the live view either.
+        jpeg = _encode(apply_privacy_masks(grabbed.image, masks), age, stale)
         if not stale:
             with self._lock:
                 self._cache[camera_id] = (grabbed.number, jpeg)

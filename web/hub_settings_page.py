@@ -1,0 +1,110 @@
+"""Settings, Security and cameras: the PINs, discreet mode, and each camera's privacy masks drawn on a still."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, render_template, request
+from werkzeug.wrappers import Response
+
+from hub.commands import PinCheck
+from hub.events import Event, Severity
+from hub.hub_settings import HubSettings, SettingRefused
+from hub import kinds
+from web.services import audit, services, told
+
+bp = Blueprint("hub_settings", __name__)
+
+
+def _settings() -> HubSettings:
+    found = services()
+    return HubSettings(found.config, found.state)
+
+
+@bp.route("/settings/hub")
+def index() -> str:
+    """PINs, discreet mode, cameras."""
+    found = services()
+    settings = _settings()
+    pin_set = settings.pin_in_force()
+    cameras = {cid: c.label or cid.replace("_", " ").capitalize() for cid, c in found.config.cameras.items()}
+    return render_template("hub_settings/index.html", pin_set=pin_set, discreet=settings.discreet(),
+                           cameras=cameras, masks={cid: len(settings.masks(cid)) for cid in cameras})
+
+
+@bp.route("/settings/pins", methods=["POST"])
+def pins() -> Response:
+    """Change the PINs: the current one first (counted like any PIN try), the new one twice."""
+    found = services()
+    form = request.form
+    settings = _settings()
+    check = PinCheck(found.config.arming, found.state)
+    pin_set = settings.pin_in_force()
+    guarded = check.check(form.get("current_pin", ""), "dashboard", datetime.now(timezone.utc)) if pin_set else None
+    if guarded is not None and guarded.result not in ("normal", "duress"):
+        if guarded.result == "wrong":
+            found.commands.submit_event(Event(kinds.ARM_PIN_REJECTED, "dashboard", Severity.WARNING,
+                                              {"mode": "settings", "wrong_in_a_row": guarded.wrong_in_a_row}))
+        words = ("The current PIN was wrong" if guarded.result == "wrong" else
+                 f"Too many wrong PINs: try again in {guarded.wait_seconds:.0f} s")
+        return told("hub_settings.index", f"{words}; nothing changed.", alarm=True)
+    new, again = form.get("pin", ""), form.get("pin_again", "")
+    duress, duress_again = form.get("duress", ""), form.get("duress_again", "")
+    if new != again or duress != duress_again:
+        return told("hub_settings.index", "The new PINs were not typed the same twice; nothing changed.", alarm=True)
+    try:
+        settings.set_pins(new, duress or None)
+    except SettingRefused as err:
+        return told("hub_settings.index", f"{err}; nothing changed.", alarm=True)
+    # The same words whichever PIN changed: an exported log must not tell anyone that a duress PIN exists.
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "PINs changed"})
+    if guarded is not None and guarded.result == "duress":
+        # Made to change them: it is done, as asked, and her contacts are told in silence.
+        found.commands.submit_event(Event(kinds.DURESS, "dashboard", Severity.CRITICAL, {"via": "settings"}))
+    return told("hub_settings.index", "PINs changed. Keypads, Home Assistant and this dashboard use them now.")
+
+
+@bp.route("/settings/discreet", methods=["POST"])
+def discreet() -> Response:
+    """Turn discreet mode on or off."""
+    on = request.form.get("discreet") == "on"
+    _settings().set_discreet(on)
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"discreet mode turned {'on' if on else 'off'}"})
+    return told("hub_settings.index", "Discreet mode is on: alerts say nothing alarming and carry no pictures."
+                if on else "Discreet mode is off.")
+
+
+@bp.route("/settings/camera/<camera_id>")
+def camera(camera_id: str) -> str:
+    """A still from the camera, with its masks, to draw new ones on."""
+    found = services()
+    if camera_id not in found.config.cameras:
+        abort(404)
+    frame = found.frames(camera_id)
+    still = base64.b64encode(frame.jpeg).decode("ascii") if frame is not None else ""
+    label = found.config.cameras[camera_id].label or camera_id
+    return render_template("hub_settings/camera.html", camera_id=camera_id, label=label, still=still,
+                           masks=json.dumps(_settings().masks(camera_id)))
+
+
+@bp.route("/settings/camera/<camera_id>/masks", methods=["POST"])
+def masks(camera_id: str) -> Response:
+    """Save the masks drawn on the still (points from 0 to 1 across and down)."""
+    found = services()
+    if camera_id not in found.config.cameras:
+        abort(404)
+    try:
+        drawn = json.loads(request.form.get("masks", "[]"))
+        if not isinstance(drawn, list):
+            raise SettingRefused("The masks were not understood")
+        saved = _settings().set_masks(camera_id, drawn)
+    except (ValueError, SettingRefused) as err:
+        words = str(err) if isinstance(err, SettingRefused) else "The masks were not understood"
+        return told("hub_settings.camera", f"{words}; nothing changed.", alarm=True, camera_id=camera_id)
+    label = found.config.cameras[camera_id].label or camera_id
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"privacy masks of {label} changed", "camera": camera_id,
+                                          "masks": len(saved)})
+    return told("hub_settings.camera", f"{len(saved)} privacy mask{'' if len(saved) == 1 else 's'} saved: "
+                "nothing behind them is analysed, stored or shown from the next frame.", camera_id=camera_id)
