@@ -76,7 +76,8 @@ def hub_url(tmp_path: Path, weather: str, webhook: Webhook) -> Iterator[str]:
         "sensors": {"front_door": {"kind": "door", "label": "Front door", "gpio": {"pin": 17}}},
         "cameras": {"street_cam": {"source": str(video), "label": "Street", "loop": True, "fps": 2,
                                    "faces": False}},
-        "contacts": {"ann": {"name": "Ann next door", "notify": [webhook.url("/ann")]}},
+        "contacts": {"ann": {"name": "Ann next door", "notify": [webhook.url("/ann")]},
+                     "me": {"name": "Me", "notify": [webhook.url("/me")], "events": ["access.*"]}},
         "alerts": {"dashboard_url": f"https://127.0.0.1:{port}"},
         "web": {"host": "127.0.0.1", "port": port, "tls": True, "exit_url": weather}})
     with _running_hub(config, port) as url:
@@ -250,6 +251,38 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     assert "for the owner of this hub" in ann.content()
     phone.close()
 
+    # A privacy mask over the neighbour's side of the street, drawn on the camera's still.
+    page.goto(hub_url + "/settings/camera/street_cam")
+    page.wait_for_function("document.getElementById('still') && document.getElementById('still').naturalWidth > 0")
+    box = page.locator("#masks-canvas").bounding_box()
+    assert box is not None
+    for fx, fy in ((0.6, 0.05), (0.95, 0.05), (0.95, 0.5), (0.6, 0.5)):
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    page.click("#close-mask")
+    _shot(page, "21-privacy-mask")
+    page.click("text=Save the masks")
+    assert page.inner_text("p.said").startswith("1 privacy mask saved")
+
+    # A new PIN: the old one first; the change is on the record and reaches whoever asked to hear of it (her).
+    page.goto(hub_url + "/settings/hub")
+    page.fill("input[name=current_pin]", "2468")
+    page.fill("input[name=pin]", "8642")
+    page.fill("input[name=pin_again]", "8642")
+    _shot(page, "22-security-settings")
+    page.click("text=Change the PINs")
+    assert page.inner_text("p.said").startswith("PINs changed")
+    told = wait_for(lambda: next((body for path, body in webhook.posts if path == "/me"
+                                  and "PINs changed" in body.get("title", "") + body.get("message", "")), None),
+                    30, "the settings-change alert")
+    assert "8642" not in str(told) and "2468" not in str(told)
+    page.goto(hub_url + "/")
+    page.fill("input[name=pin]", "2468")
+    page.click("text=Arm away")
+    _until(page, hub_url + "/", "Mode: away")
+    page.fill("input[name=pin]", "8642")
+    page.click("text=Disarm")
+    _until(page, hub_url + "/", "Mode: disarmed")
+
     # Quick exit: Esc twice leaves for a weather page and the session is over.
     page.goto(hub_url + "/incidents")
     page.keyboard.press("Escape")
@@ -282,7 +315,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         said = page.inner_text("p.said")
         assert said.startswith("Nobody can be told: no contact is set up to receive this.")
         assert "call the emergency number" in said and "Alerting" not in said
-        _shot(page, "05-panic-with-nobody-to-tell")
+        _shot(page, "23-panic-with-nobody-to-tell")
         page.goto(url + "/alerts")
         assert "Nobody was told: no contact is set up for this." in page.content()
 
@@ -293,7 +326,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         page.fill("input[name=host]", "127.0.0.1")
         page.fill("input[name=port]", str(smtp_server.port))
         page.select_option("select[name=security]", "insecure")
-        _shot(page, "06-mail-account")
+        _shot(page, "24-mail-account")
         page.click("text=Save the mail account")
         assert page.inner_text("p.said") == "Mail account saved."
 
@@ -302,7 +335,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         page.click("text=Email")
         page.fill("input[name=name]", "Ann next door")
         page.fill("input[name=address]", "ann@example.org")
-        _shot(page, "07-add-email-contact")
+        _shot(page, "25-add-email-contact")
         page.click("text=Save the contact")
         assert "Contact Ann next door saved. Email to ann@example.org." in page.inner_text("p.said")
         page.click("tr:has-text('Ann next door') >> text=Send a test")
@@ -321,7 +354,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         assert page.inner_text("p.said") == "Test delivered on every channel."
         wait_for(lambda: webhook.posts, 15, "Bea's test at the ntfy receiver")
         assert webhook.posts[0][1]["topic"] == topic.group(1)
-        _shot(page, "08-contacts")
+        _shot(page, "26-contacts-tested")
 
         page.goto(url + "/")
         assert "reaches nobody" not in page.content() and "No contact has received" not in page.content()

@@ -13,7 +13,7 @@ from hub.config import Config
 from hub.commands import PinCheck, arm_request
 from hub.contacts import ContactBook
 from hub.hub_settings import HubSettings
-from hub.reach import ContactReach, Reach, names
+from hub.reach import ContactReach, Reach, matching, names
 from web.health import camera_health, sensor_health
 from hub.incident import describe
 from web.access import hidden_now
@@ -37,8 +37,9 @@ def index() -> str:
     incidents = [e for e in log.events(newest_first=True, limit=20, kinds=list(kinds.INCIDENT_KINDS))
                  if e.seq not in hidden][:10]
     reach = _reach()
+    panic_reaches = [r for r in reach if r.cid in matching(ContactBook(found.config).current(), kinds.PANIC)]
     return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
-                           warnings=_reach_warnings(reach) + _warnings(found.config), panic_label=_panic_label(reach),
+                           warnings=_reach_warnings(reach) + _warnings(found.config), panic_label=_panic_label(panic_reaches),
                            not_ready=not_ready(found.config.sensors, log, "away"),
                            incidents=incidents, describe=describe,
                            sensors=sensor_health(found.config, log),

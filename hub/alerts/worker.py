@@ -122,7 +122,10 @@ class Deliveries:
                 self.outbox.set_status(alert.id, "report")  # never escalated, cooled down or acknowledged
                 continue
             cooldown = timedelta(seconds=self.alerts.cooldown_seconds)
-            if alert.kind not in kinds.ALL_TIERS_AT_ONCE and self.outbox.told_since(
+            # Each settings change is told: a second one minutes after the first (his, after hers) must not be
+            # folded into it.
+            if alert.kind not in kinds.ALL_TIERS_AT_ONCE and alert.kind != kinds.ACCESS_SETTINGS_CHANGED \
+                    and self.outbox.told_since(
                     alert.kind, alert.source, alert.id, now - cooldown):
                 self.outbox.set_status(alert.id, "suppressed")
                 self.record(Event(kinds.ALERT_SUPPRESSED, "alerts", Severity.INFO, {
