@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from typing import Any, Callable
@@ -14,7 +16,7 @@ from hub.bus import Bus
 from hub.clock import Clock, SystemClock
 from hub.config import Config
 from hub.alerts.worker import Deliveries
-from hub.command_queue import CommandTaker
+from hub.command_queue import Answer, CommandTaker
 from hub.events import Event, Severity
 from hub.frames import FrameProvider
 from hub.intake import Rejections
@@ -34,6 +36,7 @@ from hub.sensors import MqttInterpreter, SensorTracker
 from hub.sensor_kinds import sensor_kind
 from hub.sources.gpio import GpioSource, make_pin_factory
 from hub.sources.mqtt import MqttSensorSource
+from hub.sources.zigbee_bridge import ZigbeeBridgeWatch, zigbee_base
 from hub.sources.mqtt_commands import MqttCommandSource
 from hub.sources.satellite import SatelliteSource
 from hub.commands import PinCheck
@@ -67,8 +70,9 @@ class Hub:
     """The running hub. ``start()`` then ``stop()``; nothing happens at construction."""
 
     def __init__(self, config: Config, *, clock: Clock | None = None, pin_factory: Any = _CONFIGURED,
-                 dashboard: bool = False, simulate: bool = False) -> None:
+                 dashboard: bool = False, simulate: bool = False, restartable: bool = False) -> None:
         self.config = config
+        self.restartable = restartable  # run by `porchlight run` (under systemd, which starts it again)
         self.serve_dashboard = dashboard
         self.simulate = simulate
         self.dashboard: Any = None  # hub.webserver.WebServer, once serving
@@ -128,6 +132,7 @@ class Hub:
             rejections = self.rejections
             self.mqtt.on_reject(lambda topic, payload, problem: rejections.reject("mqtt", topic, problem, payload))
             MqttSensorSource(self.mqtt, MqttInterpreter(self.tracker), self.bus, self.clock, rejections)
+            ZigbeeBridgeWatch(self.mqtt, zigbee_base(self.config), self.store.state, rejections)
             log = self.log
             MqttCommandSource(self.mqtt, self.config.mqtt.topic_prefix, PinCheck(self.config.arming, self.store.state),
                               self.bus, self.clock, rejections, lambda mode: not_ready(self.config.sensors, log, mode))
@@ -144,7 +149,8 @@ class Hub:
                                      discreet=settings.discreet)
         self.deliveries.start()
         self.commands = CommandTaker(self.store.commands, self.bus.publish,
-                                     {kinds.ALERT_ACK_REQUESTED: self.deliveries.answer},
+                                     {kinds.ALERT_ACK_REQUESTED: self.deliveries.answer,
+                                      kinds.HUB_RESTART_REQUESTED: self._restart},
                                      {kinds.PANIC: panic_teller(self.config, self.store.state)})
         self.pipeline.add_listener(self.deliveries)
         self.pipeline.add_listener(self._on_panic)
@@ -235,6 +241,19 @@ class Hub:
                     return True
             time.sleep(0.02)
         return False
+
+    def _restart(self, event: Event) -> Answer:
+        """Stop cleanly so that systemd starts the hub again with the new devices; said truthfully."""
+        if not self.restartable:
+            return Answer(False, "This hub cannot restart itself: restart it yourself (sudo systemctl restart "
+                                 "porchlight) to use the new devices.")
+        self.bus.publish(Event(kinds.HUB_RESTART_REQUESTED, event.source, Severity.NOTICE,
+                               {"by": str(event.detail.get("by") or "dashboard")}, at=self.clock.now()))
+        timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        timer.daemon = True
+        timer.start()
+        return Answer(True, "The hub is restarting now; under systemd it is back within about 15 seconds "
+                            "(reload this page then). A hub started by hand must be started again.")
 
     def _on_panic(self, seq: int, event: Event) -> None:
         """A panic records every camera, whatever it sees."""

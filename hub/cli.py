@@ -102,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hub.app import Hub
 
     config = config_from(args)
-    hub = Hub(config, dashboard=config.web.enabled, simulate=args.simulate)
+    hub = Hub(config, dashboard=config.web.enabled, simulate=args.simulate, restartable=True)
     return _serve(hub.start, hub.stop, f"watching {len(config.sensors)} sensors and {len(config.cameras)} cameras",
                   hub.healthy)
 

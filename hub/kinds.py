@@ -167,6 +167,8 @@ BROKER_LOST = _define(EventKind("hub.broker_lost", "The hub lost its MQTT broker
                                 alerts=Severity.WARNING, incident=True, category="interference", choice=True))
 BROKER_BACK = _define(EventKind("hub.broker_back", "The hub reaches its MQTT broker again"))
 HUB_STOPPED = _define(EventKind("hub.stopped", "The hub stopped"))
+HUB_RESTART_REQUESTED = _define(EventKind("hub.restart_requested", "The hub was asked to restart",
+                                          severity=Severity.NOTICE))
 HUB_POWER_RESTORED = _define(EventKind("hub.power_restored", "The hub restarted after losing power or crashing",
                                        severity=Severity.WARNING, alerts=Severity.WARNING))
 HUB_HEARTBEAT = _define(EventKind("hub.heartbeat", "Outside monitor reached"))

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from hub.config import Config
+from hub.devices import DeviceBook
 from hub.events import Event, Severity
 from hub.files import secret_file
 from hub.state import StateStore
@@ -22,8 +23,12 @@ SECRET_FILE = "settings.key"
 
 
 def section_digests(config: Config, key: bytes) -> dict[str, str]:
-    """A keyed digest of each top-level config section, as the hub reads it."""
+    """A keyed digest of each top-level config section as the file gives it (devices added on the
+    dashboard are left out: they are recorded when she adds them)."""
     dumped = config.model_dump(mode="json")
+    sensors, cameras = DeviceBook(config.data_dir).load()
+    dumped["sensors"] = {k: v for k, v in dumped.get("sensors", {}).items() if k not in sensors}
+    dumped["cameras"] = {k: v for k, v in dumped.get("cameras", {}).items() if k not in cameras}
     return {name: hmac.new(key, json.dumps(value, sort_keys=True).encode(), hashlib.sha256).hexdigest()[:32]
             for name, value in sorted(dumped.items())}
 

@@ -55,11 +55,11 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
         sessions=SessionStore(data_dir, web.idle_minutes * 60), frames=frames)
     CSRFProtect(app)
 
-    from web import (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, hub_settings_page,
-                     inbox, incidents, live, mail_settings, resources, sealed, settings_page, sheet)
+    from web import (ack, alerts, auth, checkin, concern, contacts, devices_page, entry, evidence, export, home,
+                     hub_settings_page, inbox, incidents, live, mail_settings, resources, sealed, settings_page, sheet)
 
-    for module in (ack, alerts, auth, checkin, concern, contacts, entry, evidence, export, home, hub_settings_page,
-                   inbox, incidents, live, mail_settings, resources, sealed, settings_page, sheet):
+    for module in (ack, alerts, auth, checkin, concern, contacts, devices_page, entry, evidence, export, home,
+                   hub_settings_page, inbox, incidents, live, mail_settings, resources, sealed, settings_page, sheet):
         app.register_blueprint(module.bp)
     sealed.watch_idle(app)
 
