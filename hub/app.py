@@ -154,7 +154,9 @@ class Hub:
                                      {kinds.PANIC: panic_teller(self.config, self.store.state)})
         self.pipeline.add_listener(self.deliveries)
         self.pipeline.add_listener(self._on_panic)
-        self.schedules = Schedules(self.config, self.log, self.bus, self.clock, discreet=settings.discreet)
+        self.schedules = Schedules(self.config, self.log, self.bus, self.clock, discreet=settings.discreet,
+                                   backup_plan=settings.backup_plan)
+        self.commands.answerers[kinds.BACKUP_REQUESTED] = self.schedules.backup_now
         self.schedules.start()
         self.pipeline.add_listener(self.schedules)
         self._stop.clear()

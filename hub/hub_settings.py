@@ -8,6 +8,9 @@ the page that makes one records it as a settings change, which alerts like any o
 from __future__ import annotations
 
 import json
+import os
+import re
+from pathlib import Path
 from typing import Sequence
 
 from pydantic import TypeAdapter, ValidationError
@@ -17,6 +20,7 @@ from hub.commands import PINS_KEY, PinCheck, hash_pin, pin_hashes
 from hub.config import CameraConfig, Config, Polygon, resolve_secret
 
 DISCREET_KEY = "settings:discreet"
+BACKUP_KEY = "settings:backup"
 MASKS_KEY = "settings:masks:"
 PIN_DIGITS = (4, 12)
 _POLYGONS = TypeAdapter(list[Polygon])
@@ -41,6 +45,36 @@ class HubSettings:
     def set_discreet(self, on: bool) -> None:
         """Turn discreet mode on or off."""
         self.state.set_state(DISCREET_KEY, "1" if on else "0")
+
+    def backup_plan(self) -> tuple[Path | None, str]:
+        """(where nightly backups go, at what local time): the dashboard's, else the config file's."""
+        raw = self.state.get_state(BACKUP_KEY)
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            destination = data.get("destination")
+            return (Path(destination) if destination else None), str(data.get("time") or self.config.backup.time)
+        return self.config.backup.destination, self.config.backup.time
+
+    def set_backup(self, destination: str, at: str) -> Path | None:
+        """Back up nightly to ``destination`` (a mounted disk) at ``at``; an empty destination stops them."""
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+            raise SettingRefused("The time: a local time such as 02:30")
+        if not destination:
+            self.state.set_state(BACKUP_KEY, json.dumps({"destination": None, "time": at}))
+            return None
+        path = Path(destination)
+        if not path.is_absolute() or ".." in path.parts:
+            raise SettingRefused("The backup folder: a full path such as /media/usb-disk")
+        if not path.is_dir() or not os.access(path, os.W_OK):
+            raise SettingRefused(f"{path} is not a folder the hub can write to: plug in and mount the disk first")
+        data_dir = self.config.data_dir.resolve()
+        if path.resolve() == data_dir or data_dir in path.resolve().parents:
+            raise SettingRefused("The backup folder must be on another disk, not inside the hub's own data")
+        self.state.set_state(BACKUP_KEY, json.dumps({"destination": str(path), "time": at}))
+        return path
 
     def set_pins(self, pin: str, duress: str | None) -> None:
         """Set the disarm PIN, and the duress PIN (None keeps the one in force); SettingRefused says what is wrong."""

@@ -169,6 +169,7 @@ BROKER_BACK = _define(EventKind("hub.broker_back", "The hub reaches its MQTT bro
 HUB_STOPPED = _define(EventKind("hub.stopped", "The hub stopped"))
 HUB_RESTART_REQUESTED = _define(EventKind("hub.restart_requested", "The hub was asked to restart",
                                           severity=Severity.NOTICE))
+BACKUP_REQUESTED = _define(EventKind("backup.requested", "A backup was asked for", severity=Severity.NOTICE))
 HUB_POWER_RESTORED = _define(EventKind("hub.power_restored", "The hub restarted after losing power or crashing",
                                        severity=Severity.WARNING, alerts=Severity.WARNING))
 HUB_HEARTBEAT = _define(EventKind("hub.heartbeat", "Outside monitor reached"))

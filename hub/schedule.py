@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
 from hub.bus import Bus
+from hub.command_queue import Answer
 from hub.clock import Clock
 from hub.contacts import ContactBook
 from hub.config import Config, resolve_secret
@@ -49,9 +51,11 @@ class Schedules:
     """Owns the scheduler; listens to committed events to start and stop check-in timers."""
 
     def __init__(self, config: Config, log: IncidentLog, bus: Bus, clock: Clock,
-                 discreet: Callable[[], bool] | None = None) -> None:
+                 discreet: Callable[[], bool] | None = None,
+                 backup_plan: Callable[[], tuple[Path | None, str]] | None = None) -> None:
         self.config = config
         self.discreet = discreet or (lambda: config.alerts.discreet)
+        self.backup_plan = backup_plan or (lambda: (config.backup.destination, config.backup.time))
         self.log = log
         self.bus = bus
         self.clock = clock
@@ -76,8 +80,9 @@ class Schedules:
                                args=["daily_verification", "{}"])
         self.scheduler.add_job(fire, "cron", hour=4, minute=41, id="retention", replace_existing=True,
                                args=["retention", "{}"])
-        if self.config.backup.destination is not None:
-            b_hour, b_minute = (int(x) for x in self.config.backup.time.split(":"))
+        destination, at = self.backup_plan()
+        if destination is not None:
+            b_hour, b_minute = (int(x) for x in at.split(":"))
             self.scheduler.add_job(fire, "cron", hour=b_hour, minute=b_minute, timezone=_local_zone(),
                                    id="backup", replace_existing=True, args=["backup", "{}"])
         hour, minute = (int(x) for x in self.config.alerts.digest_time.split(":"))
@@ -171,8 +176,9 @@ class Schedules:
         """The nightly encrypted backup; a failure is an event (and the doctor reports its age)."""
         from hub.backup import backup
 
-        destination = self.config.backup.destination
-        assert destination is not None
+        destination = self.backup_plan()[0]
+        if destination is None:
+            return
         try:
             report = backup(self.log, destination)
         except OSError as err:
@@ -182,6 +188,14 @@ class Schedules:
         self.bus.publish(Event(kinds.BACKUP_CREATED, "schedule", Severity.INFO, {
             "snapshot": report.snapshot, "evidence_copied": report.evidence_copied,
             "evidence_already_there": report.evidence_present, "bytes": report.bytes_written}, at=self.clock.now()))
+
+    def backup_now(self, event: Event) -> Answer:
+        """A backup she asked for on the dashboard: started at once on a thread; its row says how it went."""
+        destination = self.backup_plan()[0]
+        if destination is None:
+            return Answer(False, "No backup folder is set: choose one first.")
+        threading.Thread(target=self.backup, name="backup-now", daemon=True).start()
+        return Answer(True, f"Backing up to {destination} now; the result is on the timeline in a minute or two.")
 
     def digest(self) -> None:
         """A day's summary for contacts who asked for one (an advocate following the pattern), via the outbox."""

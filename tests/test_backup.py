@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from hub.events import Event
 from hub.log import IncidentLog
@@ -65,3 +66,34 @@ def test_restore_never_overwrites(tmp_path: Path) -> None:
     assert key is not None
     result = run_cli("restore", "--from", str(usb), "--to", str(data), "--key", key.group(1))
     assert result.stdout == f"restore refused: {data}: not empty; restore into an empty folder so nothing is overwritten\n"
+
+
+def test_backups_set_on_the_dashboard_and_one_made_now(tmp_path: Path, mock_factory: Any) -> None:
+    from hub.app import Hub
+    from hub.config import parse_config
+    from tests.conftest import wait_for
+    from tests.webtools import login, make_app, post, said, set_up
+
+    data = tmp_path / "data"
+    disk = tmp_path / "usb-disk"
+    disk.mkdir()
+    hub = Hub(parse_config({"data_dir": str(data), "mqtt": {"enabled": False}, "web": {"enabled": False}}),
+              pin_factory=mock_factory)
+    hub.start()
+    try:
+        client = make_app(data).test_client()
+        set_up(client)
+        login(client)
+        assert said(client, post(client, "/settings/backup/now")) == "No backup folder is set: choose one first."
+        for folder, why in ((str(tmp_path / "not-plugged-in"), "plug in and mount the disk first"),
+                            ("media/usb", "a full path"), (str(data / "keys"), "another disk")):
+            assert why in said(client, post(client, "/settings/backup", {"destination": folder, "time": "02:30"}))
+        assert "a local time" in said(client, post(client, "/settings/backup", {"destination": str(disk),
+                                                                                 "time": "25:00"}))
+        assert said(client, post(client, "/settings/backup", {"destination": str(disk), "time": "03:15"})).startswith(
+            f"Backups go to {disk} every night")
+        assert said(client, post(client, "/settings/backup/now")).startswith(f"Backing up to {disk} now")
+        wait_for(lambda: hub.log is not None and hub.log.events(kind="backup.created"), 30, "the backup row")
+        assert any(disk.iterdir())
+    finally:
+        hub.stop()

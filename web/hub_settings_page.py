@@ -13,7 +13,7 @@ from hub.commands import PinCheck
 from hub.events import Event, Severity
 from hub.hub_settings import HubSettings, SettingRefused
 from hub import kinds
-from web.services import audit, services, told
+from web.services import ask_hub, audit, services, told
 
 bp = Blueprint("hub_settings", __name__)
 
@@ -30,7 +30,9 @@ def index() -> str:
     settings = _settings()
     pin_set = settings.pin_in_force()
     cameras = {cid: c.label or cid.replace("_", " ").capitalize() for cid, c in found.config.cameras.items()}
+    destination, at = settings.backup_plan()
     return render_template("hub_settings/index.html", pin_set=pin_set, discreet=settings.discreet(),
+                           backup_to=str(destination or ""), backup_at=at,
                            cameras=cameras, masks={cid: len(settings.masks(cid)) for cid in cameras})
 
 
@@ -74,6 +76,31 @@ def discreet() -> Response:
     audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"discreet mode turned {'on' if on else 'off'}"})
     return told("hub_settings.index", "Discreet mode is on: alerts say nothing alarming and carry no pictures."
                 if on else "Discreet mode is off.")
+
+
+@bp.route("/settings/backup", methods=["POST"])
+def backup() -> Response:
+    """Where and when the nightly backup goes (used from the hub's next start; "Back up now" works at once)."""
+    try:
+        destination = _settings().set_backup(request.form.get("destination", "").strip(),
+                                             request.form.get("time", "").strip())
+    except SettingRefused as err:
+        return told("hub_settings.index", f"{err}; nothing changed.", alarm=True)
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "backups stopped" if destination is None else "backup folder set"})
+    if destination is None:
+        return told("hub_settings.index", "Nightly backups stopped.")
+    return told("hub_settings.index", f"Backups go to {destination} every night (from the hub's next start). "
+                                      "Back up now to check the disk.")
+
+
+@bp.route("/settings/backup/now", methods=["POST"])
+def backup_now() -> Response:
+    """Ask the running hub for a backup now; the answer is its own."""
+    answer = ask_hub(kinds.BACKUP_REQUESTED, {"by": "dashboard"})
+    if answer is None:
+        return told("hub_settings.index", "The hub did not answer (it may be stopped): no backup was made.",
+                    alarm=True)
+    return told("hub_settings.index", answer.text, alarm=not answer.ok)
 
 
 @bp.route("/settings/camera/<camera_id>")
