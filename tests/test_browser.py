@@ -184,6 +184,7 @@ def test_her_evening_with_the_dashboard(hub_url: str, page: Any, tmp_path: Path,
     page.set_input_files("form[action='/concern/person'] input[name=photos]",
                          [str(FACES / "obama.jpg"), str(FACES / "two_people.jpg")])
     page.click("form[action='/concern/person'] button")
+    page.wait_for_selector("text=photos enrolled.", timeout=60_000)  # each photo's line shows as it is checked
     assert "Accepted: obama.jpg: face found and enrolled" in page.content()
     assert "Rejected: two_people.jpg: 2 faces found" in page.content()
     _shot(page, "05-person-and-vehicle")

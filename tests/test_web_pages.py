@@ -199,8 +199,9 @@ def test_person_of_concern_upload_gives_feedback_per_photo(client: FlaskClient, 
     photos = [(BytesIO((FACES / name).read_bytes()), name) for name in ("obama.jpg", "two_people.jpg", "32bit.png")]
     page = post(client, "/concern/person", {"name": "him", "photos": photos},
                 content_type="multipart/form-data").get_data(as_text=True)
-    assert "Accepted: obama.jpg: face found and enrolled" in page
-    assert "Rejected: two_people.jpg: 2 faces found" in page
+    assert "Photo 1 of 3: Accepted: obama.jpg: face found and enrolled" in page
+    assert "Photo 2 of 3: Rejected: two_people.jpg: 2 faces found" in page
+    assert re.search(r"Photo 3 of 3: .*32bit\.png.*\(\d+\.\d s\)", page)  # how long each took, as it went
     assert "32bit.png" in page
     assert "him: " in page and "photos enrolled." in page
     enrolled = [d for k, d in commands(data_dir) if k == "person.enrolled"]
@@ -505,7 +506,7 @@ def test_the_neighbour_sheet_shows_what_she_chose_and_prints_as_a_pdf(data_dir: 
 
     client = owner(make_app(data_dir))
     post(client, "/concern/person", {"name": "Mark", "photos": [(BytesIO((FACES / "obama.jpg").read_bytes()),
-                                                                 "mark.jpg")]}, content_type="multipart/form-data")
+                                                                 "mark.jpg")]}, content_type="multipart/form-data").get_data()
     car = sorted((FACES.parent / "plates").glob("*.png"))[0]
     post(client, "/concern/vehicle", {"name": "grey golf", "plate": "KX12 ABC", "colour": "grey",
                                       "photos": [(BytesIO(car.read_bytes()), "car.png")]},

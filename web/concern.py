@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import queue
 import re
 import tempfile
+import threading
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, stream_template, stream_with_context
 from werkzeug.wrappers import Response
 
 from hub.errors import InputRejected
@@ -18,7 +21,12 @@ from web.services import services, told
 from web.uploads import UploadRefused, Upload, check_all
 from hub import kinds
 
+if TYPE_CHECKING:
+    from hub.vision.faces import PhotoResult
+
+logger = logging.getLogger(__name__)
 bp = Blueprint("concern", __name__)
+ENROL_TIMEOUT_SECONDS = 120.0  # one photo; beyond that the page ends and says so
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 MAX_PHOTOS = 12
 
@@ -65,9 +73,7 @@ def _in_files(uploads: list[Upload], folder: Path) -> list[Path]:
 
 @bp.route("/concern/person", methods=["POST"])
 def person() -> tuple[str, int] | Response:
-    """Enrol photos of the person of concern; each photo is accepted or rejected with the reason."""
-    from hub.vision.enrol import enrol_person
-
+    """Enrol photos of the person of concern; the page shows each photo's result as it is checked."""
     found = services()
     name = request.form.get("name", "").strip()[:100]
     if not name:
@@ -76,14 +82,49 @@ def person() -> tuple[str, int] | Response:
         uploads = _photos()
     except UploadRefused as err:
         return _page(400, error=str(err))
-    with tempfile.TemporaryDirectory() as tmp:
-        feedback, event = enrol_person(found.config, found.log.evidence, name, _in_files(uploads, Path(tmp)),
-                                       [u.name for u in uploads], "concern")
-    if event is not None:
-        found.commands.submit_event(event)
-    accepted = sum(f.accepted for f in feedback)
-    return _page(200 if accepted else 400, feedback=feedback,
-                 message=f"{name}: {accepted} of {len(uploads)} photos enrolled.")
+    steps: queue.Queue[tuple[int, PhotoResult, float] | None] = queue.Queue()
+    outcome: dict[str, Any] = {}
+    config, evidence, commands = found.config, found.log.evidence, found.commands
+
+    def work() -> None:
+        from hub.vision.enrol import enrol_person
+
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                outcome["feedback"], event = enrol_person(
+                    config, evidence, name, _in_files(uploads, Path(tmp)), [u.name for u in uploads], "concern",
+                    progress=lambda i, result, seconds: steps.put((i, result, seconds)))
+            if event is not None:  # recorded here, so that leaving the page early loses nothing
+                commands.submit_event(event)
+        except Exception as err:  # the page must end, and say so, whatever happened
+            logger.exception("enrolling photos failed")
+            outcome["error"] = f"The photos could not be checked ({type(err).__name__}); nothing more was enrolled."
+        finally:
+            steps.put(None)
+
+    threading.Thread(target=work, name="enrol", daemon=True).start()
+
+    def progress() -> Iterator[tuple[int, PhotoResult, float]]:
+        while True:
+            try:
+                step = steps.get(timeout=ENROL_TIMEOUT_SECONDS)
+            except queue.Empty:
+                outcome.setdefault("error", "Checking the photos took too long; try fewer at once.")
+                return
+            if step is None:
+                return
+            yield step
+
+    def finish() -> str:
+        if "error" in outcome:
+            return str(outcome["error"])
+        accepted = sum(f.accepted for f in outcome.get("feedback", []))
+        return f"{name}: {accepted} of {len(uploads)} photos enrolled."
+
+    # Streamed: a Pi takes a second or more per photo, and she sees each result as it comes.
+    return Response(stream_with_context(stream_template("concern/enrolling.html", name=name, total=len(uploads),
+                                                        steps=progress(), finish=finish)),
+                    mimetype="text/html")
 
 
 @bp.route("/concern/vehicle", methods=["POST"])

@@ -4,7 +4,7 @@ and the event that records it, the same whether she uses the command line or the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from hub.config import Config
 from hub.events import Event, LoggedEvent, Severity
@@ -22,9 +22,18 @@ def _stored(evidence: EvidenceStore, photos: Sequence[Path], labels: Sequence[st
 
 
 def enrol_person(config: Config, evidence: EvidenceStore, name: str, photos: Sequence[Path],
-                 labels: Sequence[str], role: Role) -> tuple[list[PhotoResult], Event | None]:
-    """Enrol photos (``labels`` name them in messages); the event is None when no photo was accepted."""
-    results = FaceLibrary.for_config(config).enroll(name, photos, role=role)
+                 labels: Sequence[str], role: Role,
+                 progress: Callable[[int, PhotoResult, float], None] | None = None,
+                 ) -> tuple[list[PhotoResult], Event | None]:
+    """Enrol photos (``labels`` name them in messages); the event is None when no photo was accepted.
+
+    ``progress`` hears of each photo as it is done, named by its label."""
+    def told(index: int, result: PhotoResult, seconds: float) -> None:
+        if progress is not None:
+            progress(index, PhotoResult(labels[index], result.accepted,
+                                        result.message.replace(photos[index].name, labels[index])), seconds)
+
+    results = FaceLibrary.for_config(config).enroll(name, photos, role=role, progress=told)
     shown = [PhotoResult(label, r.accepted, r.message.replace(photo.name, label))
              for photo, label, r in zip(photos, labels, results)]
     stored = _stored(evidence, photos, labels, shown)

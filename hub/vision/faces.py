@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -146,37 +147,50 @@ class FaceLibrary:
         self.people[path.stem] = person
 
     def enroll(self, name: str, photos: Sequence[Path], role: Role = "concern",
-               detector: "FaceDetector | None" = None) -> list[PhotoResult]:
-        """Add photos of a person; each photo is accepted or rejected with the reason and what was found."""
+               detector: "FaceDetector | None" = None,
+               progress: "Callable[[int, PhotoResult, float], None] | None" = None) -> list[PhotoResult]:
+        """Add photos of a person; each photo is accepted or rejected with the reason and what was found.
+
+        ``progress`` hears of each photo as it is done (its index, result and seconds): a Pi takes a
+        second or more per photo, and the page shows her each one as it comes.
+        """
         from hub.vision.face_detector import default_detector, detect_everywhere
 
         detector = detector or default_detector()
         key = slug(name)
         person = self.people.get(key) or Person(name=name, role=role)
         person.role = role
-        results = []
+        results: list[PhotoResult] = []
+        started = time.monotonic()
+
+        def done(result: PhotoResult) -> None:
+            nonlocal started
+            results.append(result)
+            if progress is not None:
+                progress(len(results) - 1, result, time.monotonic() - started)
+            started = time.monotonic()
+
         for photo in photos:
             try:
                 image = load_rgb(photo)
             except InputRejected as err:
-                results.append(PhotoResult(photo.name, False, str(err)))
+                done(PhotoResult(photo.name, False, str(err)))
                 continue
             bgr = np.ascontiguousarray(image[:, :, ::-1])
             boxes = detect_everywhere(detector, bgr)  # the detector the cameras use
             if len(boxes) == 0:
-                results.append(PhotoResult(photo.name, False, f"{photo.name}: no face found; use a photo "
-                                           "where the face is clearly visible and facing the camera"))
+                done(PhotoResult(photo.name, False, f"{photo.name}: no face found; use a photo "
+                                 "where the face is clearly visible and facing the camera"))
                 continue
             if len(boxes) > 1:
-                results.append(PhotoResult(photo.name, False, f"{photo.name}: {len(boxes)} faces found; use a "
-                                           "photo with only this person in it, or crop it to one face"))
+                done(PhotoResult(photo.name, False, f"{photo.name}: {len(boxes)} faces found; use a "
+                                 "photo with only this person in it, or crop it to one face"))
                 continue
             [box] = boxes
             encoding = encode_face(bgr, box)
             person.encodings.append([float(x) for x in encoding])
             person.photos.append(photo.name)
-            results.append(PhotoResult(photo.name, True, f"{photo.name}: face found and enrolled "
-                                       f"({photo_quality(bgr, box)})"))
+            done(PhotoResult(photo.name, True, f"{photo.name}: face found and enrolled ({photo_quality(bgr, box)})"))
         if person.encodings:
             self.save(person)
         return results
