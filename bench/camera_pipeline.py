@@ -192,10 +192,10 @@ def whole_hub(photo: Path, seconds: float = 30.0) -> None:
             "cameras": {"door": {"source": str(VIDEO / "room-entries.mp4"), "loop": True, "fps": 5},
                         "street": {"source": str(VIDEO / "parking.mp4"), "loop": True, "fps": 5,
                                    "vehicles": True}}}))
-        # As the systemd unit runs it (MALLOC_ARENA_MAX=2).
+        # As the systemd unit runs it (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=262144).
         result = subprocess.run([sys.executable, "-c", HUB_RUN, str(config), str(seconds)], cwd=ROOT,
                                 capture_output=True, text=True, timeout=seconds + 120,
-                                env={**os.environ, "MALLOC_ARENA_MAX": "2"})
+                                env={**os.environ, "MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "262144"})
         if result.returncode != 0:
             print("whole hub: did not run:", result.stderr[-800:])
             return

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from hub.devices import with_dashboard_devices
 from hub.config import Config, load_config, parse_config
 from hub.errors import ConfigError
 from hub.log import IncidentLog
@@ -32,7 +33,7 @@ def config_from(args: argparse.Namespace) -> Config:
         raise ConfigError(["give --config FILE, or --data DIR to use the defaults with that data directory"])
     if args.data is not None:
         config = config.model_copy(update={"data_dir": Path(args.data).resolve()})
-    return config
+    return with_dashboard_devices(config)  # the sensors and cameras she added on the dashboard
 
 
 PASSPHRASE_VARIABLE = "PORCHLIGHT_PASSPHRASE"

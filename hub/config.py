@@ -485,9 +485,7 @@ def load_config(path: Path) -> Config:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err)
         raise ConfigError([f"{path}: {where}invalid YAML: {problem}"]) from err
-    from hub.devices import with_dashboard_devices  # the sensors and cameras she added on the dashboard
-
-    return with_dashboard_devices(parse_config(data, base_dir=path.parent.resolve()))
+    return parse_config(data, base_dir=path.parent.resolve())
 
 
 def summary(config: Config) -> str:

@@ -72,7 +72,8 @@ def test_backups_set_on_the_dashboard_and_one_made_now(tmp_path: Path, mock_fact
     from hub.app import Hub
     from hub.config import parse_config
     from tests.conftest import wait_for
-    from tests.webtools import login, make_app, post, said, set_up
+    from tests.webtools import hub_config, login, post, said, set_up
+    from web import create_app
 
     data = tmp_path / "data"
     disk = tmp_path / "usb-disk"
@@ -81,7 +82,8 @@ def test_backups_set_on_the_dashboard_and_one_made_now(tmp_path: Path, mock_fact
               pin_factory=mock_factory)
     hub.start()
     try:
-        client = make_app(data).test_client()
+        # A page waits up to 10 s for the running hub (a loaded test machine can take a while).
+        client = create_app(hub_config(data), settings={"COMMAND_WAIT_SECONDS": 10.0}).test_client()
         set_up(client)
         login(client)
         assert said(client, post(client, "/settings/backup/now")) == "No backup folder is set: choose one first."

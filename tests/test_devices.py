@@ -8,6 +8,7 @@ from typing import Any
 
 from hub.app import Hub
 from hub.config import load_config
+from hub.devices import with_dashboard_devices
 from hub.log import IncidentLog
 from tests.conftest import VIDEO, Broker, Publisher, wait_for, write_config
 from tests.webtools import login, make_app, post, said, set_up
@@ -29,7 +30,7 @@ def test_a_zigbee_sensor_is_offered_added_and_watched_after_a_restart(
     config_file = write_config(tmp_path / "porchlight.yaml", {
         "data_dir": str(data), "gpio": {"pin_factory": "mock"}, "web": {"enabled": False},
         "mqtt": {"host": "127.0.0.1", "port": broker.port, "reconnect_min_seconds": 1, "reconnect_max_seconds": 1}})
-    hub = Hub(load_config(config_file), pin_factory=mock_factory)
+    hub = Hub(with_dashboard_devices(load_config(config_file)), pin_factory=mock_factory)
     hub.start()
     try:
         assert hub.mqtt is not None and hub.mqtt.wait_connected(10)
@@ -53,7 +54,7 @@ def test_a_zigbee_sensor_is_offered_added_and_watched_after_a_restart(
     rejected = [e for e in IncidentLog(data).events(kind="input.rejected")]
     assert any("device list was not understood" in str(e.detail.get("problem")) for e in rejected)
     # The next start watches it, and does not blame the config file for the new sensor.
-    hub = Hub(load_config(config_file), pin_factory=mock_factory)
+    hub = Hub(with_dashboard_devices(load_config(config_file)), pin_factory=mock_factory)
     hub.start()
     try:
         assert hub.mqtt is not None and hub.mqtt.wait_connected(10)

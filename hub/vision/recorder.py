@@ -9,7 +9,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
-import av
 import cv2
 import numpy as np
 
@@ -65,13 +64,16 @@ class ClipWriter:
     """Writes frames to a fragmented MP4 (H.264) as they come: a power cut leaves a playable file."""
 
     def __init__(self, folder: Path, fps: float, size: tuple[int, int]) -> None:
+        import av  # loaded with the first clip: its FFmpeg libraries cost a hub that never records 17 MB
+
+        self._av: Any = av
         folder.mkdir(parents=True, exist_ok=True)
         handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".mp4", delete=False)
         handle.close()
         self.path = Path(handle.name)
         width, height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p needs even sizes
         self.size = (width, height)
-        self._container: Any = av.open(str(self.path), "w", format="mp4",
+        self._container: Any = self._av.open(str(self.path), "w", format="mp4",
                                        options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
         rate = Fraction(round(fps * 1000), 1000)
         self._stream: Any = self._container.add_stream("libx264", rate=rate)
@@ -84,7 +86,7 @@ class ClipWriter:
     def add(self, frame: Frame) -> None:
         """Append one BGR frame."""
         image = frame[: self.size[1], : self.size[0]]
-        for packet in self._stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")):
+        for packet in self._stream.encode(self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")):
             self._container.mux(packet)
         self.frames += 1
 
