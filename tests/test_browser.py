@@ -25,7 +25,7 @@ import pytest
 from hub.events import Event, Severity
 from hub.accounts import setup_code
 from hub.log import IncidentLog
-from tests.conftest import PORCHLIGHT, REPO, FACES, SmtpServer, Webhook, free_port, wait_for, write_config
+from tests.conftest import PORCHLIGHT, REPO, FACES, PHONE, SmtpServer, Webhook, free_port, wait_for, write_config
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("PORCHLIGHT_SCREENSHOTS") or Path(tempfile.gettempdir()) / "porchlight-screenshots")
@@ -356,6 +356,40 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         wait_for(lambda: webhook.posts, 15, "Bea's test at the ntfy receiver")
         assert webhook.posts[0][1]["topic"] == topic.group(1)
         _shot(page, "26-contacts-tested")
+
+        # The person of concern's vehicle: enrolled with its plate, then removed again (recorded).
+        page.goto(url + "/concern")
+        page.fill("form[action='/concern/vehicle'] input[name=name]", "grey golf")
+        page.fill("form[action='/concern/vehicle'] input[name=plate]", "KX12 ABC")
+        page.click("text=Save the vehicle")
+        assert "grey golf: 0 of 0 photos enrolled, plate KX12 ABC." in page.content()
+        page.goto(url + "/sheet")
+        assert "Please look out for the person of concern" in page.content() and "plate KX12ABC" in page.content()
+        _shot(page, "27-neighbour-sheet")
+        printed = page.pdf()  # what her printer gets: the choices are left off the printed page
+        assert printed.startswith(b"%PDF") and len(printed) > 2000
+        with page.expect_download() as saved:
+            page.click("text=Save as PDF")
+        assert saved.value.suggested_filename == "neighbour-sheet.pdf"
+        page.goto(url + "/concern")
+        page.click("text=Remove grey golf")
+        assert page.inner_text("p.said") == "grey golf removed: the cameras stop looking for it."
+
+        # What her phone made: an iPhone photo and an Android voicemail, shown through viewable copies.
+        page.goto(url + "/entry")
+        page.fill("textarea[name=description]", "Damage to the car, and a voicemail from a new number")
+        page.set_input_files("input[name=attachments]", [str(PHONE / "damage.heic"), str(PHONE / "voicemail.amr")])
+        page.click("text=Save the entry")
+        assert "Entry saved with 2 attachments" in page.content()
+        _until(page, url + "/incidents", "Damage to the car")
+        page.click("text=Damage to the car")
+        detail = page.url
+        _until(page, detail, "made by pillow-heif")
+        _until(page, detail, "amrnb decoder")
+        page.wait_for_function("document.querySelector('figure img') && document.querySelector('figure img').naturalWidth > 0")
+        assert page.evaluate("document.querySelector('figure img').naturalWidth") == 432  # turned upright
+        assert page.locator("figure audio").count() == 1
+        _shot(page, "28-phone-evidence")
 
         page.goto(url + "/")
         assert "reaches nobody" not in page.content() and "No contact has received" not in page.content()

@@ -475,3 +475,35 @@ def test_a_sealing_cut_short_is_finished_by_running_it_again(tmp_path: Path) -> 
     finally:
         log.close()
     assert porchlight("init", "--data", str(data), "--seal-existing", stdin=f"{PASSPHRASE}\n").returncode == 1
+
+
+def test_a_sealed_hub_serves_her_evidence_opened_and_checked_never_sealed(sealed_dir: Path) -> None:
+    from io import BytesIO
+
+    from hub.store import Store
+    from tests.conftest import PHONE, wait_for
+    from tests.webtools import commands, login, make_app, post, set_up, take_commands
+
+    app = make_app(sealed_dir)
+    client = app.test_client()
+    set_up(client)
+    login(client)
+    post(client, "/unlock", {"passphrase": PASSPHRASE, "next": "/incidents"})
+    original = (PHONE / "damage.heic").read_bytes()
+    post(client, "/entry", {"description": "Damage to the car", "attachments": [(BytesIO(original), "damage.heic")]},
+         content_type="multipart/form-data")
+    wait_for(lambda: any(k == "evidence.copy" for k, _ in commands(sealed_dir)), 30, "the viewable copy")
+    with Store(sealed_dir) as store:
+        take_commands(store)
+        [report] = store.log.events(kind="incident.report")
+        [copy_row] = store.log.events(kind="evidence.copy")
+    [sha] = report.evidence
+    assert store.log.evidence.is_sealed_file(sha)  # on the card it is sealed...
+    with client.get(f"/evidence/{sha}?download=1") as served:
+        assert served.status_code == 200 and served.data == original  # ...and she gets the original, checked
+    with client.get(f"/evidence/{copy_row.evidence[0]}") as shown:
+        assert shown.mimetype == "image/jpeg" and shown.data.startswith(b"\xff\xd8")
+    post(client, "/logout")
+    other = app.test_client()
+    login(other)  # logged in again, not unlocked: nothing opens
+    assert other.get(f"/evidence/{sha}").status_code in (302, 403)

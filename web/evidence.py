@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, request, send_file
 from werkzeug.wrappers import Response
 
 from hub.evidence import is_sha256
+from hub.sealing import Locked
 from web.access import may_see_evidence
 from web.services import audit, services
 from hub import kinds
@@ -22,11 +25,19 @@ def file(sha256: str) -> Response:
     store = services().log.evidence
     if not store.exists(sha256):
         abort(404)
-    path = store.path_for(sha256)
     kind = store.file_type(sha256)
     download = request.args.get("download") == "1"
     if download:
         audit(kinds.ACCESS_EVIDENCE_VIEWED, {"sha256": sha256, "downloaded": True})
     name = f"{sha256[:16]}.{kind.ext if kind else 'bin'}"
-    return send_file(path, mimetype=kind.mime if kind else "application/octet-stream", as_attachment=download,
-                     download_name=name, conditional=True, max_age=0)
+    mime = kind.mime if kind else "application/octet-stream"
+    if store.is_sealed_file(sha256):
+        # Sealed on the card: opened for this unlocked session and checked against its name, never sent sealed
+        # (a download of ciphertext under a "verified" hash would be useless to the police, and a lie).
+        try:
+            data = store.read(sha256)
+        except Locked:
+            abort(403)
+        return send_file(io.BytesIO(data), mimetype=mime, as_attachment=download, download_name=name, max_age=0)
+    return send_file(store.path_for(sha256), mimetype=mime, as_attachment=download, download_name=name,
+                     conditional=True, max_age=0)
