@@ -178,6 +178,10 @@ class LogConfig(_Model):
     checkpoint_every_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
 
 
+_HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+CLOCK_TIME = rf"^{_HHMM}$"  # a local time of day, 00:00 to 23:59 (25:99 would stop every delivery pass)
+CLOCK_SPAN = rf"^{_HHMM}-{_HHMM}$"
+
 Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
 Polygon = Annotated[list[Point], Field(min_length=3)]
 
@@ -245,7 +249,7 @@ class ContactConfig(_Model):
     notify: Annotated[list[Annotated[str, StringConstraints(min_length=3)]], Field(min_length=1)]
     events: list[str] = [kinds.PANIC, kinds.DURESS, kinds.FACE_MATCH, kinds.VEHICLE_MATCH, kinds.VEHICLE_LOITERING,
                          kinds.ALARM_TRIGGERED, kinds.CHECKIN_MISSED]
-    quiet_hours: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d-\d\d:\d\d$")] | None = None
+    quiet_hours: Annotated[str, StringConstraints(pattern=CLOCK_SPAN)] | None = None
     can_acknowledge: bool = True
     evidence_keeper: bool = False
     digest: bool = False
@@ -262,7 +266,7 @@ class AlertsConfig(_Model):
     retry_max_seconds: float = Field(300.0, gt=0, le=86400)
     heartbeat_url: str | None = None
     heartbeat_minutes: float = Field(5.0, gt=0, le=1440)
-    digest_time: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d$")] = "20:00"
+    digest_time: Annotated[str, StringConstraints(pattern=CLOCK_TIME)] = "20:00"
 
 
 class SatelliteConfig(_Model):
@@ -285,7 +289,7 @@ class BackupConfig(_Model):
     """Nightly encrypted backups (the key is in data_dir/keys/backup.key; print it with backup --show-key)."""
 
     destination: Path | None = None
-    time: Annotated[str, StringConstraints(pattern=r"^\d\d:\d\d$")] = "02:30"
+    time: Annotated[str, StringConstraints(pattern=CLOCK_TIME)] = "02:30"
 
 
 class RetentionConfig(_Model):

@@ -59,8 +59,11 @@ def in_quiet_hours(spec: str | None, at: datetime) -> datetime | None:
     """When quiet hours ("22:00-07:00", local time) end, if ``at`` falls within them; else None."""
     if not spec:
         return None
-    start_text, end_text = spec.split("-")
-    start, end = dtime.fromisoformat(start_text), dtime.fromisoformat(end_text)
+    try:
+        start_text, end_text = spec.split("-")
+        start, end = dtime.fromisoformat(start_text), dtime.fromisoformat(end_text)
+    except ValueError:
+        return None  # the config refuses such a span; one that slipped in must not stop every delivery
     local = at.astimezone()
     now = local.time()
     inside = start <= now < end if start < end else (now >= start or now < end)
