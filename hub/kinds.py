@@ -180,6 +180,9 @@ BACKUP_RESTORED = _define(EventKind("backup.restored", "Backup restored", severi
 
 # --- alerts ----------------------------------------------------------------------------------
 ALERT_SENT = _define(EventKind("alert.sent", "Alert delivered"))
+# What she did on her own dashboard (a login from a new device, a settings change) is told to whoever asked,
+# but it is not an alarm about the home: it never appears among the incidents, in the charts or an export.
+ALERT_RAISED = _define(EventKind("alert.raised", "Notice for contacts", severity=Severity.NOTICE))
 ALERT_FAILED = _define(EventKind("alert.failed", "Alert not delivered", severity=Severity.WARNING))
 ALERT_SUPPRESSED = _define(EventKind("alert.suppressed", "Alert held back (cooldown)"))
 ALERT_NO_CONTACTS = _define(EventKind("alert.no_contacts", "Nobody to alert", severity=Severity.WARNING))

@@ -168,9 +168,10 @@ class Pipeline:
                     at=self.clock.now(),
                 ))
             elif isinstance(action, RaiseAlarm):
+                about_access = action.kind.startswith(kinds.ACCESS_FAMILY + ".")
                 self._append(
                     Event(
-                        kinds.ALARM_TRIGGERED, action.source, action.priority,
+                        kinds.ALERT_RAISED if about_access else kinds.ALARM_TRIGGERED, action.source, action.priority,
                         detail={"reason": action.reason, "cause_seq": action.cause_seq,
                                 **({"silent": True} if action.silent else {})},
                         at=self.clock.now(),

@@ -36,3 +36,24 @@ def test_a_yaml_edit_between_two_starts_is_a_settings_change_row(tmp_path: Path,
     assert row.detail["sections"] == ["arming", "contacts"]
     assert row.detail["what"] == "the config file was changed outside the dashboard (arming, contacts)"
     assert "2468" not in str(row.detail) and "127.0.0.1" not in str(row.detail)
+
+
+def test_her_own_settings_changes_are_told_but_never_incidents(tmp_path: Path, mock_factory: Any) -> None:
+    from hub.config import parse_config
+    from hub.events import Event, Severity
+    from hub import kinds
+
+    config = parse_config({"data_dir": str(tmp_path / "data"), "mqtt": {"enabled": False}, "web": {"enabled": False},
+                           "contacts": {"me": {"notify": ["json://127.0.0.1:9/me"], "events": ["access.*"]}}})
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        hub.submit(Event(kinds.ACCESS_SETTINGS_CHANGED, "dashboard", Severity.NOTICE, {"what": "PINs changed"}))
+        assert hub.wait_idle(5)
+        assert hub.log is not None and hub.store is not None
+        assert [e.kind for e in hub.log.events(kinds=list(kinds.INCIDENT_KINDS))] == []
+        [notice] = hub.log.events(kind=kinds.ALERT_RAISED)
+        assert notice.detail["cause_seq"]
+        assert len(hub.store.outbox.rows()) == 1  # still told to whoever asked to hear of it
+    finally:
+        hub.stop()
