@@ -80,16 +80,35 @@ class DeviceBook:
         return True
 
 
+def fit(config: Config, sensors: dict[str, SensorConfig], cameras: dict[str, CameraConfig]) -> tuple[Config, dict[str, str]]:
+    """The config with each dashboard device that fits added, and why each other one does not.
+
+    One at a time: a sensor on a pin the config file already uses is left out alone, and said so,
+    instead of taking every other device she added with it.
+    """
+    merged, refused = config, {}
+    for kind, devices in (("sensors", sensors), ("cameras", cameras)):
+        for device, settings in devices.items():
+            if device in config.sensors or device in config.cameras:
+                refused[device] = f"the config file already has a device called {device}"
+                continue
+            section = dict(getattr(merged, kind))
+            section[device] = settings
+            trial = merged.model_copy(update={kind: section})
+            problems = semantic_problems(trial)
+            if problems:
+                refused[device] = "; ".join(problems)
+                continue
+            merged = trial
+    return merged, refused
+
+
 def with_dashboard_devices(config: Config) -> Config:
-    """The config with the dashboard's sensors and cameras added (the config file's win on the same id)."""
+    """The config with the dashboard's sensors and cameras that fit it added (those that do not are logged)."""
     sensors, cameras = DeviceBook(config.data_dir).load()
     if not sensors and not cameras:
         return config
-    merged = config.model_copy(update={"sensors": {**sensors, **config.sensors},
-                                       "cameras": {**cameras, **config.cameras}})
-    problems = semantic_problems(merged)
-    if problems:
-        logger.error("the dashboard's devices do not fit the config (%s); using the config file's only",
-                     "; ".join(problems))
-        return config
+    merged, refused = fit(config, sensors, cameras)
+    for device, why in refused.items():
+        logger.error("the dashboard's device %s is not watched: %s", device, why)
     return merged

@@ -79,6 +79,9 @@ def test_a_gpio_sensor_and_a_camera_that_shows_a_picture(data_dir: Path) -> None
     words = said(client, post(client, "/settings/devices/sensor", {"label": "Kitchen window", "kind": "window",
                                                                     "pin": "22", "normally": "closed"}))
     assert words.startswith("Kitchen window added.")
+    clash = post(client, "/settings/devices/sensor", {"label": "Bedroom window", "kind": "window", "pin": "22"})
+    assert clash.status_code == 400 and "Bedroom window was not added" in clash.get_data(as_text=True)
+    assert "GPIO22 is already used by" in clash.get_data(as_text=True)
     refused = post(client, "/settings/devices/sensor", {"label": "Bad", "kind": "door", "pin": "x"})
     assert refused.status_code == 400 and "BCM number" in refused.get_data(as_text=True)
     camera = post(client, "/settings/devices/camera", {"label": "Porch", "source": str(VIDEO / "parking.mp4")})
@@ -92,3 +95,25 @@ def test_a_gpio_sensor_and_a_camera_that_shows_a_picture(data_dir: Path) -> None
     assert set(written["sensors"]) == {"kitchen_window"} and set(written["cameras"]) == {"porch"}
     assert (data_dir / "devices.json").stat().st_mode & 0o077 == 0
     assert said(client, post(client, "/settings/devices/kitchen_window/remove")).startswith("Removed.")
+
+
+def test_one_device_that_no_longer_fits_is_left_out_alone_and_said_so(tmp_path: Path) -> None:
+    from hub.config import SensorConfig, parse_config
+    from hub.devices import DeviceBook, fit
+
+    data = tmp_path / "data"
+    book = DeviceBook(data)
+    book.add_sensor("bedroom_window", SensorConfig.model_validate({"kind": "window", "gpio": {"pin": 22}}))
+    book.add_sensor("kitchen_window", SensorConfig.model_validate({"kind": "window", "gpio": {"pin": 17}}))
+    # Later the config file wires the back door to GPIO 17 as well.
+    config = parse_config({"data_dir": str(data), "sensors": {"back_door": {"kind": "door", "gpio": {"pin": 17}}}})
+    merged = with_dashboard_devices(config)
+    assert set(merged.sensors) == {"back_door", "bedroom_window"}  # the bedroom window is still watched
+    _, refused = fit(config, *book.load())
+    assert refused == {"kitchen_window": "sensors.kitchen_window.gpio.pin: GPIO17 is already used by sensors.back_door"} \
+        or "GPIO17 is already used" in refused["kitchen_window"]
+    client = make_app(data, sensors={"back_door": {"kind": "door", "gpio": {"pin": 17}}}).test_client()
+    set_up(client)
+    login(client)
+    page = client.get("/settings/devices").get_data(as_text=True)
+    assert "NOT WATCHED: " in page and "GPIO17 is already used" in page

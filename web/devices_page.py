@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from hub.config import CameraConfig, SensorConfig
-from hub.devices import DEVICE_ID, DeviceBook, device_id
+from hub.devices import DEVICE_ID, DeviceBook, device_id, fit
 from hub.sensor_kinds import SENSOR_KIND_NAMES
 from hub.sources.zigbee_bridge import NAME, stored_devices, zigbee_base
 from hub import kinds
@@ -27,7 +27,9 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     base = zigbee_base(found.config)
     offered = [d for d in stored_devices(found.state) if f"{base}/{d.name}" not in used]
     extra.setdefault("still", "")
+    _, refused = fit(found.config, added_sensors, added_cameras)
     return render_template("devices/index.html", sensors=found.config.sensors, cameras=found.config.cameras,
+                           refused=refused,
                            added_sensors=added_sensors, added_cameras=added_cameras, offered=offered,
                            kinds_all=SENSOR_KIND_NAMES, **extra), status
 
@@ -67,9 +69,24 @@ def add_sensor() -> tuple[str, int] | Response:
     except ValidationError as err:
         return _page(400, error=f"{label}: {in_words(err)}.")
     sid = device_id(label, _taken())
+    problem = _clash(sid, sensor=sensor)
+    if problem:
+        return _page(400, error=f"{label} was not added: {problem}.")
     DeviceBook(services().config.data_dir).add_sensor(sid, sensor)
     audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"sensor {label} added", "device": sid})
     return told("devices.index", f"{label} added. Restart the hub (below) to start watching it.")
+
+
+def _clash(device: str, sensor: SensorConfig | None = None, camera: CameraConfig | None = None) -> str | None:
+    """Why this device would not fit beside everything the hub has (a GPIO pin or topic already used)."""
+    found = services()
+    sensors, cameras = DeviceBook(found.config.data_dir).load()
+    if sensor is not None:
+        sensors = {**sensors, device: sensor}
+    if camera is not None:
+        cameras = {**cameras, device: camera}
+    _, refused = fit(found.config, sensors, cameras)
+    return refused.get(device)
 
 
 def _grab(source: str) -> bytes | None:
@@ -114,6 +131,9 @@ def add_camera() -> tuple[str, int] | Response:
         return _page(400, error=f"No picture came from {label} within {TRY_SECONDS:.0f} s; check the address, the "
                                 "camera's password and its network; nothing was added.")
     cid = device_id(label, _taken())
+    problem = _clash(cid, camera=camera)
+    if problem:
+        return _page(400, error=f"{label} was not added: {problem}.")
     DeviceBook(services().config.data_dir).add_camera(cid, camera)
     audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"camera {label} added", "device": cid})
     return _page(message=f"{label} added: this is what it sees. Restart the hub (below) to start watching it; then "

@@ -12,6 +12,7 @@ from hub.arming_check import not_ready
 from hub.config import Config
 from hub.commands import PinCheck, arm_request
 from hub.contacts import ContactBook
+from hub.devices import DeviceBook, fit
 from hub.hub_settings import HubSettings
 from hub.reach import ContactReach, Reach, matching, names
 from web.health import camera_health, sensor_health
@@ -119,6 +120,10 @@ def _warnings(config: Config) -> list[str]:
     if not HubSettings(config, services().state).pin_in_force():
         found.append("No disarm PIN is set, so the keypad, MQTT and this page cannot disarm. Set one in Settings, "
                      "Security and cameras.")
+    added_sensors, added_cameras = DeviceBook(config.data_dir).load()
+    for device, why in fit(config, added_sensors, added_cameras)[1].items():
+        if device not in config.sensors and device not in config.cameras:
+            found.append(f"A device you added is NOT watched: {why}. See Settings, Sensors and cameras.")
     if services().log.sealing is None:
         found.append("Your records are not sealed: anyone who takes the hub's memory card can read your entries "
                      "and every photo and clip. Run porchlight init --seal-existing on the Pi to seal them.")
