@@ -583,3 +583,11 @@ def test_privacy_masks_are_checked_before_they_are_kept(data_dir: Path) -> None:
         assert HubSettings(config, store.state).camera("porch").masks == [[(0.6, 0.0), (1.0, 0.0), (1.0, 0.5), (0.6, 0.5)]]
     assert ("access.settings_changed", "porch") in [(k, d.get("camera")) for k, d in commands(data_dir)]
     assert client.get("/settings/camera/nope").status_code == 404
+
+
+def test_coming_back_to_the_mail_page_keeps_the_account_in_use(client: FlaskClient, smtp_server: SmtpServer) -> None:
+    post(client, "/settings/mail", {"preset": "", "host": "127.0.0.1", "port": str(smtp_server.port),
+                                    "security": "insecure", "from_address": "hub@porchlight.local"})
+    page = client.get("/settings/mail").get_data(as_text=True)
+    assert re.search(r'value=""\s+checked', page) and 'value="insecure" selected' in page
+    assert not re.search(r'value="gmail"\s+checked', page)

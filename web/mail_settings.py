@@ -20,7 +20,14 @@ def _store() -> MailAccountStore:
 
 def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     account = _store().load()
-    return render_template("mail/index.html", account=account, presets=PRESETS, **extra), status
+    # Coming back to the page must not switch her account to the first preset: what is in use stays chosen.
+    if account is None:
+        current = next(iter(PRESETS))
+    else:
+        current = next((key for key, p in PRESETS.items() if (p.host, p.port, p.security) ==
+                        (account.host, account.port, account.security)), "")
+    return render_template("mail/index.html", account=account, presets=PRESETS, current_preset=current,
+                           **extra), status
 
 
 @bp.route("/settings/mail")
