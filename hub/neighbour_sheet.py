@@ -47,9 +47,11 @@ class Sheet:
 
     def what_to_do(self) -> list[str]:
         """The neighbour's part, in the words of a safety plan."""
+        home = f"{self.her_name}'s home" if self.her_name else "this home"
         who = self.her_name or "the person who lives here"
+        seen = f"{self.person} or the vehicle below" if self.vehicles else self.person
         return [
-            f"If you see {self.person} or the vehicle below near {who}'s home, do not approach or confront them.",
+            f"If you see {seen} near {home}, do not approach or confront them.",
             "If they are trying to get in, or anyone is in danger, call the emergency number (911, 999 or 112) "
             "at once.",
             "Otherwise note the time, where they were and what they did; take a photo or video only if it is safe.",

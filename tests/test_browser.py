@@ -369,7 +369,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         printed = page.pdf()  # what her printer gets: the choices are left off the printed page
         assert printed.startswith(b"%PDF") and len(printed) > 2000
         with page.expect_download() as saved:
-            page.click("text=Save as PDF")
+            page.click("button:has-text('Save as PDF')")
         assert saved.value.suggested_filename == "neighbour-sheet.pdf"
         page.goto(url + "/concern")
         page.click("text=Remove grey golf")

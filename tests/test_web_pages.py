@@ -521,10 +521,15 @@ def test_the_neighbour_sheet_shows_what_she_chose_and_prints_as_a_pdf(data_dir: 
     assert "plate KX12ABC" in page and "Terms: no contact" in page and "Must stay 100 yards away" in page
     assert page.count("data:image/jpeg;base64,") == 2  # his photo and the car's
     assert "do not approach or confront them" in page
-    chosen = client.get("/sheet?made=1&photo=on&vehicle=on&her_name=Sam&call1=Sam:+555-0100").get_data(as_text=True)
+    chosen = post(client, "/sheet", {"include_photo": "on", "include_vehicle": "on", "include_her_name": "on",
+                                     "her_name": "Sam", "call1": "Sam: 555-0100"}).get_data(as_text=True)
     assert "KX12ABC" not in chosen and "no contact" not in chosen and "Tall, short" not in chosen
-    assert "grey golf" in chosen and "Sam: 555-0100" in chosen  # typed now, kept nowhere
-    with client.get("/sheet.pdf?made=1&photo=on&vehicle=on&plate=on") as pdf:
+    assert "grey golf" in chosen and "Sam: 555-0100" in chosen  # typed now, posted, kept nowhere
+    assert "near Sam&#39;s home" in chosen and "Then tell Sam" in chosen
+    # A link he sends cannot put words on her sheet: the choices are posted with the form's token.
+    crafted = client.get("/sheet?include_her_name=on&her_name=Anna&call1=Call+me+on+555-0666").get_data(as_text=True)
+    assert "555-0666" not in crafted and "Anna" not in crafted
+    with post(client, "/sheet.pdf", {"include_photo": "on", "include_vehicle": "on", "include_plate": "on"}) as pdf:
         assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     assert ("access.export", "neighbour sheet") in [(k, d.get("what")) for k, d in commands(data_dir)]
     # Discreet mode starts without the order's terms and her name.
