@@ -180,9 +180,9 @@ def check_contacts(config: Config) -> list[Check]:
     checks = []
     for person in reach:
         if person.tested == "passed":
-            checks.append(Check(f"contact {person.name}", True, "the last test message arrived"))
+            checks.append(Check(f"contact {person.name}", True, "the last test message went out"))
         elif person.tested == "failed":
-            checks.append(Check(f"contact {person.name}", False, "the last test message did not arrive: "
+            checks.append(Check(f"contact {person.name}", False, "the last test message did not go out: "
                                 + "; ".join(person.errors), f"fix their details, then: porchlight alert test "
                                                           f"{person.cid}"))
         else:

@@ -113,7 +113,7 @@ def test_words(person: ContactReach) -> str:
             when = datetime.fromisoformat(person.tested_at).astimezone().strftime(" %d %b %H:%M")
         except ValueError:
             when = ""
-    return {"passed": f"arrived{when}",
+    return {"passed": f"went out{when}: the service took it (ask them whether it reached them)",
             "failed": f"FAILED{when}: " + "; ".join(person.errors or ("not delivered",)),
             "changed": "details changed since the last test: send another",
             "never": "never sent: send one to know alerts arrive"}[person.tested]
@@ -125,23 +125,31 @@ def names(people: Sequence[ContactReach]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def being_told(people: Sequence[ContactReach], *, now: bool = True) -> str:
-    """The truthful sentence for an alarm being raised: who is alerted, and what is not known to work."""
+def _count(people: Sequence[ContactReach], whole: int) -> str:
+    return ("them" if len(people) == whole else f"{len(people)} of them") if whole > 1 else "them"
+
+
+def being_told(people: Sequence[ContactReach]) -> str:
+    """The truthful sentence for an alarm being raised: how many are alerted, and what is not known to work.
+
+    Counts, not names: it is shown on her screen, where someone may be looking over her shoulder;
+    the Alerts page names each one.
+    """
     if not people:
         return NOBODY
-    text = f"Alerting {names(people)} now." if now else f"{names(people)} will be alerted."
+    whole = len(people)
+    text = "Alerting your contact now." if whole == 1 else f"Alerting your {whole} contacts now."
     failed = [p for p in people if p.tested == "failed"]
     untested = [p for p in people if p.tested in ("never", "changed")]
     if failed:
-        text += (f" The last test message to {names(failed)} did not arrive, so they may not be reached: "
-                 f"call them yourself, or {EMERGENCY}.")
-    if untested and len(untested) == len(people):
-        text += (" No test message has reached them yet, so it is not known that alerts arrive: "
+        text += (f" The last test message to {_count(failed, whole)} did not go out, so they may not be "
+                 f"reached: call them yourself, or {EMERGENCY}.")
+    if untested and len(untested) == whole:
+        text += (" No test message has gone out to them yet, so it is not known that alerts reach them: "
                  f"if you are in danger, {EMERGENCY} too.")
     elif untested:
-        text += f" No test message has reached {names(untested)} yet."
+        text += f" No test message has gone out to {_count(untested, whole)} yet."
     return text + " The Alerts page shows when each message is delivered."
-
 
 
 def panic_teller(config: Config, state: StateStore) -> Callable[[Event], Answer]:

@@ -110,7 +110,7 @@ def test_mqtt_panic_alerts_everyone(hub: Hub, broker: Broker, webhook: Webhook) 
 
 def test_cli_panic_reaches_the_running_hub(hub: Hub, data_dir: Path, webhook: Webhook) -> None:
     result = run_cli("panic", "--data", str(data_dir), check=True)
-    assert result.stdout.startswith("panic raised. Alerting friend now. No test message has reached them yet")
+    assert result.stdout.startswith("panic raised. Alerting your contact now. No test message has gone out to them yet")
     wait_for(lambda: webhook.posts, 10, "the panic alert")
 
 

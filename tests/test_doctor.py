@@ -72,10 +72,10 @@ def test_doctor_fails_until_a_contact_can_be_told(tmp_path: Path, webhook: Webho
     config = tmp_path / "porchlight.yaml"
     assert run_cli("alert", "test", "ann", "--config", str(config)).returncode == 1
     _, lines = doctor(broken)
-    assert any(line.startswith("FAIL  contact Ann: the last test message did not arrive: json: ") for line in lines)
+    assert any(line.startswith("FAIL  contact Ann: the last test message did not go out: json: ") for line in lines)
     working = {"ann": {"name": "Ann", "notify": [webhook.url("/ann")]}}
     _, lines = doctor(working)
     assert "FAIL  contact Ann: changed since its last test, so it is not known that alerts arrive" in lines
     assert run_cli("alert", "test", "ann", "--config", str(config)).returncode == 0
     _, lines = doctor(working)
-    assert "ok    contact Ann: the last test message arrived" in lines
+    assert "ok    contact Ann: the last test message went out" in lines

@@ -246,8 +246,8 @@ def test_contacts_added_tested_for_real_and_history_shown(client: FlaskClient, d
     assert "Test delivered on every channel" in said(client, tested)
     wait_for(lambda: smtp_server.messages, 10, "the test message at the local mail server")
     assert b"This is a test from Porchlight" in smtp_server.messages[0] and b"ann@example.org" in smtp_server.messages[0]
-    assert "arrived" in client.get("/contacts").get_data(as_text=True)
-    assert "No contact has received a test message" not in client.get("/").get_data(as_text=True)
+    assert "went out" in client.get("/contacts").get_data(as_text=True)
+    assert "No test message has gone out to any contact" not in client.get("/").get_data(as_text=True)
     # An ntfy contact: the hub makes a topic nobody can guess and says what to subscribe to.
     ntfy = post(client, "/contacts/save", {"name": "Bea", "channel": "ntfy", "server": f"http://127.0.0.1:{webhook.port}"})
     words = said(client, ntfy)
@@ -596,3 +596,14 @@ def test_coming_back_to_the_mail_page_keeps_the_account_in_use(client: FlaskClie
     page = client.get("/settings/mail").get_data(as_text=True)
     assert re.search(r'value=""\s+checked', page) and 'value="insecure" selected' in page
     assert not re.search(r'value="gmail"\s+checked', page)
+
+
+def test_the_advanced_field_takes_only_service_urls_and_names_lose_hidden_controls(
+        client: FlaskClient, data_dir: Path) -> None:
+    for line in ("file:///etc/passwd", "file:/etc/porchlight/pin", "env:HOME", "files://x", "just words"):
+        page = post(client, "/contacts/save", {"name": "Sam", "notify": line})
+        assert page.status_code == 400 and "start with a service" in page.get_data(as_text=True).replace(
+            "starts with a service", "start with a service"), line
+    saved = said(client, post(client, "/contacts/save", {"name": "Sam\u202enoom", "channel": "webhook",
+                                                         "url": "https://example.org/hook"}))
+    assert saved.startswith("Contact Samnoom saved.")

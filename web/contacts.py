@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from flask import Blueprint, abort, render_template, request
 from pydantic import ValidationError
@@ -75,7 +76,8 @@ def save() -> tuple[str, int] | Response:
     form = request.form
     book = _book()
     current = book.current()
-    name = form.get("name", "").strip()[:100]
+    # Right-to-left overrides and other invisible controls could disguise a name in the list.
+    name = "".join(ch for ch in form.get("name", "") if unicodedata.category(ch) != "Cf").strip()[:100]
     cid = form.get("id", "").strip().lower()
     if cid and not CONTACT_ID.fullmatch(cid):
         return _page(400, error="That contact could not be found; open it again from the list.")
@@ -97,6 +99,12 @@ def save() -> tuple[str, int] | Response:
                          form=form)
         notify.append(entry)
     advanced = [line.strip() for line in form.get("notify", "").splitlines() if line.strip()]
+    for line in advanced:
+        scheme = line.split("://", 1)[0].lower() if "://" in line else ""
+        # env: and file: references are for the config file; Apprise's file:// would read a file on the hub.
+        if not re.fullmatch(r"[a-z][a-z0-9+.-]{1,20}", scheme) or scheme in ("file", "files"):
+            return _page(400, error="Each Apprise URL starts with a service, such as mailto:// or ntfys://; "
+                                    "file and env references belong in the config file.", advanced=True)
     if advanced:
         notify = advanced
     if not notify:

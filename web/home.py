@@ -104,12 +104,12 @@ def _reach_warnings(reach: list[ContactReach]) -> list[str]:
         return ["No contact is set up, so an alarm or a panic reaches nobody. If you are in danger, call the "
                 "emergency number yourself. Add a contact on the Contacts page and send them a test."]
     if not any(r.proven for r in reach):
-        return ["No contact has received a test message yet, so it is not known that any alarm reaches anyone. "
+        return ["No test message has gone out to any contact yet, so it is not known that any alarm reaches anyone. "
                 "Send a test on the Contacts page. Until one arrives, call the emergency number yourself in an "
                 "emergency."]
     failed = [r for r in reach if r.tested == "failed"]
     if failed:
-        return [f"The last test message to {names(failed)} did not arrive: check their details on the Contacts "
+        return [f"The last test message to {names(failed)} did not go out: check their details on the Contacts "
                 "page and send another test."]
     return []
 
