@@ -340,7 +340,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         page.click("text=Save the contact")
         assert "Contact Ann next door saved. Email to ann@example.org." in page.inner_text("p.said")
         page.click("tr:has-text('Ann next door') >> text=Send a test")
-        assert page.inner_text("p.said") == "Test delivered on every channel."
+        assert page.inner_text("p.said") == "Test sent on every channel: ask them whether it reached them."
         wait_for(lambda: smtp_server.messages, 15, "Ann's test at the mail server")
         assert b"ann@example.org" in smtp_server.messages[0]
 
@@ -352,7 +352,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         topic = re.search(r"subscribe in the app to (\S+) on", page.inner_text("p.said"))
         assert topic is not None
         page.click("tr:has-text('Bea') >> text=Send a test")
-        assert page.inner_text("p.said") == "Test delivered on every channel."
+        assert page.inner_text("p.said") == "Test sent on every channel: ask them whether it reached them."
         wait_for(lambda: webhook.posts, 15, "Bea's test at the ntfy receiver")
         assert webhook.posts[0][1]["topic"] == topic.group(1)
         _shot(page, "26-contacts-tested")

@@ -243,7 +243,7 @@ def test_contacts_added_tested_for_real_and_history_shown(client: FlaskClient, d
     assert "email to ann@example.org" in page and "never sent: send one" in page
     assert "I press a panic button" in page and "a camera sees the person of concern" in page
     tested = post(client, "/contacts/ann_next_door/test")
-    assert "Test delivered on every channel" in said(client, tested)
+    assert "Test sent on every channel" in said(client, tested)
     wait_for(lambda: smtp_server.messages, 10, "the test message at the local mail server")
     assert b"This is a test from Porchlight" in smtp_server.messages[0] and b"ann@example.org" in smtp_server.messages[0]
     assert "went out" in client.get("/contacts").get_data(as_text=True)
@@ -253,7 +253,7 @@ def test_contacts_added_tested_for_real_and_history_shown(client: FlaskClient, d
     words = said(client, ntfy)
     topic = re.search(r"subscribe in the app to (porchlight-[A-Za-z0-9-]{20,})", words)
     assert topic is not None, words
-    assert "Test delivered" in said(client, post(client, "/contacts/bea/test"))
+    assert "Test sent" in said(client, post(client, "/contacts/bea/test"))
     wait_for(lambda: webhook.posts, 10, "the ntfy test at the local receiver")
     assert webhook.posts[0][1]["topic"] == topic.group(1) and webhook.posts[0][1]["title"] == "Porchlight test"
     kinds = [k for k, d in commands(data_dir)]

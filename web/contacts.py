@@ -149,5 +149,5 @@ def test(cid: str) -> Response:
     services().commands.submit_command(kinds.ALERT_TEST, "dashboard", {"contact": cid, "results": results},
                                   severity=Severity.INFO)
     failed = [f"{r['channel']}: {r['error']}" for r in results if r["error"]]
-    done = ("Test delivered on every channel." if not failed else "Test FAILED on " + "; ".join(failed))
+    done = ("Test sent on every channel: ask them whether it reached them." if not failed else "Test FAILED on " + "; ".join(failed))
     return told("contacts.index", done)
