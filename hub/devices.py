@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from hub.config import CameraConfig, Config, SensorConfig, semantic_problems
 from hub.files import write_atomic
+from hub.ids import fresh_id
 
 logger = logging.getLogger(__name__)
 FILE_NAME = "devices.json"
@@ -25,12 +26,7 @@ DEVICE_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 def device_id(label: str, taken: set[str]) -> str:
     """An id from her label ("Back door" -> back_door), distinct from those taken."""
-    base = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:32] or "device"
-    base = base if base[0].isalpha() else f"d_{base}"[:32]
-    found, number = base, 2
-    while found in taken:
-        found, number = f"{base}_{number}", number + 1
-    return found
+    return fresh_id(label, taken, fallback="device")
 
 
 class DeviceBook:

@@ -9,13 +9,14 @@ import tempfile
 import threading
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from flask import Blueprint, render_template, request, stream_template, stream_with_context
 from werkzeug.wrappers import Response
 
 from hub.errors import InputRejected
-from hub.events import Severity
+from hub.config import Config
+from hub.events import Event, Severity
 from hub.filetypes import ENROL_TYPES, PDF, PHOTO_TYPES
 from web.services import services, told
 from web.uploads import UploadRefused, Upload, check_all
@@ -174,12 +175,7 @@ def remove_person(key: str) -> Response:
     """Forget an enrolled person (the row that records it stays; the photos stay in the evidence)."""
     from hub.vision.enrol import remove_person as forget
 
-    found = services()
-    event = forget(found.config, key) if SLUG.fullmatch(key) else None
-    if event is None:
-        return told("concern.index", "Nobody by that name is enrolled.")
-    found.commands.submit_event(event)
-    return told("concern.index", f"{event.detail['person']} removed: the cameras stop looking for them.")
+    return _forget(key, forget, "Nobody by that name is enrolled.", "person", "them")
 
 
 @bp.route("/concern/vehicle/<key>/remove", methods=["POST"])
@@ -187,12 +183,16 @@ def remove_vehicle(key: str) -> Response:
     """Forget an enrolled vehicle."""
     from hub.vision.enrol import remove_vehicle as forget
 
+    return _forget(key, forget, "No vehicle by that name is enrolled.", "vehicle", "it")
+
+
+def _forget(key: str, forget: Callable[[Config, str], Event | None], missing: str, what: str, pronoun: str) -> Response:
     found = services()
     event = forget(found.config, key) if SLUG.fullmatch(key) else None
     if event is None:
-        return told("concern.index", "No vehicle by that name is enrolled.")
+        return told("concern.index", missing)
     found.commands.submit_event(event)
-    return told("concern.index", f"{event.detail['vehicle']} removed: the cameras stop looking for it.")
+    return told("concern.index", f"{event.detail[what]} removed: the cameras stop looking for {pronoun}.")
 
 
 @bp.route("/concern/order", methods=["POST"])

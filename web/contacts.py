@@ -15,6 +15,7 @@ from hub.alerts.channels import channel_name, send_test_message
 from hub.alerts.outbox import DeliveryRecord
 from hub.events import Severity
 from hub.channel_forms import CHANNELS, ChannelError, build, describe_channel
+from hub.ids import fresh_id
 from hub.mail_account import MailAccountStore
 from hub.reach import Reach, test_words
 from web.services import audit, in_words, sentence, services, told
@@ -60,16 +61,6 @@ def index() -> tuple[str, int]:
                  channel=CHANNELS.get(adding), advanced=adding == "apprise")
 
 
-def _new_id(name: str, taken: set[str]) -> str:
-    """An id from her name for the contact ("Ann next door" -> ann_next_door); she never types one."""
-    base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:24] or "contact"
-    base = base if base[0].isalpha() else f"c_{base}"[:24]
-    found, number = base, 2
-    while found in taken:
-        found, number = f"{base}_{number}", number + 1
-    return found
-
-
 @bp.route("/contacts/save", methods=["POST"])
 def save() -> tuple[str, int] | Response:
     """Add or edit a contact (stored on the hub; used from the next alert on)."""
@@ -86,7 +77,7 @@ def save() -> tuple[str, int] | Response:
         if not name:
             return _page(400, error="Their name: who is this? (only you see it)", channel=CHANNELS.get(
                 form.get("channel", "")))
-        cid = cid or _new_id(name, set(current))
+        cid = cid or fresh_id(name, set(current), fallback="contact", limit=24)
     notify = list(existing.notify) if existing is not None else []  # secrets are never shown back, so kept
     drop = {int(i) for i in form.getlist("drop") if i.isdigit()}
     notify = [url for index, url in enumerate(notify) if index not in drop]

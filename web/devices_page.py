@@ -68,13 +68,27 @@ def add_sensor() -> tuple[str, int] | Response:
         sensor = SensorConfig.model_validate(data)
     except ValidationError as err:
         return _page(400, error=f"{label}: {in_words(err)}.")
-    sid = device_id(label, _taken())
-    problem = _clash(sid, sensor=sensor)
+    refused = _keep(label, sensor=sensor)
+    if refused is not None:
+        return refused
+    return told("devices.index", f"{label} added. Restart the hub (below) to start watching it.")
+
+
+def _keep(label: str, sensor: SensorConfig | None = None,
+          camera: CameraConfig | None = None) -> tuple[str, int] | None:
+    """Keep a new device under an id from its label, and record it; the refusal page when it does not fit."""
+    device = device_id(label, _taken())
+    problem = _clash(device, sensor=sensor, camera=camera)
     if problem:
         return _page(400, error=f"{label} was not added: {problem}.")
-    DeviceBook(services().config.data_dir).add_sensor(sid, sensor)
-    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"sensor {label} added", "device": sid})
-    return told("devices.index", f"{label} added. Restart the hub (below) to start watching it.")
+    book = DeviceBook(services().config.data_dir)
+    if sensor is not None:
+        book.add_sensor(device, sensor)
+    if camera is not None:
+        book.add_camera(device, camera)
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"{'sensor' if sensor is not None else 'camera'} {label} added",
+                                          "device": device})
+    return None
 
 
 def _clash(device: str, sensor: SensorConfig | None = None, camera: CameraConfig | None = None) -> str | None:
@@ -130,12 +144,9 @@ def add_camera() -> tuple[str, int] | Response:
     if still is None:
         return _page(400, error=f"No picture came from {label} within {TRY_SECONDS:.0f} s; check the address, the "
                                 "camera's password and its network; nothing was added.")
-    cid = device_id(label, _taken())
-    problem = _clash(cid, camera=camera)
-    if problem:
-        return _page(400, error=f"{label} was not added: {problem}.")
-    DeviceBook(services().config.data_dir).add_camera(cid, camera)
-    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"camera {label} added", "device": cid})
+    refused = _keep(label, camera=camera)
+    if refused is not None:
+        return refused
     return _page(message=f"{label} added: this is what it sees. Restart the hub (below) to start watching it; then "
                          "draw its privacy masks in Security and cameras.",
                  still=base64.b64encode(still).decode("ascii"))
