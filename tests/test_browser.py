@@ -121,6 +121,17 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _set_up_unsealed(page: Any, url: str, data: Path) -> None:
+    """First-run setup with the one-time code, her password, and sealing left off (these tests are not about it)."""
+    page.goto(url + "/setup")
+    page.fill("input[name=code]", setup_code(data))
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    page.uncheck("input[name=seal]")
+    page.click("button[type=submit]")
+    page.wait_for_selector("ul.codes")
+
+
 def _until(page: Any, url: str, text: str, seconds: float = 20) -> None:
     """Reload until the page shows ``text`` (the hub takes dashboard commands within a second)."""
     def shown() -> bool:
@@ -300,12 +311,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
         "data_dir": str(tmp_path / "data"), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
         "arming": {"pin": "2468"}, "web": {"host": "127.0.0.1", "port": port, "tls": True}})
     with _running_hub(config, port) as url:
-        page.goto(url + "/setup")
-        page.fill("input[name=code]", setup_code(tmp_path / "data"))
-        page.fill("input[name=password]", PASSWORD)
-        page.fill("input[name=confirm]", PASSWORD)
-        page.uncheck("input[name=seal]")
-        page.click("button[type=submit]")
+        _set_up_unsealed(page, url, tmp_path / "data")
         page.click("text=I have kept them safe: log in")
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
@@ -399,13 +405,7 @@ def test_from_nobody_to_tell_to_two_tested_contacts(tmp_path: Path, page: Any, s
 
 
 def test_quick_exit_button_and_lockout_in_the_browser(hub_url: str, page: Any, weather: str, tmp_path: Path) -> None:
-    page.goto(hub_url + "/setup")
-    page.fill("input[name=code]", setup_code(tmp_path / "data"))
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=confirm]", PASSWORD)
-    page.uncheck("input[name=seal]")
-    page.click("button[type=submit]")
-    page.wait_for_selector("ul.codes")
+    _set_up_unsealed(page, hub_url, tmp_path / "data")
     page.goto(hub_url + "/recover")
     _shot(page, "19-recovery")
     page.goto(hub_url + "/login")
