@@ -325,6 +325,7 @@ class Hub:
                 for each in pipelines:
                     if each.camera_id == changed:
                         each.config = settings.camera(changed)
+                        each.motion.use_zones(each.config.zones)
 
         assert self.pipeline is not None
         self.pipeline.add_listener(reload_libraries)

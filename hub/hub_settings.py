@@ -22,6 +22,8 @@ from hub.config import CameraConfig, Config, Polygon, resolve_secret
 DISCREET_KEY = "settings:discreet"
 BACKUP_KEY = "settings:backup"
 MASKS_KEY = "settings:masks:"
+ZONES_KEY = "settings:zones:"
+AREAS = {"masks": MASKS_KEY, "zones": ZONES_KEY}  # what she can draw on a camera's still
 PIN_DIGITS = (4, 12)
 _POLYGONS = TypeAdapter(list[Polygon])
 
@@ -102,29 +104,39 @@ class HubSettings:
         """Whether the PINs in force were set on the dashboard (the config file's no longer apply)."""
         return pin_hashes(self.state) is not None
 
-    def masks(self, camera_id: str) -> list[Polygon]:
-        """A camera's privacy masks: the dashboard's, else the config file's."""
-        raw = self.state.get_state(MASKS_KEY + camera_id)
+    def areas(self, camera_id: str, what: str) -> list[Polygon]:
+        """A camera's privacy masks or motion zones (``what``): the dashboard's, else the config file's."""
+        raw = self.state.get_state(AREAS[what] + camera_id)
+        configured = list(getattr(self.config.cameras[camera_id], what))
         if raw is None:
-            return list(self.config.cameras[camera_id].masks)
+            return configured
         try:
             return _POLYGONS.validate_json(raw)
         except ValidationError:
-            return list(self.config.cameras[camera_id].masks)
+            return configured
 
-    def set_masks(self, camera_id: str, polygons: Sequence[object]) -> list[Polygon]:
-        """Replace a camera's masks (points from 0 to 1 across and down the picture); SettingRefused if not."""
+    def masks(self, camera_id: str) -> list[Polygon]:
+        """A camera's privacy masks."""
+        return self.areas(camera_id, "masks")
+
+    def set_areas(self, camera_id: str, what: str, polygons: Sequence[object]) -> list[Polygon]:
+        """Replace a camera's masks or zones (points from 0 to 1 across and down the picture); SettingRefused if not."""
         if camera_id not in self.config.cameras:
             raise SettingRefused("There is no such camera")
         try:
             checked = _POLYGONS.validate_python(list(polygons))
         except ValidationError as err:
-            raise SettingRefused("Each mask needs at least 3 corners inside the picture") from err
+            raise SettingRefused("Each area needs at least 3 corners inside the picture") from err
         if len(checked) > 20:
-            raise SettingRefused("At most 20 masks per camera")
-        self.state.set_state(MASKS_KEY + camera_id, json.dumps(checked))
+            raise SettingRefused("At most 20 areas per camera")
+        self.state.set_state(AREAS[what] + camera_id, json.dumps(checked))
         return checked
 
+    def set_masks(self, camera_id: str, polygons: Sequence[object]) -> list[Polygon]:
+        """Replace a camera's privacy masks."""
+        return self.set_areas(camera_id, "masks", polygons)
+
     def camera(self, camera_id: str) -> CameraConfig:
-        """A camera's config with the dashboard's masks in it."""
-        return self.config.cameras[camera_id].model_copy(update={"masks": self.masks(camera_id)})
+        """A camera's config with the dashboard's masks and zones in it."""
+        return self.config.cameras[camera_id].model_copy(update={"masks": self.masks(camera_id),
+                                                                 "zones": self.areas(camera_id, "zones")})

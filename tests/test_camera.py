@@ -313,11 +313,13 @@ def test_masks_drawn_on_the_dashboard_apply_to_the_running_camera_and_its_live_v
         assert hub.store is not None
         whole = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
         HubSettings(config, hub.store.state).set_masks("porch", [whole])
+        HubSettings(config, hub.store.state).set_areas("porch", "zones", [[[0, 0.5], [1, 0.5], [1, 1], [0, 1]]])
         hub.submit(Event("access.settings_changed", "dashboard", Severity.NOTICE,
                          {"what": "privacy masks of porch changed", "camera": "porch"}))
         [worker] = hub.cameras
         wait_for(lambda: worker.pipeline.config.masks == [[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]], 10,
                  "the new mask on the running camera")
+        assert worker.pipeline.motion.zones == [[(0, 0.5), (1, 0.5), (1, 1), (0, 1)]]  # and the zones, live
         frames = CameraFrames(hub.cameras)
         live = wait_for(lambda: frames("porch"), 10, "a live frame")
         picture = cv2.imdecode(np.frombuffer(live.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)

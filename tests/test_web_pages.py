@@ -588,6 +588,15 @@ def test_privacy_masks_are_checked_before_they_are_kept(data_dir: Path) -> None:
         assert HubSettings(config, store.state).camera("porch").masks == [[(0.6, 0.0), (1.0, 0.0), (1.0, 0.5), (0.6, 0.5)]]
     assert ("access.settings_changed", "porch") in [(k, d.get("camera")) for k, d in commands(data_dir)]
     assert client.get("/settings/camera/nope").status_code == 404
+    # Motion zones are drawn the same way: only movement inside them counts.
+    assert "motion zones" in client.get("/settings/camera/porch?draw=zones").get_data(as_text=True)
+    path = "[[[0.0, 0.5], [0.5, 0.5], [0.5, 1.0], [0.0, 1.0]]]"
+    assert said(client, post(client, "/settings/camera/porch/zones", {"areas": path})).startswith("1 motion zone saved")
+    with Store(data_dir) as store:
+        config = hub_config(data_dir, cameras={"porch": {"source": "x.mp4"}})
+        camera = HubSettings(config, store.state).camera("porch")
+        assert camera.zones == [[(0.0, 0.5), (0.5, 0.5), (0.5, 1.0), (0.0, 1.0)]] and len(camera.masks) == 1
+    assert post(client, "/settings/camera/porch/secrets", {"areas": path}).status_code == 404
 
 
 def test_coming_back_to_the_mail_page_keeps_the_account_in_use(client: FlaskClient, smtp_server: SmtpServer) -> None:

@@ -103,35 +103,42 @@ def backup_now() -> Response:
     return told("hub_settings.index", answer.text, alarm=not answer.ok)
 
 
+WORDS = {"masks": ("privacy mask", "nothing behind them is analysed, stored or shown from the next frame"),
+         "zones": ("motion zone", "only movement inside them counts from the next frame")}
+
+
 @bp.route("/settings/camera/<camera_id>")
 def camera(camera_id: str) -> str:
-    """A still from the camera, with its masks, to draw new ones on."""
+    """A still from the camera, with its masks (or, ?draw=zones, its motion zones), to draw new ones on."""
     found = services()
     if camera_id not in found.config.cameras:
         abort(404)
+    what = "zones" if request.args.get("draw") == "zones" else "masks"
     frame = found.frames(camera_id)
     still = base64.b64encode(frame.jpeg).decode("ascii") if frame is not None else ""
     label = found.config.cameras[camera_id].label or camera_id
-    return render_template("hub_settings/camera.html", camera_id=camera_id, label=label, still=still,
-                           masks=json.dumps(_settings().masks(camera_id)))
+    return render_template("hub_settings/camera.html", camera_id=camera_id, label=label, still=still, what=what,
+                           areas=json.dumps(_settings().areas(camera_id, what)))
 
 
-@bp.route("/settings/camera/<camera_id>/masks", methods=["POST"])
-def masks(camera_id: str) -> Response:
-    """Save the masks drawn on the still (points from 0 to 1 across and down)."""
+@bp.route("/settings/camera/<camera_id>/<what>", methods=["POST"])
+def areas(camera_id: str, what: str) -> Response:
+    """Save the masks or zones drawn on the still (points from 0 to 1 across and down)."""
     found = services()
-    if camera_id not in found.config.cameras:
+    if camera_id not in found.config.cameras or what not in WORDS:
         abort(404)
+    draw = "zones" if what == "zones" else None  # back to the same drawing (url_for leaves out a None)
     try:
-        drawn = json.loads(request.form.get("masks", "[]"))
+        drawn = json.loads(request.form.get("areas", request.form.get("masks", "[]")))
         if not isinstance(drawn, list):
-            raise SettingRefused("The masks were not understood")
-        saved = _settings().set_masks(camera_id, drawn)
+            raise SettingRefused("The areas were not understood")
+        saved = _settings().set_areas(camera_id, what, drawn)
     except (ValueError, SettingRefused) as err:
-        words = str(err) if isinstance(err, SettingRefused) else "The masks were not understood"
-        return told("hub_settings.camera", f"{words}; nothing changed.", alarm=True, camera_id=camera_id)
+        words = str(err) if isinstance(err, SettingRefused) else "The areas were not understood"
+        return told("hub_settings.camera", f"{words}; nothing changed.", alarm=True, camera_id=camera_id, draw=draw)
     label = found.config.cameras[camera_id].label or camera_id
-    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"privacy masks of {label} changed", "camera": camera_id,
-                                          "masks": len(saved)})
-    return told("hub_settings.camera", f"{len(saved)} privacy mask{'' if len(saved) == 1 else 's'} saved: "
-                "nothing behind them is analysed, stored or shown from the next frame.", camera_id=camera_id)
+    noun, effect = WORDS[what]
+    audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"{noun}s of {label} changed", "camera": camera_id,
+                                          what: len(saved)})
+    return told("hub_settings.camera", f"{len(saved)} {noun}{'' if len(saved) == 1 else 's'} saved: {effect}.",
+                camera_id=camera_id, draw=draw)

@@ -50,6 +50,11 @@ class MotionDetector:
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
         self._frames = 0
 
+    def use_zones(self, zones: Sequence[Polygon]) -> None:
+        """Watch only these areas from the next frame (she drew them on the dashboard)."""
+        self.zones = list(zones)
+        self._zone_mask = None
+
     def small(self, frame: Frame) -> np.ndarray:
         """The blurred grey analysis frame."""
         height, width = frame.shape[:2]
