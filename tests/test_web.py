@@ -335,3 +335,10 @@ def test_alerts_read_as_sentences_and_one_that_reached_nobody_says_so(data_dir: 
     home = client.get("/").get_data(as_text=True)
     assert "No contact is set up, so an alarm or a panic reaches nobody." in home
     assert "Panic: record it now (no contact is set up to be alerted)" in home
+
+
+def test_an_unknown_address_is_her_own_page_with_the_quick_exit(client: FlaskClient) -> None:
+    set_up(client)
+    login(client)
+    page = client.get("/no/such/page")
+    assert page.status_code == 404 and 'id="quick-exit"' in page.get_data(as_text=True)

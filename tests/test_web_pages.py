@@ -408,6 +408,9 @@ def test_editing_a_contact_keeps_channels_never_shows_them(client: FlaskClient, 
     post(client, "/contacts/save", {"id": "ann", "name": "Ann", "notify": secret, "events": ["panic"]})
     form = client.get("/contacts?edit=ann").get_data(as_text=True)
     assert "Edit Ann" in form and "a-very-secret-topic" not in form and "stop using ntfy on ntfy.sh" in form
+    assert "Show the ntfy topic" in form  # only when she asks, and then only to her
+    assert said(client, post(client, "/contacts/ann/topic")).startswith(
+        "For Ann's ntfy app: topic a-very-secret-topic on https://ntfy.sh.")
     post(client, "/contacts/save", {"id": "ann", "name": "Ann (next door)", "notify": "", "tier": "2",
                                     "events": ["panic", "duress"]})
     from hub.config import parse_config

@@ -115,6 +115,12 @@ def create_app(config: Config, *, frames: FrameProvider = no_frames,
                                problem=f"That upload is larger than the {web.max_upload_mb} MB limit. "
                                        "Nothing was stored. Try a smaller file, or split it."), 413
 
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        # Her own page, with the Quick exit, rather than the framework's bare one.
+        return render_template("error.html", title="Not found",
+                               problem="There is nothing at this address on your hub."), 404
+
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError) -> tuple[str, int]:
         app.logger.warning("request refused from %s: %s", request.remote_addr, error.description)

@@ -43,6 +43,7 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     extra.setdefault("channel", None)
     extra.setdefault("advanced", False)
     extra.setdefault("form", {})
+    extra.setdefault("has_ntfy", False)
     extra.setdefault("mail_account", MailAccountStore(services().config.data_dir).load())
     return render_template("contacts/index.html", contacts=contacts, reach=reach, test_words=test_words,
                            channels=CHANNELS, choice_words=kinds.CHOICE_WORDS, describe_channel=describe_channel, from_dashboard=book.from_dashboard,
@@ -57,7 +58,8 @@ def index() -> tuple[str, int]:
     cid = request.args.get("edit", "")
     editing = _book().current().get(cid) if CONTACT_ID.fullmatch(cid) else None
     adding = request.args.get("add", "")
-    return _page(edit_id=cid if editing else "", editing=editing,
+    has_ntfy = editing is not None and any(url.startswith(("ntfy://", "ntfys://")) for url in editing.notify)
+    return _page(edit_id=cid if editing else "", editing=editing, has_ntfy=has_ntfy,
                  channel=CHANNELS.get(adding), advanced=adding == "apprise")
 
 
@@ -116,6 +118,23 @@ def save() -> tuple[str, int] | Response:
                                       "contact": cid})
     return told("contacts.index", " ".join(part for part in (f"Contact {contact.name or cid} saved.", how,
                                                               "Now send them a test.") if part))
+
+
+@bp.route("/contacts/<cid>/topic", methods=["POST"])
+def topic(cid: str) -> Response:
+    """The ntfy topic of a contact, shown once more when she asks (the contact needs it to subscribe)."""
+    contact = _book().current().get(cid) if CONTACT_ID.fullmatch(cid) else None
+    if contact is None:
+        abort(404)
+    found = [url.split("://", 1) for url in contact.notify if url.startswith(("ntfy://", "ntfys://"))]
+    if not found:
+        return told("contacts.index", f"{contact.name or cid} is not reached by ntfy.")
+    # Apprise always reaches the public ntfy.sh over HTTPS, whichever scheme the URL names.
+    words = "; ".join(f"topic {rest.partition('/')[2]} on "
+                      f"{'https' if scheme == 'ntfys' or rest.startswith('ntfy.sh/') else 'http'}://"
+                      f"{rest.partition('/')[0]}" for scheme, rest in found)
+    return told("contacts.index", f"For {contact.name or cid}'s ntfy app: {words}. Give it to them yourself, "
+                                  "not by a message others can read.", edit=cid)
 
 
 @bp.route("/contacts/<cid>/remove", methods=["POST"])
