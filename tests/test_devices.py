@@ -46,6 +46,8 @@ def test_a_zigbee_sensor_is_offered_added_and_watched_after_a_restart(
         assert 'value="#"' not in page and "plug" not in page  # not a topic; not a sensor
         added = post(client, "/settings/devices/sensor", {"zigbee": "back door", "label": "Back door", "kind": "door"})
         assert said(client, added) == "Back door added. Restart the hub (below) to start watching it."
+        wait_for(lambda: hub.log is not None and hub.log.events(kind="access.settings_changed"), 10,
+                 "the running hub to record the addition")
         assert "back door" not in client.get("/settings/devices").get_data(as_text=True).split("paired")[1]
         restart = said(client, post(client, "/settings/devices/restart"))
         assert restart.startswith("The hub did not answer") or restart.startswith("This hub cannot restart itself")
