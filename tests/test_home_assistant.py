@@ -110,7 +110,7 @@ def hub(data_dir: Path, broker: Broker, mock_factory: Any) -> Iterator[Hub]:
 @pytest.fixture
 def home_assistant(hub: Hub, broker: Broker) -> Iterator[HomeAssistant]:
     client = HomeAssistant(broker)
-    wait_for(lambda: len(client.discovery) >= 3 and client.shown() == "disarmed", 10, "discovery and the panel")
+    wait_for(lambda: len(client.discovery) >= 3 and client.shown() == "disarmed", 20, "discovery and the panel")
     yield client
     client.close()
 
@@ -134,7 +134,7 @@ def test_every_discovery_payload_uses_only_the_keys_home_assistant_documents(hom
     assert platforms == {"binary_sensor", "alarm_control_panel"}
 
 
-def _states_after(ha: HomeAssistant, action: str, code: str | None, final: str, seconds: float = 10) -> list[str]:
+def _states_after(ha: HomeAssistant, action: str, code: str | None, final: str, seconds: float = 20) -> list[str]:
     start = len(ha.states)
     ha.press(action, code)
     wait_for(lambda: ha.shown() == final and len(ha.states) > start, seconds, f"{final!r} after {action}")
@@ -149,13 +149,13 @@ def test_arming_and_disarming_from_the_home_assistant_panel(hub: Hub, home_assis
     # A wrong code changes nothing; Home Assistant's panel keeps showing armed.
     start = len(ha.states)
     ha.press("disarm", "0000")
-    wait_for(lambda: hub.log is not None and hub.log.events(kind="arm.pin_rejected"), 10, "the wrong code's row")
+    wait_for(lambda: hub.log is not None and hub.log.events(kind="arm.pin_rejected"), 20, "the wrong code's row")
     assert ha.states[start:] == [] and ha.shown() == "armed_away"
     assert _states_after(ha, "disarm", "2468", "disarmed") == ["disarmed"]
     # Someone opens the door while armed away: pending through the entry delay, then triggered.
     _states_after(ha, "arm_away", None, "armed_away")
     publisher.publish(DOOR, json.dumps({"contact": False}))
-    wait_for(lambda: ha.shown() == "triggered", 10, "triggered after the entry delay")
+    wait_for(lambda: ha.shown() == "triggered", 20, "triggered after the entry delay")
     assert ha.states[-2:] == ["pending", "triggered"]
     assert _states_after(ha, "disarm", "2468", "disarmed") == ["disarmed"]
     publisher.publish(DOOR, json.dumps({"contact": True}))
@@ -169,6 +169,6 @@ def test_a_duress_code_at_the_panel_looks_exactly_like_a_normal_disarm(hub: Hub,
     duress = _states_after(ha, "disarm", "1357", "disarmed")
     assert normal == duress == ["disarmed"]
     assert hub.log is not None
-    wait_for(lambda: hub.log is not None and hub.log.events(kind="duress"), 10, "the duress row")
+    wait_for(lambda: hub.log is not None and hub.log.events(kind="duress"), 20, "the duress row")
     time.sleep(0.5)
     assert ha.shown() == "disarmed" and "triggered" not in ha.states

@@ -41,7 +41,7 @@ def test_demo_config_simulation_raises_an_alarm_and_sees_the_zigbee_door(
         assert ("alarm.triggered", "back_door") in kinds()
         assert hub.store is not None and len(hub.store.outbox.rows()) == 1
         # The alarm travels to the demo's contact, whose "phone" is the dashboard's Demo inbox.
-        wait_for(lambda: any("Back door" in m["title"] for m in read_inbox(data_dir) or []), 30, "the alarm in the inbox")
+        wait_for(lambda: any("Back door" in m["title"] for m in read_inbox(data_dir) or []), 60, "the alarm in the inbox")
         titles = [m["title"] for m in read_inbox(data_dir) or []]
         assert titles[-1] == "Porchlight test"  # sent at start, so the dashboard knows Sam is reached
         page = owner(create_app(parse_config({**demo, "web": {"tls": False}}))).get("/inbox").get_data(as_text=True)
