@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from hub.alerts.policy import REPORTS, kind_matches
+from hub.alerts.status_words import joined
 from hub.command_queue import Answer
 from hub.config import Config, ContactConfig
 from hub.contacts import ContactBook
@@ -120,9 +121,8 @@ def test_words(person: ContactReach) -> str:
 
 
 def names(people: Sequence[ContactReach]) -> str:
-    """"Ann", "Ann and Bob", "Ann, Bob and Cy"."""
-    words = [p.name for p in people]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    """Their names, "Ann, Bob and Cy"."""
+    return joined([p.name for p in people])
 
 
 def _count(people: Sequence[ContactReach], whole: int) -> str:

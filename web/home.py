@@ -14,7 +14,7 @@ from hub.commands import PinCheck, arm_request
 from hub.contacts import ContactBook
 from hub.devices import DeviceBook, fit
 from hub.hub_settings import HubSettings
-from hub.reach import ContactReach, Reach, matching, names
+from hub.reach import ContactReach, Reach, names
 from web.health import camera_health, sensor_health
 from hub.incident import describe
 from web.access import hidden_now
@@ -37,8 +37,9 @@ def index() -> str:
     hidden = hidden_now()
     incidents = [e for e in log.events(newest_first=True, limit=20, kinds=list(kinds.INCIDENT_KINDS))
                  if e.seq not in hidden][:10]
-    reach = _reach()
-    panic_reaches = [r for r in reach if r.cid in matching(ContactBook(found.config).current(), kinds.PANIC)]
+    contacts = ContactBook(found.config).current()
+    reach_of = Reach.of_hub(found.config, found.state)
+    reach, panic_reaches = reach_of.all(contacts), reach_of.for_kind(contacts, kinds.PANIC)
     return render_template("home/index.html", mode=state.mode, access=access, access_words=ACCESS_WORDS,
                            warnings=_reach_warnings(reach) + _warnings(found.config), panic_label=_panic_label(panic_reaches),
                            not_ready=not_ready(found.config.sensors, log, "away"),
@@ -84,11 +85,6 @@ def panic() -> Response:
     if answer.ok:
         return told("home.index", answer.text)
     return told("home.index", answer.text, alarm=True)
-
-
-def _reach() -> list[ContactReach]:
-    found = services()
-    return Reach.of_hub(found.config, found.state).all(ContactBook(found.config).current())
 
 
 def _panic_label(reach: list[ContactReach]) -> str:

@@ -9,9 +9,13 @@ from hub.alerts.outbox import AlertSummary
 Delivery = tuple[str, str, "str | None"]  # contact id, delivery status, last error
 
 
-def _names(ids: Sequence[str], names: Mapping[str, str]) -> str:
-    words = list(dict.fromkeys(names.get(cid, cid) for cid in ids))
+def joined(words: Sequence[str]) -> str:
+    """"Ann", "Ann and Bob", "Ann, Bob and Cy"."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _names(ids: Sequence[str], names: Mapping[str, str]) -> str:
+    return joined(list(dict.fromkeys(names.get(cid, cid) for cid in ids)))
 
 
 def status_words(alert: AlertSummary, deliveries: Sequence[Delivery], names: Mapping[str, str]) -> str:
