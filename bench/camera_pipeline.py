@@ -33,7 +33,7 @@ import face_recognition  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hub.config import CameraConfig, RecognitionConfig  # noqa: E402
-from hub.vision.camera import CameraPipeline  # noqa: E402
+from hub.vision.camera import CameraPipeline, live_threading  # noqa: E402
 from hub.vision.face_detector import HogDetector, default_detector, tiles  # noqa: E402
 from hub.vision.faces import FaceLibrary  # noqa: E402
 from hub.vision.frames import Grabber, OpenCvSource  # noqa: E402
@@ -136,6 +136,7 @@ def idle_share(library: FaceLibrary, frame: np.ndarray, seconds: float = 10.0) -
             noise = rng.integers(-3, 4, frame.shape, dtype=np.int16)
             writer.write(np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8))
         writer.release()
+        live_threading()  # as the hub runs its cameras
         pipeline = CameraPipeline("idle", CameraConfig(source=str(still), fps=5.0), RecognitionConfig(), library,
                                   None, lambda: datetime.now(timezone.utc), Path(tmp) / "clips")
         grabber = Grabber(OpenCvSource(str(still), pace=True, loop=True), lambda online, why: None)

@@ -287,12 +287,13 @@ class Hub:
         """One worker per camera; vision (cv2, face_recognition) is imported only when cameras exist."""
         if not self.config.cameras:
             return
-        from hub.vision.camera import CameraPipeline, CameraWorker
+        from hub.vision.camera import CameraPipeline, CameraWorker, live_threading
         from hub.vision.face_detector import default_detector
         from hub.vision.faces import FaceLibrary
         from hub.vision.vehicles import VehicleLibrary
 
         _return_big_blocks()
+        live_threading()
         assert self.log is not None
         library = FaceLibrary.for_config(self.config)
         vehicles = VehicleLibrary.for_config(self.config)

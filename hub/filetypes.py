@@ -99,3 +99,19 @@ def _is_text(head: bytes) -> bool:
         except UnicodeDecodeError:
             return False
     return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+
+
+_heif_registered = False
+
+
+def heif_opener() -> None:
+    """Let Pillow open HEIC photos (iPhones save them): registered on first use, not at import,
+    because libheif costs a hub that never opens one 6 MB resident."""
+    global _heif_registered
+    if not _heif_registered:
+        try:
+            from pillow_heif import register_heif_opener
+        except ImportError:  # pragma: no cover - a dependency; without it a HEIC photo is refused by name
+            return
+        register_heif_opener()
+        _heif_registered = True

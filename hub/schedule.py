@@ -66,12 +66,13 @@ class Schedules:
     def start(self) -> None:
         """Start the scheduler with its persistent jobs, plus the heartbeat and daily verification."""
         global _ACTIVE
-        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
+
+        from hub.job_store import SqliteJobStore
 
         _ACTIVE = self
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.path}")},
+            jobstores={"default": SqliteJobStore(self.path)},
             job_defaults={"coalesce": True, "misfire_grace_time": None},
             timezone="UTC",
         )

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from hub.events import Event, JsonValue, Severity
 from hub.evidence import EvidenceStore
-from hub.filetypes import AMR, AMR_WB, HEIC, JPEG, MOV, MP4, WAV, FileType
+from hub.filetypes import AMR, AMR_WB, HEIC, JPEG, MOV, MP4, WAV, FileType, heif_opener
 from hub import kinds
 
 logger = logging.getLogger(__name__)
@@ -95,10 +95,9 @@ def viewable_copy(data: bytes, kind: FileType) -> Copy:
 
 
 def _heic_to_jpeg(data: bytes) -> Copy:
-    import pillow_heif
     from PIL import Image
 
-    pillow_heif.register_heif_opener()
+    heif_opener()
     with Image.open(io.BytesIO(data)) as image:
         if image.width * image.height > MAX_PIXELS:
             raise NotConvertible(f"the photo is {image.width}x{image.height}, more than the "

@@ -17,7 +17,7 @@ CORE = ["hub.events", "hub.log", "hub.rules", "hub.config", "hub.kinds", "hub.se
 TABLE_OWNERS = {"log": "hub.log", "outbox": "hub.alerts.outbox", "deliveries": "hub.alerts.outbox",
                 "commands": "hub.command_queue", "state": "hub.state", "accounts": "hub.accounts",
                 "recovery_codes": "hub.accounts", "tries": "hub.accounts", "trusted_devices": "hub.accounts", "sessions": "hub.sessions",
-                "queue": "hub.satellite"}
+                "queue": "hub.satellite", "apscheduler_jobs": "hub.job_store"}
 SQL_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN|TABLE(?: IF NOT EXISTS)?|TRIGGER IF NOT EXISTS \w+ \w+ \w+ ON)"
                        r"\s+(\w+)")
 HARDWARE_AND_FRAMEWORKS = ("cv2", "gpiozero", "paho", "flask", "face_recognition", "dlib", "numpy", "werkzeug")

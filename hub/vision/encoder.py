@@ -8,14 +8,33 @@ and the CNN detector, which the hub never uses.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
+from pathlib import Path
 
 import numpy as np
 
+from hub.errors import PorchlightError
 from hub.vision.frames import Frame
 
 _lock = threading.Lock()
 _models: tuple[object, object] | None = None
+
+
+ALIGNER = "shape_predictor_5_face_landmarks.dat"
+ENCODER = "dlib_face_recognition_resnet_model_v1.dat"
+
+
+def model_file(name: str) -> Path:
+    """One of face_recognition_models' files, found without importing that package: its __init__
+    imports pkg_resources (5 MB resident, and gone from newer setuptools) only to name these paths."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or spec.origin is None:
+        raise PorchlightError("face_recognition_models is not installed: make install adds it")
+    path = Path(spec.origin).parent / "models" / name
+    if not path.is_file():
+        raise PorchlightError(f"{path} is missing: reinstall face_recognition_models (nothing is downloaded)")
+    return path
 
 
 def _loaded() -> tuple[object, object]:
@@ -23,10 +42,9 @@ def _loaded() -> tuple[object, object]:
     with _lock:
         if _models is None:
             import dlib
-            import face_recognition_models as files
 
-            _models = (dlib.shape_predictor(files.pose_predictor_five_point_model_location()),
-                       dlib.face_recognition_model_v1(files.face_recognition_model_location()))
+            _models = (dlib.shape_predictor(str(model_file(ALIGNER))),
+                       dlib.face_recognition_model_v1(str(model_file(ENCODER))))
         return _models
 
 

@@ -21,7 +21,7 @@ from hub.vision.tracks import Tracker
 MAX_AREAS = 4  # moving regions and followed faces searched per frame, largest first
 RECOGNITIONS_PER_FRAME = 2  # a poster of faces cannot make one frame cost seconds: the largest go first
 QUIET_SECONDS = 30.0  # no motion and no face for this long: nobody new can have come, the sweep slows
-QUIET_SLOWER = 4  # by this factor (a 720p sweep every ~13 s instead of ~3 s at 5 fps)
+QUIET_SLOWER = 8  # by this factor (a 720p sweep every ~26 s instead of ~3 s at 5 fps); motion restores the pace
 
 
 @dataclass

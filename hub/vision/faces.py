@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from hub.config import Config
 from hub.errors import InputRejected
 from hub.files import write_atomic
+from hub.filetypes import heif_opener
 from hub.vision.encoder import distances, encode
 from hub.vision.frames import Frame
 from hub.vision.boxes import Box
@@ -57,16 +58,9 @@ def slug(name: str) -> str:
     return value[:40]
 
 
-try:  # iPhones save photos as HEIC: Pillow opens them once pillow-heif is registered
-    from pillow_heif import register_heif_opener
-
-    register_heif_opener()
-except ImportError:  # pragma: no cover - pillow-heif is a dependency; without it HEIC is refused clearly
-    pass
-
-
 def load_rgb(path: Path) -> np.ndarray:
     """A photo as an RGB array; refuses non-images and decompression bombs with a clear message."""
+    heif_opener()
     try:
         with Image.open(path) as image:
             if image.width * image.height > MAX_PHOTO_PIXELS:

@@ -76,6 +76,8 @@ class MotionDetector:
             if self._zone_mask is None or self._zone_mask.shape != grey.shape:
                 self._zone_mask = polygon_mask(grey.shape[:2], self.zones)
             foreground = cv2.bitwise_and(foreground, self._zone_mask)
+        if not cv2.countNonZero(foreground):
+            return []  # most frames of an idle camera: nothing to clean up or outline
         foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, self._kernel)
         foreground = cv2.dilate(foreground, self._kernel, iterations=2)
         contours, _ = cv2.findContours(foreground, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

@@ -39,18 +39,31 @@ def snapshot(frame: Frame, camera: str, at: datetime, boxes: Sequence[tuple[int,
     return encode_jpeg(image)
 
 
+STILL_REPEAT = 0.3  # seconds: in a still scene a frame this close to the last one kept is kept as that one
+
+
 class PreBuffer:
-    """The last ``seconds`` of analysed frames, JPEG-compressed in memory."""
+    """The last ``seconds`` of analysed frames, JPEG-compressed in memory.
+
+    Compressing every frame is a third of an idle camera's cost. When nothing moves, the frame
+    after a kept one is kept as that same picture (at 5 fps: half the frames are compressed), so
+    a clip keeps its timing and shows the still scene; any motion and every frame is compressed.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._frames: deque[tuple[float, bytes]] = deque()
+        self._compressed_at = -1e9
 
-    def add(self, frame: Frame, t: float) -> None:
-        """Keep a frame; forget frames older than the window."""
+    def add(self, frame: Frame, t: float, still: bool = False) -> None:
+        """Keep a frame; forget frames older than the window. ``still``: nothing moved in it."""
         if self.seconds <= 0:
             return
-        self._frames.append((t, encode_jpeg(frame, 75)))
+        if still and self._frames and t - self._compressed_at < STILL_REPEAT:
+            self._frames.append((t, self._frames[-1][1]))
+        else:
+            self._frames.append((t, encode_jpeg(frame, 75)))
+            self._compressed_at = t
         while self._frames and t - self._frames[0][0] > self.seconds:
             self._frames.popleft()
 
