@@ -24,6 +24,7 @@ from hub.vision.camera import CameraPipeline
 from hub.vision.faces import FaceLibrary
 from hub.vision.frames import Grabber, OpenCvSource
 from hub.vision.motion import apply_privacy_masks
+from hub.vision.recorder import PreBuffer
 from hub.vision.synthetic import walk_in_video
 from tests.conftest import FACES, run_cli, wait_for
 
@@ -211,6 +212,29 @@ def test_grabber_hands_over_the_newest_frame_and_drops_the_rest() -> None:
     assert grabber.dropped >= second.number - first.number - 1
     age = time.monotonic() - second.at
     assert age < 0.1
+
+
+def test_pre_event_buffer_keeps_every_moving_frame_and_a_still_scene_at_half_rate_in_time() -> None:
+    buffer = PreBuffer(seconds=2.0)
+    pictures = [np.full((72, 128, 3), 10 + 12 * n, np.uint8) for n in range(20)]  # each told by its brightness
+    for n, picture in enumerate(pictures[:10]):
+        buffer.add(picture, n * 0.2, still=True)  # nothing moves
+    for n, picture in enumerate(pictures[10:], start=10):
+        buffer.add(picture, n * 0.2, still=False)  # someone walks in
+    kept = buffer.frames()
+    assert len(kept) == 11  # 2 s at 5 fps plus the frame on the edge: a clip keeps its timing
+    still, moving = kept[:1], kept[1:]
+    assert [round((frame.mean() - 10) / 12) for frame in moving] == list(range(10, 20))
+    assert round((still[0].mean() - 10) / 12) == 8  # the still picture at 1.6 s was compressed; 1.8 s repeats it
+
+    quiet = PreBuffer(seconds=10.0)
+    for n, picture in enumerate(pictures):
+        quiet.add(picture, n * 0.2, still=True)
+    frames = quiet.frames()
+    assert len(frames) == 20
+    distinct = {frame.tobytes() for frame in frames}
+    assert len(distinct) == 10  # every other frame compressed; each repeats the one just before it
+    assert all(np.array_equal(frames[n], frames[n + 1]) for n in range(0, 20, 2))
 
 
 def test_privacy_mask_is_black_before_analysis() -> None:
