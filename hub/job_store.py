@@ -40,9 +40,7 @@ class SqliteJobStore(BaseJobStore):  # type: ignore[misc]  # APScheduler ships n
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
         with self._lock:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute(_TABLE)
-            self._db.execute(_INDEX)
+            self._connection()
 
     def shutdown(self) -> None:
         with self._lock:
@@ -50,10 +48,17 @@ class SqliteJobStore(BaseJobStore):  # type: ignore[misc]  # APScheduler ships n
                 self._db.close()
                 self._db = None
 
+    def _connection(self) -> sqlite3.Connection:
+        # Opened again if called after shutdown: the scheduler's thread may make one last look as it stops.
+        if self._db is None:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute(_TABLE)
+            self._db.execute(_INDEX)
+        return self._db
+
     def _rows(self, where: str = "", args: tuple[object, ...] = ()) -> list[Job]:
         with self._lock:
-            assert self._db is not None, "the job store is not started"
-            rows = self._db.execute(f"SELECT id, job_state FROM apscheduler_jobs {where} "
+            rows = self._connection().execute(f"SELECT id, job_state FROM apscheduler_jobs {where} "
                                     "ORDER BY next_run_time", args).fetchall()
         jobs, broken = [], []
         for job_id, state in rows:
@@ -65,8 +70,7 @@ class SqliteJobStore(BaseJobStore):  # type: ignore[misc]  # APScheduler ships n
                 broken.append(job_id)
         if broken:
             with self._lock:
-                assert self._db is not None
-                self._db.executemany("DELETE FROM apscheduler_jobs WHERE id = ?", [(b,) for b in broken])
+                self._connection().executemany("DELETE FROM apscheduler_jobs WHERE id = ?", [(b,) for b in broken])
         return jobs
 
     def _job(self, state: bytes) -> Job:
@@ -87,8 +91,7 @@ class SqliteJobStore(BaseJobStore):  # type: ignore[misc]  # APScheduler ships n
 
     def get_next_run_time(self) -> datetime | None:
         with self._lock:
-            assert self._db is not None
-            row = self._db.execute("SELECT next_run_time FROM apscheduler_jobs WHERE next_run_time IS NOT NULL "
+            row = self._connection().execute("SELECT next_run_time FROM apscheduler_jobs WHERE next_run_time IS NOT NULL "
                                    "ORDER BY next_run_time LIMIT 1").fetchone()
         return utc_timestamp_to_datetime(row[0]) if row else None
 
@@ -103,29 +106,25 @@ class SqliteJobStore(BaseJobStore):  # type: ignore[misc]  # APScheduler ships n
 
     def add_job(self, job: Job) -> None:
         with self._lock:
-            assert self._db is not None
             try:
-                self._db.execute("INSERT INTO apscheduler_jobs (id, next_run_time, job_state) VALUES (?, ?, ?)",
+                self._connection().execute("INSERT INTO apscheduler_jobs (id, next_run_time, job_state) VALUES (?, ?, ?)",
                                  (job.id, *self._values(job)))
             except sqlite3.IntegrityError:
                 raise ConflictingIdError(job.id) from None
 
     def update_job(self, job: Job) -> None:
         with self._lock:
-            assert self._db is not None
-            changed = self._db.execute("UPDATE apscheduler_jobs SET next_run_time = ?, job_state = ? WHERE id = ?",
+            changed = self._connection().execute("UPDATE apscheduler_jobs SET next_run_time = ?, job_state = ? WHERE id = ?",
                                        (*self._values(job), job.id)).rowcount
         if changed == 0:
             raise JobLookupError(job.id)
 
     def remove_job(self, job_id: str) -> None:
         with self._lock:
-            assert self._db is not None
-            removed = self._db.execute("DELETE FROM apscheduler_jobs WHERE id = ?", (job_id,)).rowcount
+            removed = self._connection().execute("DELETE FROM apscheduler_jobs WHERE id = ?", (job_id,)).rowcount
         if removed == 0:
             raise JobLookupError(job_id)
 
     def remove_all_jobs(self) -> None:
         with self._lock:
-            assert self._db is not None
-            self._db.execute("DELETE FROM apscheduler_jobs")
+            self._connection().execute("DELETE FROM apscheduler_jobs")

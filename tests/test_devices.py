@@ -10,6 +10,7 @@ from hub.app import Hub
 from hub.config import load_config
 from hub.devices import with_dashboard_devices
 from hub.log import IncidentLog
+from hub.sources.usb_cameras import UsbCamera, usb_cameras
 from tests.conftest import VIDEO, Broker, Publisher, wait_for, write_config
 from tests.webtools import login, make_app, post, said, set_up
 
@@ -43,7 +44,7 @@ def test_a_zigbee_sensor_is_offered_added_and_watched_after_a_restart(
         login(client)
         page = client.get("/settings/devices").get_data(as_text=True)
         assert "back door" in page and "hall/pir" in page and "MCCGQ11LM" in page
-        assert 'value="#"' not in page and "plug" not in page  # not a topic; not a sensor
+        assert 'value="#"' not in page and 'value="plug"' not in page  # not a topic; not a sensor
         added = post(client, "/settings/devices/sensor", {"zigbee": "back door", "label": "Back door", "kind": "door"})
         assert said(client, added) == "Back door added. Restart the hub (below) to start watching it."
         wait_for(lambda: hub.log is not None and hub.log.events(kind="access.settings_changed"), 10,
@@ -119,3 +120,37 @@ def test_one_device_that_no_longer_fits_is_left_out_alone_and_said_so(tmp_path: 
     login(client)
     page = client.get("/settings/devices").get_data(as_text=True)
     assert "NOT WATCHED: " in page and "GPIO17 is already used" in page
+
+
+def _node(root: Path, name: str, device: Path, index: str = "0", label: str = "") -> None:
+    device.mkdir(parents=True, exist_ok=True)
+    node = root / name
+    node.mkdir(parents=True)
+    (node / "index").write_text(f"{index}\n")
+    (node / "name").write_text(f"{label}\n")
+    (node / "device").symlink_to(device)
+
+
+def test_usb_cameras_are_offered_by_name_and_the_pis_own_video_nodes_are_not(tmp_path: Path) -> None:
+    sysfs, devices = tmp_path / "video4linux", tmp_path / "devices"
+    webcam = devices / "pci0000:00" / "0000:00:14.0" / "usb1" / "1-2" / "1-2:1.0"
+    _node(sysfs, "video0", webcam, label="HD Pro Webcam C920")
+    _node(sysfs, "video1", webcam, index="1", label="HD Pro Webcam C920")  # its metadata node
+    _node(sysfs, "video2", devices / "platform" / "soc" / "fe801000.csi", label="unicam-image")
+    _node(sysfs, "video10", devices / "platform" / "soc" / "bcm2835-codec", label="bcm2835-codec-decode")
+    _node(sysfs, "video4", devices / "usb3" / "3-1" / "3-1:1.0", label="Cam <script>\x1b[31m")
+    (sysfs / "not-a-node").mkdir()
+    assert usb_cameras(sysfs) == [UsbCamera(0, "HD Pro Webcam C920"), UsbCamera(4, "Cam script31m")]
+    assert usb_cameras(tmp_path / "absent") == []  # a machine with no cameras at all
+
+
+def test_the_camera_form_offers_the_usb_cameras_it_finds_or_says_none_is_there(data_dir: Path) -> None:
+    client = make_app(data_dir).test_client()
+    set_up(client)
+    login(client)
+    page = client.get("/settings/devices").get_data(as_text=True)
+    found = usb_cameras()
+    if found:  # a machine with a camera plugged in
+        assert all(camera.name in page for camera in found)
+    else:
+        assert "None found. Plug the camera into the hub" in page

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from hub.config import CameraConfig, SensorConfig
 from hub.devices import DEVICE_ID, DeviceBook, device_id, fit
 from hub.sensor_kinds import SENSOR_KIND_NAMES
+from hub.sources.usb_cameras import usb_cameras
 from hub.sources.zigbee_bridge import NAME, stored_devices, zigbee_base
 from hub import kinds
 from web.services import ask_hub, audit, in_words, services, told
@@ -31,7 +32,7 @@ def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     return render_template("devices/index.html", sensors=found.config.sensors, cameras=found.config.cameras,
                            refused=refused,
                            added_sensors=added_sensors, added_cameras=added_cameras, offered=offered,
-                           kinds_all=SENSOR_KIND_NAMES, **extra), status
+                           kinds_all=SENSOR_KIND_NAMES, usb=usb_cameras(), **extra), status
 
 
 @bp.route("/settings/devices")
