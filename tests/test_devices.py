@@ -97,7 +97,10 @@ def test_a_gpio_sensor_and_a_camera_that_shows_a_picture(data_dir: Path) -> None
     written = json.loads((data_dir / "devices.json").read_text())
     assert set(written["sensors"]) == {"kitchen_window"} and set(written["cameras"]) == {"porch"}
     assert (data_dir / "devices.json").stat().st_mode & 0o077 == 0
-    assert said(client, post(client, "/settings/devices/kitchen_window/remove")).startswith("Removed.")
+    asked = post(client, "/settings/devices/kitchen_window/remove").get_data(as_text=True)
+    assert "Remove kitchen window?" in asked and "kitchen_window" in json.loads((data_dir / "devices.json").read_text())["sensors"]
+    assert said(client, post(client, "/settings/devices/kitchen_window/remove", {"confirmed": "yes"})).startswith(
+        "Removed.")
 
 
 def test_one_device_that_no_longer_fits_is_left_out_alone_and_said_so(tmp_path: Path) -> None:

@@ -209,10 +209,17 @@ def test_person_of_concern_upload_gives_feedback_per_photo(client: FlaskClient, 
     vehicle = post(client, "/concern/vehicle", {"name": "grey golf", "plate": "KX12 ABC", "colour": "grey"},
                    content_type="multipart/form-data").get_data(as_text=True)
     assert "grey golf: 0 of 0 photos enrolled, plate KX12 ABC, colour grey." in vehicle
-    # Removing: the library forgets them at once, and the removal is on the record.
-    assert said(client, post(client, "/concern/vehicle/grey_golf/remove")) == (
+    # Removing asks once more: a slip of the finger removes nothing.
+    asked = post(client, "/concern/vehicle/grey_golf/remove")
+    assert asked.status_code == 200 and "Remove grey golf?" in asked.get_data(as_text=True)
+    assert "No, keep grey golf" in asked.get_data(as_text=True) and (data_dir / "vehicles" / "grey_golf.json").exists()
+    assert "Remove him?" in post(client, "/concern/person/him/remove").get_data(as_text=True)
+    assert (data_dir / "people" / "him.json").exists()
+    # Confirmed, the library forgets them at once, and the removal is on the record.
+    assert said(client, post(client, "/concern/vehicle/grey_golf/remove", {"confirmed": "yes"})) == (
         "grey golf removed: the cameras stop looking for it.")
-    assert said(client, post(client, "/concern/person/him/remove")) == "him removed: the cameras stop looking for them."
+    assert said(client, post(client, "/concern/person/him/remove", {"confirmed": "yes"})) == (
+        "him removed: the cameras stop looking for them.")
     page = client.get("/concern").get_data(as_text=True)
     assert "Nobody enrolled yet." in page and "No vehicle enrolled yet." in page
     assert not (data_dir / "vehicles" / "grey_golf.json").exists() and not (data_dir / "people" / "him.json").exists()
@@ -266,6 +273,12 @@ def test_contacts_added_tested_for_real_and_history_shown(client: FlaskClient, d
     assert book.current()["ann_next_door"].notify == ["email:ann@example.org"]  # the mail password is not copied
     assert (data_dir / "contacts.json").stat().st_mode & 0o077 == 0
     assert (data_dir / "mail_account.json").stat().st_mode & 0o077 == 0
+    # Removing her neighbour asks once more; confirmed, the contact is gone and the removal is on the record.
+    asked = post(client, "/contacts/bea/remove").get_data(as_text=True)
+    assert "Remove contact bea?" in asked and "bea" in ContactBook(parse_config({"data_dir": str(data_dir)})).current()
+    assert said(client, post(client, "/contacts/bea/remove", {"confirmed": "yes"})) == "Contact bea removed."
+    assert "bea" not in ContactBook(parse_config({"data_dir": str(data_dir)})).current()
+    assert [d for k, d in commands(data_dir) if k == "access.settings_changed"][-1]["what"] == "contact removed"
 
 
 def test_a_contact_form_field_cannot_smuggle_a_second_recipient_or_host(client: FlaskClient, data_dir: Path) -> None:

@@ -18,7 +18,7 @@ from hub.errors import InputRejected
 from hub.config import Config
 from hub.events import Event, Severity
 from hub.filetypes import ENROL_TYPES, PDF, PHOTO_TYPES
-from web.services import services, told
+from web.services import services, told, unless_confirmed
 from web.uploads import UploadRefused, Upload, check_all
 from hub import kinds
 
@@ -171,18 +171,33 @@ def describe() -> Response:
 
 
 @bp.route("/concern/person/<key>/remove", methods=["POST"])
-def remove_person(key: str) -> Response:
+def remove_person(key: str) -> Response | tuple[str, int]:
     """Forget an enrolled person (the row that records it stays; the photos stay in the evidence)."""
     from hub.vision.enrol import remove_person as forget
+    from hub.vision.faces import FaceLibrary
 
+    person = FaceLibrary.for_config(services().config).people.get(key)
+    if person is not None:
+        asked = unless_confirmed(person.name, "The cameras will stop looking for this person. Their photos stay "
+                                              "in the evidence, and the log keeps the removal.", "concern.index")
+        if asked is not None:
+            return asked
     return _forget(key, forget, "Nobody by that name is enrolled.", "person", "them")
 
 
 @bp.route("/concern/vehicle/<key>/remove", methods=["POST"])
-def remove_vehicle(key: str) -> Response:
+def remove_vehicle(key: str) -> Response | tuple[str, int]:
     """Forget an enrolled vehicle."""
     from hub.vision.enrol import remove_vehicle as forget
+    from hub.vision.vehicles import VehicleLibrary
 
+    vehicle = VehicleLibrary.for_config(services().config).vehicles.get(key)
+    if vehicle is not None:
+        asked = unless_confirmed(vehicle.name, "The cameras will stop looking for this vehicle and its plate. Its "
+                                               "photos stay in the evidence, and the log keeps the removal.",
+                                 "concern.index")
+        if asked is not None:
+            return asked
     return _forget(key, forget, "No vehicle by that name is enrolled.", "vehicle", "it")
 
 

@@ -18,7 +18,7 @@ from hub.channel_forms import CHANNELS, ChannelError, build, describe_channel
 from hub.ids import fresh_id
 from hub.mail_account import MailAccountStore
 from hub.reach import Reach, test_words
-from web.services import audit, in_words, sentence, services, told
+from web.services import audit, in_words, sentence, services, told, unless_confirmed
 from hub import kinds
 
 bp = Blueprint("contacts", __name__)
@@ -138,10 +138,15 @@ def topic(cid: str) -> Response:
 
 
 @bp.route("/contacts/<cid>/remove", methods=["POST"])
-def remove(cid: str) -> Response:
+def remove(cid: str) -> Response | tuple[str, int]:
     """Remove a contact added on the dashboard."""
     if not CONTACT_ID.fullmatch(cid):
         abort(404)
+    if _book().from_dashboard(cid):
+        asked = unless_confirmed(f"contact {cid}", "They will get no more alerts from the hub, from now on; "
+                                                  "the log keeps what was sent to them.", "contacts.index")
+        if asked is not None:
+            return asked
     if _book().remove(cid):
         audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": "contact removed", "contact": cid})
         return told("contacts.index", f"Contact {cid} removed.")

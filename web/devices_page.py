@@ -15,7 +15,7 @@ from hub.sensor_kinds import SENSOR_KIND_NAMES
 from hub.sources.usb_cameras import usb_cameras
 from hub.sources.zigbee_bridge import NAME, stored_devices, zigbee_base
 from hub import kinds
-from web.services import ask_hub, audit, in_words, services, told
+from web.services import ask_hub, audit, in_words, services, told, unless_confirmed
 
 bp = Blueprint("devices", __name__)
 TRY_SECONDS = 8.0
@@ -154,8 +154,13 @@ def add_camera() -> tuple[str, int] | Response:
 
 
 @bp.route("/settings/devices/<device>/remove", methods=["POST"])
-def remove(device: str) -> Response:
+def remove(device: str) -> Response | tuple[str, int]:
     """Remove a sensor or camera added here (the config file's are removed there)."""
+    if DEVICE_ID.fullmatch(device) and any(device in added for added in DeviceBook(services().config.data_dir).load()):
+        asked = unless_confirmed(device.replace("_", " "), "The hub stops watching it after its next restart; "
+                                                           "what it recorded stays in the log.", "devices.index")
+        if asked is not None:
+            return asked
     if not DEVICE_ID.fullmatch(device) or not DeviceBook(services().config.data_dir).remove(device):
         return told("devices.index", "Only devices added on the dashboard can be removed here.")
     audit(kinds.ACCESS_SETTINGS_CHANGED, {"what": f"device {device} removed", "device": device})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from flask import current_app, flash, g, redirect, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
@@ -80,6 +80,15 @@ def in_words(error: Exception) -> str:
         return "; ".join((f"{'.'.join(map(str, p['loc'])).replace('_', ' ')}: " if p["loc"] else "")
                          + p["msg"].removeprefix("Value error, ") for p in error.errors())
     return str(error)
+
+
+def unless_confirmed(what: str, consequence: str, back: str) -> tuple[str, int] | None:
+    """A removal asks once more (a slip of the finger must not take away a contact or his photo):
+    None once she has confirmed, else the page that asks, posting to the same address."""
+    if request.form.get("confirmed") == "yes":
+        return None
+    return render_template("confirm.html", what=what, consequence=consequence, action=request.path,
+                           back=url_for(back)), 200
 
 
 def told(endpoint: str, text: str, *, alarm: bool = False, **values: Any) -> Response:
