@@ -123,6 +123,11 @@ def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_d
     for seq, event in events.items():
         if follows_up(event) in chosen_seqs or any(is_clip_of(event, i) for i in ids):
             selected.add(seq)
+    # A viewable copy travels with its original (a JPEG beside an iPhone's HEIC): not every reader opens HEIC.
+    originals = {sha for seq in selected for sha in events[seq].evidence}
+    for seq, event in events.items():
+        if event.kind == kinds.EVIDENCE_COPY and event.detail.get("parent") in originals:
+            selected.add(seq)
     # The chain segment ends at the first signed checkpoint after everything exported (corrections and
     # clips may come long after the incident itself).
     ends = [r.seq for r in rows if r.kind == CHECKPOINT_KIND and r.seq > max(selected)]
@@ -310,6 +315,9 @@ WARNING: {DISCOVERY_WARNING}
 What is in it
   report.pdf             The incidents laid out like a stalking incident log, with thumbnails.
   evidence/              The original photos, clips and files, exactly as recorded, named by SHA-256.
+                         A phone's HEIC photo or AMR voicemail also has a viewable copy the hub
+                         made (JPEG, WAV, MP4): its own file, on a log row that names the original's
+                         SHA-256 as its "parent". The original is the evidence; the copy is for viewing.
   manifest.csv           Each evidence file: its SHA-256, size, when it was captured, which camera or
                          person it came from, and the log row that cites it.
   log/chain.jsonl        The log rows from the first chosen incident to a signed checkpoint, each with

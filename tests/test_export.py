@@ -207,3 +207,34 @@ def test_export_from_the_command_line(tmp_path: Path) -> None:
     assert "may reach him" in done.stdout
     none = run_cli("export", "--data", str(data), "--from", "2099-01-01", "--out", str(tmp_path / "out"))
     assert none.returncode == 1 and "choose at least one incident" in none.stderr
+
+
+def test_a_phone_files_viewable_copy_travels_with_its_original_and_still_verifies(
+        tmp_path: Path, bare_python: Path) -> None:
+    from hub.viewable import copy_event
+    from hub.filetypes import HEIC
+    from tests.conftest import PHONE
+
+    config = parse_config({"data_dir": str(tmp_path / "data")})
+    log = IncidentLog(config.data_dir)
+    try:
+        heic = (PHONE / "damage.heic").read_bytes()
+        original = log.evidence.put_bytes(heic)
+        entry = log.append(Event("incident.report", "owner", Severity.NOTICE, {"description": "Damage to the car"},
+                                 evidence=(original,)))
+        copied = copy_event(log.evidence, original, heic, HEIC)
+        log.append(copied)
+        log.checkpoint()
+        result = build_export(log, config, ExportRequest((entry,)), tmp_path / "out")
+        assert result.evidence_files == 2  # the HEIC as recorded, and the JPEG made to view it
+        folder = _unzip(result.path, tmp_path / "unzipped")
+        rows = [line.split(",") for line in (folder / "manifest.csv").read_text().splitlines()[1:]]
+        assert {(row[1], row[7], row[8]) for row in rows} == {(original, "incident.report", "image/heic"),
+                                                              (copied.evidence[0], "evidence.copy", "image/jpeg")}
+        chain = (folder / "log" / "chain.jsonl").read_text()  # each row's content, as JSON inside the line
+        assert f'\\"kind\\":\\"evidence.copy\\"' in chain and f'\\"parent\\":\\"{original}\\"' in chain
+        assert "viewable copy" in (folder / "README.txt").read_text()
+        ok = _verify(bare_python, folder, log.key.fingerprint)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+    finally:
+        log.close()
