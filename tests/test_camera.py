@@ -214,7 +214,7 @@ def test_grabber_hands_over_the_newest_frame_and_drops_the_rest() -> None:
     assert age < 0.1
 
 
-def test_pre_event_buffer_keeps_every_moving_frame_and_a_still_scene_at_half_rate_in_time() -> None:
+def test_pre_event_buffer_keeps_every_moving_frame_and_a_still_scene_at_a_third_in_time() -> None:
     buffer = PreBuffer(seconds=2.0)
     pictures = [np.full((72, 128, 3), 10 + 12 * n, np.uint8) for n in range(20)]  # each told by its brightness
     for n, picture in enumerate(pictures[:10]):
@@ -225,7 +225,7 @@ def test_pre_event_buffer_keeps_every_moving_frame_and_a_still_scene_at_half_rat
     assert len(kept) == 11  # 2 s at 5 fps plus the frame on the edge: a clip keeps its timing
     still, moving = kept[:1], kept[1:]
     assert [round((frame.mean() - 10) / 12) for frame in moving] == list(range(10, 20))
-    assert round((still[0].mean() - 10) / 12) == 8  # the still picture at 1.6 s was compressed; 1.8 s repeats it
+    assert round((still[0].mean() - 10) / 12) == 9  # compressed at 0, 0.6, 1.2 and 1.8 s: this one is its own
 
     quiet = PreBuffer(seconds=10.0)
     for n, picture in enumerate(pictures):
@@ -233,8 +233,9 @@ def test_pre_event_buffer_keeps_every_moving_frame_and_a_still_scene_at_half_rat
     frames = quiet.frames()
     assert len(frames) == 20
     distinct = {frame.tobytes() for frame in frames}
-    assert len(distinct) == 10  # every other frame compressed; each repeats the one just before it
-    assert all(np.array_equal(frames[n], frames[n + 1]) for n in range(0, 20, 2))
+    assert len(distinct) == 7  # one frame in three compressed (0, 0.6, 1.2 s...); the two after repeat it
+    assert all(np.array_equal(frames[n], frames[n + 1]) and np.array_equal(frames[n], frames[n + 2])
+               for n in range(0, 18, 3))
 
 
 def test_privacy_mask_is_black_before_analysis() -> None:

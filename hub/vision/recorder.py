@@ -39,15 +39,16 @@ def snapshot(frame: Frame, camera: str, at: datetime, boxes: Sequence[tuple[int,
     return encode_jpeg(image)
 
 
-STILL_REPEAT = 0.3  # seconds: in a still scene a frame this close to the last one kept is kept as that one
+STILL_REPEAT = 0.5  # seconds: in a still scene a frame this close to the last one compressed repeats it
 
 
 class PreBuffer:
     """The last ``seconds`` of analysed frames, JPEG-compressed in memory.
 
-    Compressing every frame is a third of an idle camera's cost. When nothing moves, the frame
-    after a kept one is kept as that same picture (at 5 fps: half the frames are compressed), so
-    a clip keeps its timing and shows the still scene; any motion and every frame is compressed.
+    Compressing every frame is a third of an idle camera's cost. When nothing moves, a frame
+    within half a second of the last compressed one repeats that picture (at 5 fps one frame in
+    three is compressed), so a clip keeps its timing and shows the still scene; when anything
+    moves, every frame is compressed.
     """
 
     def __init__(self, seconds: float) -> None:

@@ -47,21 +47,24 @@ class _FixedEdges:
 
     def __init__(self, edges: np.ndarray) -> None:
         self.share = edges.astype(np.float32) * 0.7  # a first frame's moving edges drop out within 3 frames
+        self._fixed: tuple[np.ndarray, int] | None = None  # the fixed mask and its size, until the next learn
 
     def copy(self) -> "_FixedEdges":
         twin = _FixedEdges.__new__(_FixedEdges)
-        twin.share = self.share.copy()
+        twin.share, twin._fixed = self.share.copy(), self._fixed
         return twin
 
     def learn(self, edges: np.ndarray) -> None:
-        self.share *= 1 - _LEARN
-        self.share += _LEARN * edges
+        cv2.accumulateWeighted(edges.view(np.uint8), self.share, _LEARN)  # share = (1 - L) share + L edges
+        self._fixed = None
 
     def kept(self, near: "_Near") -> tuple[float, int]:
         """How much of the fixed structure is still in place (0: none beyond chance, 1: all), and its size."""
-        fixed = self.share > _FIXED
-        count = int(fixed.sum())
-        kept = float((near.mask & fixed).sum()) / max(1, count)
+        if self._fixed is None:  # an anchor never learns: its mask is worked out once
+            fixed = self.share > _FIXED
+            self._fixed = (fixed, int(np.count_nonzero(fixed)))
+        fixed, count = self._fixed
+        kept = float(np.count_nonzero(near.mask & fixed)) / max(1, count)
         return (kept - near.chance) / max(1e-3, 1 - near.chance), count
 
 
@@ -100,7 +103,7 @@ class TamperDetector:
 
     def _condition(self, grey: np.ndarray) -> tuple[str | None, dict[str, float]]:
         mean, std = (float(v[0][0]) for v in cv2.meanStdDev(grey))
-        sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
+        sharpness = float(cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_16S))[1][0][0]) ** 2  # its variance
         edges = self._edges = _edges(grey)
         near = _Near(edges)
         if self._fixed is None or self._fixed.share.shape != edges.shape:
