@@ -287,6 +287,7 @@ class Hub:
         """One worker per camera; vision (cv2, face_recognition) is imported only when cameras exist."""
         if not self.config.cameras:
             return
+        from hub.credentials import for_device
         from hub.vision.camera import CameraPipeline, CameraWorker, live_threading
         from hub.vision.face_detector import default_detector
         from hub.vision.faces import FaceLibrary
@@ -303,10 +304,12 @@ class Hub:
         # One face detector for every camera (it has its own lock): a second copy of the model costs 10 MB.
         detector = default_detector(self.config.recognition) if any(
             c.faces for c in self.config.cameras.values()) else None
+        credentials = for_device(self.log.key, self.config.device_name)
         for camera_id in self.config.cameras:
             camera = settings.camera(camera_id)  # with the privacy masks she drew on the dashboard
             pipeline = CameraPipeline(camera_id, camera, self.config.recognition, library, self.log.evidence,
-                                      self.clock.now, self.config.data_dir / "clips", vehicles, detector=detector)
+                                      self.clock.now, self.config.data_dir / "clips", vehicles, detector=detector,
+                                      credentials=credentials)
             worker = CameraWorker(camera_id, camera, pipeline, self.bus, self.clock)
             worker.start()
             self.cameras.append(worker)

@@ -110,6 +110,11 @@ class DeviceKey:
         """The public key's fingerprint, as verify.py prints it and ``verify.py --key`` takes it."""
         return fingerprint(self.public)
 
+    def private_pem(self) -> bytes:
+        """The private key as PEM, for a signer that keeps it in its own memory (Content Credentials)."""
+        return self._private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption())
+
     def sign(self, message: bytes) -> str:
         """A base64 Ed25519 signature over message."""
         return base64.b64encode(self._private.sign(message)).decode("ascii")

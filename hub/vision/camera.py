@@ -16,6 +16,7 @@ import cv2
 from hub.bus import Bus
 from hub.clock import Clock
 from hub.config import CameraConfig, RecognitionConfig
+from hub.credentials import Capture, ContentCredentials
 from hub.events import Event, Severity
 from hub.evidence import EvidenceStore
 from hub.vision.face_detector import FaceDetector, default_detector
@@ -82,8 +83,9 @@ class CameraPipeline:
     def __init__(self, camera_id: str, config: CameraConfig, recognition: RecognitionConfig,
                  library: FaceLibrary | None, evidence: EvidenceStore | None, now: Callable[[], datetime],
                  clip_dir: Path, vehicles: VehicleLibrary | None = None,
-                 detector: FaceDetector | None = None) -> None:
+                 detector: FaceDetector | None = None, credentials: ContentCredentials | None = None) -> None:
         self.camera_id = camera_id
+        self.credentials = credentials
         self.config = config
         self.label = config.label or camera_id.replace("_", " ").capitalize()
         self.evidence = evidence
@@ -184,8 +186,18 @@ class CameraPipeline:
         at = self.now()
         evidence: tuple[str, ...] = ()
         if frame is not None and self.evidence is not None:
-            evidence = (self.evidence.put_bytes(snapshot(frame, self.label, at, boxes or [])),)
+            picture = snapshot(frame, self.label, at, boxes or [])
+            evidence = (self.evidence.put_bytes(self._credentialed(picture, "image/jpeg", kind, at, detail)),)
         return Event(kind, self.camera_id, severity, {**detail, "video_time": round(t, 3)}, evidence, at)
+
+    def _credentialed(self, data: bytes, mime: str, kind: str, at: datetime, detail: dict[str, object]) -> bytes:
+        if self.credentials is None:
+            return data
+        incidents = detail.get("incidents")
+        extra = {"incidents": incidents} if isinstance(incidents, list) else {}
+        incident = detail.get("incident")
+        return self.credentials.sign(data, mime, Capture(self.camera_id, self.label, at, kind,
+                                                         incident if isinstance(incident, str) else None, extra))
 
     def _record(self, frame: Frame, t: float, incident: str) -> None:
         if self._recording is not None:
@@ -216,7 +228,12 @@ class CameraPipeline:
         try:
             if self.evidence is None:
                 return []
-            sha = self.evidence.put_file(path)
+            if self.credentials is None:
+                sha = self.evidence.put_file(path)
+            else:
+                clip = self._credentialed(path.read_bytes(), "video/mp4", kinds.CAMERA_CLIP, self.now(),
+                                          {"incidents": recording.incidents})
+                sha = self.evidence.put_bytes(clip)
         finally:
             path.unlink(missing_ok=True)
         return [Event(kinds.CAMERA_CLIP, self.camera_id, Severity.NOTICE, {
