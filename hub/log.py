@@ -253,6 +253,11 @@ class IncidentLog:
             head, _ = self.head()
             if head <= self._last_checkpoint_seq:
                 return None
+            # A checkpoint's own timestamp row is no news: signing again for it would never end.
+            news = self._db.scalar("SELECT COUNT(*) FROM log WHERE seq > ? AND kind != ?",
+                                   self._last_checkpoint_seq, kinds.LOG_TIMESTAMP)
+            if news == 0 and self._last_checkpoint_seq > 0:
+                return None
             return self._checkpoint_locked()
 
     def checkpoint(self, also: Sequence[InTransaction] = ()) -> Checkpoint:

@@ -313,3 +313,15 @@ def webhook() -> Iterator[Webhook]:
     hook.start()
     yield hook
     hook.stop()
+
+
+@pytest.fixture
+def time_authority(tmp_path: Path) -> Iterator[Any]:
+    """A real RFC 3161 authority (openssl ts) on 127.0.0.1, with a root made for the test."""
+    from tests import tsa
+
+    tsa.make_pki(tmp_path / "tsa")
+    authority = tsa.start(tmp_path / "tsa")
+    yield authority
+    authority.server.shutdown()
+    authority.server.server_close()
