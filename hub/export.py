@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from typing import Any, Callable, Iterable
 
 from hub.chain import CHECKPOINT_KIND, COMMITTED_VERSIONS, PRIVATE_FIELDS, RawRow, canonical_json, hashed_form
 from hub.config import Config
+from hub.device_cert import device_certificates
 from hub.errors import LogError, PorchlightError
 from hub.events import LoggedEvent
 from hub.filetypes import PHOTO_TYPES, sniff
@@ -23,7 +25,11 @@ from hub.incident import category_of, describe, follows_up, incident_id, is_clip
 from hub.keys import fingerprint, load_public_key_b64
 from hub.log import IncidentLog, logged_event
 from hub.report import ReportItem, build_report
+from hub.report_signature import sign_report
+from hub.timestamps import Timestamper
 from hub import kinds
+
+logger = logging.getLogger(__name__)
 
 VERIFY_SOURCE = Path(__file__).with_name("export_verify.py")
 DISCOVERY_WARNING = ("Anything you share may reach him: in a court case, the other side can usually ask for "
@@ -58,6 +64,7 @@ class ExportResult:
     incidents: int
     evidence_files: int
     skipped: list[dict[str, Any]] = field(default_factory=list)  # {sha256, row, why}: files left out, and why
+    report_signature: str = ""  # how report.pdf was signed (or why it was not)
 
 
 def _quiet(stage: str, fraction: float) -> None:
@@ -107,6 +114,9 @@ def build_export(log: IncidentLog, config: Config, request: ExportRequest, out_d
             # The running hub wrote a row at the same moment; the next try signs the new head.
             if attempt == 4:
                 raise ExportError("the log kept changing while a checkpoint was signed; try again") from None
+    if config.timestamps.authorities:
+        progress("asking the time-stamping authority to timestamp it", 0.12)
+        Timestamper(log, config.timestamps).tick()  # offline: one try per authority, then on without
     chosen = [e for seq in sorted(set(request.seqs)) if (e := log.event(seq)) is not None
               and e.kind in kinds.INCIDENT_KINDS]
     if not chosen:
@@ -216,7 +226,12 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
              ("REDACTED COPY: addresses, witnesses, names, her later corrections and notes, and other personal "
              "details are left out (the description of each incident is shown as she wrote it); her attachments "
               "are listed by hash only. " if request.redacted else "") + DISCOVERY_WARNING]
-    archive.add("report.pdf", build_report("Stalking incident log", intro, items), compress=False)
+    progress("signing the PDF report", 0.8)
+    archive.add("report.pdf", _signed_report(build_report("Stalking incident log", intro, items), log, config,
+                                             result), compress=False)
+    certificates = device_certificates(log.key.keys_dir, log.key.public, config.device_name)
+    archive.add("device-certificate.pem", certificates.chain_pem)
+    _add_timestamps(archive, log, config, rows)
     progress("writing the README, the certification template and verify.py", 0.9)
     archive.add("README.txt", _readme(config, chosen, span, key_print, request.redacted, result.skipped).encode())
     archive.add("certification.txt", _certification(config, manifest, span, key_print).encode("utf-8"))
@@ -226,6 +241,32 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
     archive.add("SHA256SUMS.sig", (log.key.sign(sums) + "\n").encode("ascii"))
     result.files = len(archive.sums)
     return result
+
+
+def _signed_report(pdf: bytes, log: IncidentLog, config: Config, result: ExportResult) -> bytes:
+    try:
+        certificates = device_certificates(log.key.keys_dir, log.key.public, config.device_name)
+        signed, result.report_signature = sign_report(pdf, log.key.private_pem(), certificates, config.timestamps)
+        return signed
+    except Exception as err:  # the export must not fail for want of a PDF signature: it says so instead
+        logger.exception("report.pdf could not be signed")
+        result.report_signature = f"NOT signed ({type(err).__name__}: {err})"
+        return pdf
+
+
+def _add_timestamps(archive: _Zip, log: IncidentLog, config: Config, rows: list[RawRow]) -> None:
+    """Every token the log holds for the exported checkpoints, and the authorities' roots to check them."""
+    wanted = {r.seq for r in rows if r.kind == CHECKPOINT_KIND}
+    tokens = [{"checkpoint_row": e.detail.get("checkpoint"), "head_seq": e.detail.get("head_seq"),
+               "authority": e.detail.get("authority"), "token": e.detail.get("token")}
+              for e in log.events(kind=kinds.LOG_TIMESTAMP) if e.detail.get("checkpoint") in wanted]
+    archive.add("log/timestamps.json", json.dumps(tokens, indent=1).encode("utf-8"))
+    roots = b""
+    for authority in config.timestamps.authorities:
+        if authority.root is not None and authority.root.is_file():
+            roots += authority.root.read_bytes().rstrip(b"\n") + b"\n"
+    if roots:
+        archive.add("log/timestamp-authority-roots.pem", roots)
 
 
 def _cell(value: Any) -> Any:
@@ -313,8 +354,16 @@ It covers {count} incident(s) {span}.
 WARNING: {DISCOVERY_WARNING}
 
 What is in it
-  report.pdf             The incidents laid out like a stalking incident log, with thumbnails.
+  report.pdf             The incidents laid out like a stalking incident log, with thumbnails. It is
+                         signed with the hub's device certificate (a PDF reader shows the signature and
+                         whether the file changed since), timestamped when an authority was reachable.
+  device-certificate.pem The device certificate and the root it was issued under. No public authority
+                         vouches for a home hub, so public tools call this signer "unknown": compare the
+                         fingerprint in the certificate's subject (serialNumber) with the one below.
   evidence/              The original photos, clips and files, exactly as recorded, named by SHA-256.
+                         Each photo and clip the cameras took carries Content Credentials (C2PA): what
+                         made it, when, for which event, bound to its bytes and signed by the device
+                         certificate. Her own uploads are kept as she gave them, without credentials.
                          A phone's HEIC photo or AMR voicemail also has a viewable copy the hub
                          made (JPEG, WAV, MP4): its own file, on a log row that names the original's
                          SHA-256 as its "parent". The original is the evidence; the copy is for viewing.
@@ -327,6 +376,9 @@ What is in it
   log/selected.json      Which of those rows are the chosen incidents and what was added to them later.
   log/left-out.json      Evidence files the hub left out on purpose, and why.
   log/checkpoints.json   The hub's signed statements of the log's state.
+  log/timestamps.json    RFC 3161 tokens from independent time-stamping authorities, each covering one
+                         checkpoint: that state of the log existed no later than the authority's time.
+                         (log/timestamp-authority-roots.pem: the authorities' root certificates.)
   device-public-key.txt  The hub's public key (fingerprint {key_print}).
   certification.txt      A template for a records custodian or the owner to certify the files, listing
                          every hash. An attorney should review it before it is signed.
@@ -345,6 +397,10 @@ How to check it
   4. The verify.py in this folder travels with the export and could be replaced along with it. A
      court's expert should run a copy obtained apart from it (Porchlight's hub/export_verify.py)
      on the ZIP:   python3 /path/to/own/verify.py --key FINGERPRINT this-export.zip
+  5. With three more packages it also checks the standards' parts, each with that standard's own
+     library:   python3 -m pip install c2pa-python rfc3161-client pyhanko
+     (the Content Credentials of every photo and clip, each authority's timestamp, and report.pdf's
+     signature). Without them it says NOT CHECKED for each, and the checks above still hold.
 
 Files not included
 {left_out}

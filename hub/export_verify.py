@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Check a Porchlight evidence export. Needs Python 3.9+ and the "cryptography" package, nothing else.
+Three more are used when installed, each for one standard: c2pa-python (the Content Credentials on
+photos and clips), rfc3161-client (the authorities' timestamps), pyhanko (report.pdf's signature).
 
-    python3 -m pip install cryptography
+    python3 -m pip install cryptography            (and: c2pa-python rfc3161-client pyhanko)
     python3 verify.py            (inside the unzipped export folder)
     python3 verify.py path/to/export-folder-or-zip
     python3 verify.py --key ab12:cd34:...   (the device key fingerprint you received from the hub earlier)
@@ -291,6 +293,145 @@ def check_evidence(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Repo
     return len(listed)
 
 
+def _optional(module: str) -> Any:
+    """A library for one of the standards' checks, or None when it is not installed."""
+    try:
+        return __import__(module, fromlist=["_"])
+    except ImportError:
+        return None
+
+
+def device_root(folder: Folder, raw_key: bytes, report: Report) -> Optional[bytes]:
+    """The root of device-certificate.pem, once that certificate is shown to be the device key's own."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    data = folder.get("device-certificate.pem")
+    if data is None:
+        return None  # an export made before the hub had a certificate
+    try:
+        chain = x509.load_pem_x509_certificates(data)
+        device_key = chain[0].public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    except (ValueError, IndexError, TypeError) as err:
+        report.fail("device-certificate.pem", f"is not a certificate chain ({err})")
+        return None
+    if len(chain) != 2 or device_key != raw_key or chain[0].issuer != chain[1].subject:
+        report.fail("device-certificate.pem", "is not the certificate of the key in device-public-key.txt")
+        return None
+    return chain[1].public_bytes(serialization.Encoding.PEM)
+
+
+def check_standards(folder: Folder, rows: Dict[int, Dict[str, Any]], raw_key: bytes, report: Report) -> None:
+    """Content Credentials, RFC 3161 timestamps and the PDF signature, each by its own library when installed."""
+    root = device_root(folder, raw_key, report)
+    check_timestamps(folder, rows, report)
+    if root is None:
+        return
+    c2pa = _optional("c2pa")
+    captures = [(name, "image/jpeg" if name.endswith(".jpg") else "video/mp4") for name in sorted(folder.files)
+                if name.startswith("evidence/") and name.endswith((".jpg", ".mp4"))]
+    if c2pa is None:
+        print(f"Content Credentials: NOT CHECKED on {len(captures)} photos and clips (python3 -m pip install "
+              "c2pa-python to check them)")
+    else:
+        settings = {"trust": {"user_anchors": root.decode("ascii")},
+                    "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
+        credentialed = 0
+        for name, mime in captures:
+            try:
+                reader = c2pa.Reader(mime, io.BytesIO(folder.files[name]), context=c2pa.Context.from_dict(settings))
+            except Exception:
+                continue  # no manifest: her own photo, or a capture from before the hub signed them
+            state = str(reader.get_validation_state())
+            failures = json.loads(reader.json()).get("validation_results", {}).get("activeManifest", {}).get(
+                "failure", [])
+            if state != "Trusted" or failures:
+                codes = ", ".join(sorted({str(f.get("code")) for f in failures})) or state
+                report.fail(name, f"its Content Credentials do not validate ({codes})")
+            else:
+                credentialed += 1
+        print(f"Content Credentials: {credentialed} of {len(captures)} photos and clips carry a valid C2PA manifest "
+              "signed by this hub's device certificate (the others are her own files, or older captures)")
+    pyhanko = _optional("pyhanko.sign.validation")
+    pdf = folder.get("report.pdf")
+    if pdf is None:
+        return
+    if pyhanko is None:
+        print("report.pdf signature: NOT CHECKED (python3 -m pip install pyhanko to check it; any PDF reader "
+              "also shows it)")
+        return
+    from pyhanko.keys import load_certs_from_pemder_data
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko_certvalidator import ValidationContext
+
+    signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    if not signatures:
+        print("report.pdf signature: none (an export made before the hub signed its reports)")
+        return
+    # The device root for the signature; the authorities' roots for the timestamp inside it.
+    roots = root + (folder.get("log/timestamp-authority-roots.pem") or b"")
+    context = ValidationContext(trust_roots=list(load_certs_from_pemder_data(roots)), allow_fetching=False)
+    status = pyhanko.validate_pdf_signature(signatures[0], context)
+    if not status.bottom_line:
+        report.fail("report.pdf", "its signature does not validate: " + (
+            "the PDF was changed after it was signed" if not status.intact else "not signed by this hub"))
+    else:
+        stamp = status.timestamp_validity
+        when = f", timestamped {stamp.timestamp.isoformat()}" if stamp is not None and stamp.valid else ""
+        print(f"report.pdf signature: valid, unchanged since the hub signed it{when}")
+
+
+def check_timestamps(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Report) -> None:
+    """Each RFC 3161 token covers the checkpoint it names and is signed under the authorities' roots."""
+    try:
+        tokens = json.loads(folder.get("log/timestamps.json") or b"[]")
+        assert isinstance(tokens, list)
+    except (ValueError, AssertionError):
+        report.fail("log/timestamps.json", "is not a list of timestamps")
+        return
+    if not tokens:
+        print("Timestamps: none from an independent authority (the hub had none configured, or was offline)")
+        return
+    rfc3161 = _optional("rfc3161_client")
+    if rfc3161 is None:
+        print(f"Timestamps: {len(tokens)} NOT CHECKED (python3 -m pip install rfc3161-client to check them)")
+        return
+    from cryptography import x509
+
+    pem = folder.get("log/timestamp-authority-roots.pem") or b""
+    roots = x509.load_pem_x509_certificates(pem) if pem.strip() else []
+    for item in tokens:
+        where = f"log/timestamps.json (checkpoint row {shown(str(item.get('checkpoint_row')))})"
+        detail = rows.get(int(item.get("checkpoint_row") or 0), {}).get("detail")
+        if not isinstance(detail, dict):
+            report.fail(where, "names no checkpoint in log/chain.jsonl")
+            continue
+        digest = hashlib.sha256(checkpoint_message(int(detail.get("head_seq", -1)), str(detail.get("head_hash")),
+                                                   str(detail.get("at")))).digest()
+        try:
+            response = rfc3161.decode_timestamp_response(base64.b64decode(str(item.get("token")), validate=True))
+        except ValueError as err:
+            report.fail(where, f"is not a timestamp token ({err})")
+            continue
+        if response.tst_info.message_imprint.message != digest:
+            report.fail(where, "the token is for another checkpoint")
+            continue
+        if not roots:
+            print(f"Timestamp for checkpoint row {item.get('checkpoint_row')}: {response.tst_info.gen_time.isoformat()}"
+                  f" from {shown(str(item.get('authority')))}; NOT CHECKED against a root (the hub was given none)")
+            continue
+        builder = rfc3161.VerifierBuilder()
+        for root in roots:
+            builder = builder.add_root_certificate(root)
+        try:
+            builder.build().verify(response, digest)
+        except (rfc3161.VerificationError, ValueError) as err:
+            report.fail(where, f"the token does not verify ({err})")
+            continue
+        print(f"Timestamp for checkpoint row {item.get('checkpoint_row')}: {response.tst_info.gen_time.isoformat()} "
+              f"from {shown(str(item.get('authority')))}, verified")
+
+
 def main(argv: List[str]) -> int:
     try:
         import cryptography  # noqa: F401
@@ -340,6 +481,7 @@ def check(argv: List[str]) -> int:
     check_sums(folder, key_b64, report)
     rows = check_chain(folder, key_b64, report)
     files = check_evidence(folder, rows, report)
+    check_standards(folder, rows, raw_key, report)
     digest = hashlib.sha256(raw_key).hexdigest()
     fingerprint = ":".join(digest[i:i + 4] for i in range(0, 32, 4))
     print(f"Device key fingerprint: {fingerprint}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -236,5 +237,51 @@ def test_a_phone_files_viewable_copy_travels_with_its_original_and_still_verifie
         assert "viewable copy" in (folder / "README.txt").read_text()
         ok = _verify(bare_python, folder, log.key.fingerprint)
         assert ok.returncode == 0, ok.stdout + ok.stderr
+    finally:
+        log.close()
+
+
+def test_the_export_speaks_the_standards_credentials_timestamps_and_a_signed_report(
+        tmp_path: Path, time_authority: Any) -> None:
+    import cv2
+
+    from hub.credentials import Capture, for_device
+    from hub.device_cert import ROOT_NAME
+    from hub.report_signature import check_report
+    from tests.conftest import read_clip
+
+    config = parse_config({"data_dir": str(tmp_path / "data"), "device_name": "hall-hub",
+                           "timestamps": {"authorities": [{"url": time_authority.url,
+                                                           "root": str(time_authority.root)}]}})
+    log = IncidentLog(config.data_dir)
+    try:
+        credentials = for_device(log.key, config.device_name)
+        assert credentials is not None
+        now = datetime.now(timezone.utc)
+        ok, picture = cv2.imencode(".jpg", read_clip("walking-and-pause.mp4")[-1])
+        signed = credentials.sign(picture.tobytes(), "image/jpeg", Capture("porch", "Porch", now, "face.match", "i1"))
+        match = log.append(Event("face.match", "porch", Severity.CRITICAL, {"person": "him", "incident": "i1"},
+                                 evidence=(log.evidence.put_bytes(signed),), at=now))
+        result = build_export(log, config, ExportRequest((match,)), tmp_path / "out")
+        assert result.report_signature == f"signed with the device key, timestamped by {time_authority.url}"
+        folder = _unzip(result.path, tmp_path / "unzipped")
+        # Checked by verify.py, with the three standards' libraries installed (as in this environment).
+        checked = subprocess.run([sys.executable, "verify.py", "--key", log.key.fingerprint], cwd=folder,
+                                 capture_output=True, text=True, timeout=120)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "Content Credentials: 1 of 1 photos and clips carry a valid C2PA manifest" in checked.stdout
+        assert "from " + time_authority.url + ", verified" in checked.stdout
+        assert "report.pdf signature: valid, unchanged since the hub signed it, timestamped" in checked.stdout
+        # pyHanko's validator, on its own: valid, and one changed byte inside the signed range is caught.
+        root = (config.data_dir / "keys" / ROOT_NAME).read_bytes()
+        pdf = (folder / "report.pdf").read_bytes()
+        verdict = check_report(pdf, root, time_authority.root.read_bytes())
+        assert verdict.ok and verdict.intact and verdict.timestamp, verdict
+        changed = bytearray(pdf)
+        changed[len(pdf) // 4] ^= 0x01
+        broken = check_report(bytes(changed), root, time_authority.root.read_bytes())
+        assert not broken.ok and not broken.intact and broken.problem == "the PDF was changed after it was signed"
+        stamps = json.loads((folder / "log" / "timestamps.json").read_text())
+        assert stamps and all(s["authority"] == time_authority.url for s in stamps)
     finally:
         log.close()
