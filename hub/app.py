@@ -111,6 +111,7 @@ class Hub:
         self.log = self.store.log
         self.bus.publish(self.marker.begin(self.clock.now()))
         self._verify_log()
+        self._device_certificate()
         rules = Rules(self.config.sensors, self.config.arming)
         self.pipeline = Pipeline(self.bus, self.log, rules, self.clock, ArmStore(self.store.state))
         self.pipeline.add_listener(_log_to_console)
@@ -408,16 +409,28 @@ class Hub:
                 known[sid] = latest[0].kind == about.triggered
         return known
 
+    def _device_certificate(self) -> None:
+        """Made at first start, for Content Credentials and the signed report (hub/device_cert.py)."""
+        from hub.device_cert import device_certificates
+
+        assert self.log is not None
+        try:
+            device_certificates(self.log.key.keys_dir, self.log.key.public, self.config.device_name)
+        except Exception:  # the hub still records; captures and reports say they are unsigned
+            logger.exception("the device certificate could not be made or read")
+
     def _timestamp_checkpoints(self) -> None:
         from hub.timestamps import Timestamper
 
         assert self.log is not None
         stamper = Timestamper(self.log, self.config.timestamps)
-        while not self._stop.wait(_TIMESTAMP_SECONDS):
+        while True:
             try:
-                stamper.tick()
+                stamper.tick()  # at start too: checkpoints made while the hub was off or offline
             except Exception:
                 logger.exception("timestamping checkpoints failed; trying again later")
+            if self._stop.wait(_TIMESTAMP_SECONDS):
+                return
 
     def _housekeep(self) -> None:
         assert self.log is not None and self.tracker is not None and self.commands is not None

@@ -132,3 +132,26 @@ def test_an_address_that_is_not_an_authority_gives_a_clear_refusal_and_stores_no
         portal.server_close()
     with pytest.raises(TimestampError, match="did not answer"):
         ask(TimeAuthority(url="http://127.0.0.1:9/tsr"), b"anything", 2.0)
+
+
+def test_the_running_hub_timestamps_its_checkpoints_without_holding_anything_up(
+        tmp_path: Path, time_authority: Any, mock_factory: Any) -> None:
+    from hub.app import Hub
+    from hub.config import parse_config
+    from tests.conftest import wait_for
+
+    config = parse_config({"data_dir": str(tmp_path / "data"), "gpio": {"pin_factory": "mock"},
+                           "mqtt": {"enabled": False}, "log": {"checkpoint_every_rows": 1},
+                           "timestamps": {"authorities": [{"url": "http://127.0.0.1:9/down"},  # tried first, fails
+                                                          {"url": time_authority.url,
+                                                           "root": str(time_authority.root)}],
+                                          "timeout_seconds": 2}})
+    hub = Hub(config, pin_factory=mock_factory)
+    hub.start()
+    try:
+        wait_for(lambda: hub.log is not None and _tokens(hub.log), 45, "a timestamp row from the running hub")
+        assert hub.log is not None
+        [first, *_] = _tokens(hub.log)
+        assert first.detail["authority"] == time_authority.url  # the next authority, after the dead one
+    finally:
+        hub.stop()
