@@ -85,6 +85,7 @@ bench: venv
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/sealed.py
 	$(BIN)/python bench/plates.py
+	$(BIN)/python bench/credentials.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .hypothesis demo-data
