@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.config import field_paths, load_config, resolve_secret
+from hub.config import field_paths, load_config, parse_config, resolve_secret
 from hub.errors import ConfigError
 from tests.conftest import REPO, run_cli
 
@@ -165,16 +165,21 @@ def _yaml_paths(data: object, prefix: str = "") -> set[str]:
                 path = prefix + "<id>"
             paths.add(path)
             paths |= _yaml_paths(value, path + ".")
+    elif isinstance(data, list):
+        for item in data:
+            paths |= _yaml_paths(item, prefix)
     return paths
 
 
 def test_example_file_documents_every_key() -> None:
     example = yaml.safe_load((REPO / "config" / "porchlight.example.yaml").read_text())
     satellite = yaml.safe_load((REPO / "config" / "satellite.example.yaml").read_text())
-    documented = _yaml_paths(example) | _yaml_paths(satellite)
+    stamps = yaml.safe_load((REPO / "config" / "timestamps.example.yaml").read_text())
+    documented = _yaml_paths(example) | _yaml_paths(satellite) | _yaml_paths(stamps)
     missing = [path for path in field_paths() if path not in documented]
     assert missing == []
     assert load_config(REPO / "config" / "porchlight.example.yaml")
+    assert parse_config(stamps).timestamps.authorities[0].url == "https://freetsa.org/tsr"
 
 
 def test_pins_and_channel_urls_are_never_echoed(tmp_path: Path) -> None:
