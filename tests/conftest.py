@@ -60,6 +60,18 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: 
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def run_hub_until(config: Any, pin_factory: Any, kind: str, timeout: float, what: str) -> None:
+    """Start a hub on ``config``, wait until its log holds a ``kind`` row, and stop it (its log closed)."""
+    from hub.app import Hub
+
+    hub = Hub(config, pin_factory=pin_factory)
+    hub.start()
+    try:
+        wait_for(lambda: hub.log is not None and hub.log.events(kind=kind), timeout, what)
+    finally:
+        hub.stop()
+
+
 class Broker:
     """A real mosquitto on 127.0.0.1, with persistence so a restart keeps sessions and queues."""
 

@@ -9,14 +9,13 @@ from typing import Any
 import cv2
 import pytest
 
-from hub.app import Hub
 from hub.config import parse_config
 from hub.credentials import Capture, ContentCredentials, check_credentials
 from hub.device_cert import CERT_NAME, ROOT_NAME, CertificateError, device_certificates
 from hub.keys import DeviceKey
 from hub.log import IncidentLog
 from hub.vision.faces import FaceLibrary
-from tests.conftest import read_clip, wait_for
+from tests.conftest import read_clip, run_hub_until
 
 
 def _flip(data: bytes) -> bytes:
@@ -50,12 +49,7 @@ def test_a_snapshot_and_a_clip_from_real_footage_carry_credentials_that_the_c2pa
                            "device_name": "hall-hub",
                            "cameras": {"porch": {"source": str(video), "fps": 5, "label": "Front porch",
                                                  "pre_seconds": 1, "post_seconds": 1}}})
-    hub = Hub(config, pin_factory=mock_factory)
-    hub.start()
-    try:
-        wait_for(lambda: hub.log is not None and hub.log.events(kind="camera.clip"), 60, "the clip")
-    finally:
-        hub.stop()
+    run_hub_until(config, mock_factory, "camera.clip", 60, "the clip")
     log = IncidentLog(data)
     try:
         [match] = log.events(kind="face.match")

@@ -426,31 +426,20 @@ def test_the_running_hub_records_the_key_and_raises_the_alarm_if_the_file_change
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
     from cryptography.hazmat.primitives import serialization
 
-    from hub.app import Hub
     from hub.config import parse_config
+    from tests.conftest import run_hub_until
 
     data = tmp_path / "data"
     SealingKeys.create(data / "keys", PASSPHRASE)  # sealed as the dashboard's setup does: no row yet
     config = parse_config({"data_dir": str(data), "gpio": {"pin_factory": "mock"}, "mqtt": {"enabled": False},
                            "web": {"enabled": False}})
-    hub = Hub(config, pin_factory=mock_factory)
-    hub.start()
-    try:
-        wait_for(lambda: hub.log is not None and hub.log.events(kind="log.sealed"), 15, "the key on the record")
-    finally:
-        hub.stop()
+    run_hub_until(config, mock_factory, "log.sealed", 15, "the key on the record")
     path = data / "keys" / "sealing.json"
     record = json.loads(path.read_text())
     record["public"] = base64.b64encode(X25519PrivateKey.generate().public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
     path.write_text(json.dumps(record))
-    again = Hub(config, pin_factory=mock_factory)
-    again.start()
-    try:
-        wait_for(lambda: again.log is not None and again.log.events(kind="log.sealing_key_changed"), 15,
-                 "the alarm about the changed key file")
-    finally:
-        again.stop()
+    run_hub_until(config, mock_factory, "log.sealing_key_changed", 15, "the alarm about the changed key file")
 
 
 def test_a_sealing_cut_short_is_finished_by_running_it_again(tmp_path: Path) -> None:
