@@ -58,7 +58,8 @@ def _name(common: str, device_name: str, print_: str) -> x509.Name:
                       x509.NameAttribute(NameOID.SERIAL_NUMBER, print_)])
 
 
-def _issue(public: Ed25519PublicKey, device_name: str, now: dt.datetime) -> DeviceCertificates:
+def issue(public: Ed25519PublicKey, device_name: str, now: dt.datetime) -> DeviceCertificates:
+    """A new root and one certificate under it for ``public``; the root's key is gone when this returns."""
     root_key = Ed25519PrivateKey.generate()  # lives only in this function
     print_ = fingerprint(public)
     root_name = _name("Porchlight device root (issues one certificate only)", device_name, print_)
@@ -100,7 +101,7 @@ def device_certificates(keys_dir: Path, public: Ed25519PublicKey, device_name: s
     chain_path = keys_dir / CERT_NAME
     if not chain_path.exists():
         # One file holds both, written whole once: two processes starting together cannot mix their roots.
-        create_once(chain_path, _issue(public, device_name, dt.datetime.now(dt.timezone.utc)).chain_pem)
+        create_once(chain_path, issue(public, device_name, dt.datetime.now(dt.timezone.utc)).chain_pem)
     chain = x509.load_pem_x509_certificates(chain_path.read_bytes())
     if len(chain) != 2 or _raw(chain[0].public_key()) != _raw(public) or chain[0].issuer != chain[1].subject:
         raise CertificateError(f"{chain_path} is not this device key's certificate: move it aside and restart the "

@@ -14,15 +14,19 @@ import sys
 import warnings
 import zipfile
 import zlib
+from datetime import datetime, timezone
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.chain import canonical_json, checkpoint_message, commitment, entry_hash, row_hash
-from hub.config import parse_config
+from hub.config import TimestampsConfig, parse_config
+from hub.device_cert import issue
 from hub.events import Event, Severity
 from hub.export import ExportRequest, ExportResult, build_export
 from hub.keys import public_key_b64
+from hub.report_signature import sign_report
 from hub.store import Store
 from tests.conftest import FACES
 
@@ -100,6 +104,15 @@ def _resign(folder: Path, key: Ed25519PrivateKey) -> None:
         prev = row["hash"]
     chain.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     (folder / "device-public-key.txt").write_text(public + "\n")
+    # A device certificate of his own for his key, and the report signed with it: the PDF as it was
+    # before her hub's signature is its first bytes, up to the first end-of-file mark.
+    his = issue(key.public_key(), "porchlight", datetime.now(timezone.utc))
+    (folder / "device-certificate.pem").write_bytes(his.chain_pem)
+    pdf = (folder / "report.pdf").read_bytes()
+    unsigned = pdf[:pdf.index(b"%%EOF") + len(b"%%EOF")] + b"\n"
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    (folder / "report.pdf").write_bytes(sign_report(unsigned, pem, his, TimestampsConfig())[0])
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
                    if p.is_file() and p.name not in ("SHA256SUMS", "SHA256SUMS.sig"))
     sums = "".join(f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in names).encode()
@@ -112,7 +125,14 @@ def test_a_re_signed_export_is_refused_with_her_fingerprint(store: Store, tmp_pa
     hers = store.log.key.fingerprint
     assert _verify(folder, "--key", hers).returncode == 0
     assert _verify(folder, "--key", hers.upper().replace(":", " ")).returncode == 0  # as she may type it
+    her_certificate = (folder / "device-certificate.pem").read_bytes()
     _resign(folder, Ed25519PrivateKey.generate())
+    # Left with her hub's certificate, his key is caught even without --key.
+    his_certificate = (folder / "device-certificate.pem").read_bytes()
+    (folder / "device-certificate.pem").write_bytes(her_certificate)
+    half = _verify(folder)
+    assert half.returncode == 1 and "device-certificate.pem: is not the certificate of the key" in half.stdout
+    (folder / "device-certificate.pem").write_bytes(his_certificate)
     alone = _verify(folder)
     assert alone.returncode == 3 and "NOT CHECKED against a known fingerprint" in alone.stdout  # why --key matters
     assert alone.stdout.splitlines()[-1].startswith("UNCONFIRMED:")
