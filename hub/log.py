@@ -188,9 +188,19 @@ class IncidentLog:
                     )
         with self._lock:
             seqs = self._append_locked(items)
-            if seqs[-1] - self._last_checkpoint_seq >= self.checkpoint_every_rows:
+            news = any(event.kind != kinds.LOG_TIMESTAMP for event, _ in items)  # a token is no news (see below)
+            if news and seqs[-1] - self._last_checkpoint_seq >= self.checkpoint_every_rows:
                 self._checkpoint_locked()
         return seqs
+
+    def unstamped_checkpoints(self, most: int) -> list[LoggedEvent]:
+        """Checkpoint rows no ``log.timestamp`` row names yet, oldest first (however far back they go)."""
+        rows = self._db.execute(
+            "SELECT content, hash FROM log WHERE kind = ? AND seq NOT IN "
+            "(SELECT CAST(json_extract(content, '$.detail.checkpoint') AS INTEGER) FROM log WHERE kind = ? "
+            " AND json_extract(content, '$.detail.checkpoint') IS NOT NULL) "
+            f"ORDER BY seq LIMIT {int(most)}", (CHECKPOINT_KIND, kinds.LOG_TIMESTAMP))
+        return [self._logged(content, digest) for content, digest in rows]
 
     def _append_locked(self, items: Sequence[tuple[Event, Sequence[InTransaction]]]) -> list[int]:
         with self._db.transaction() as conn:

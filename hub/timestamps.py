@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +33,17 @@ logger = logging.getLogger(__name__)
 MAX_REPLY = 64 * 1024  # a token is about 1-6 KB: a bigger reply is not an authority's
 BATCH = 20  # checkpoints timestamped in one pass at most (a week offline must not stall the housekeeping)
 RETRY_SECONDS = 300.0  # after every authority failed, wait this long before asking again
+
+
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    """An authority answers where it was asked: a redirect could send the hub's request to any host."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
+_ONE_PASS = threading.Lock()  # the hub's timestamper and an export's own pass never ask for one checkpoint twice
 
 
 class TimestampError(Exception):
@@ -60,9 +72,20 @@ def ask(authority: TimeAuthority, message: bytes, timeout: float) -> bytes:
     request = TimestampRequestBuilder().data(message).hash_algorithm(HashAlgorithm.SHA256).build()
     post = urllib.request.Request(authority.url, data=request.as_bytes(),
                                   headers={"Content-Type": "application/timestamp-query"}, method="POST")
+    deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(post, timeout=timeout) as reply:  # noqa: S310 - the address is hers, http(s) only
-            body = bytes(reply.read(MAX_REPLY + 1))
+        with _NO_REDIRECTS.open(post, timeout=timeout) as reply:
+            body = b""
+            while len(body) <= MAX_REPLY:
+                if time.monotonic() > deadline:  # a reply dripped a byte at a time must not hold the hub
+                    raise TimestampError(f"{authority.url} took longer than {timeout:.0f} s to answer")
+                chunk = reply.read1(4096) if hasattr(reply, "read1") else reply.read(4096)
+                if not chunk:
+                    break
+                body += chunk
+    except urllib.error.HTTPError as err:
+        raise TimestampError(f"{authority.url} did not answer with a timestamp (HTTP {err.code}: it may have "
+                             "moved; give its new address)") from err
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise TimestampError(f"{authority.url} did not answer: {err}") from err
     if len(body) > MAX_REPLY:
@@ -126,16 +149,17 @@ class Timestamper:
         self._resting_until = 0.0
 
     def pending(self) -> list[LoggedEvent]:
-        """Checkpoint rows without a token, oldest first (at most BATCH)."""
-        done = {e.detail.get("checkpoint") for e in self.log.events(kind=kinds.LOG_TIMESTAMP, newest_first=True,
-                                                                  limit=500)}
-        recent = self.log.events(kind=kinds.LOG_CHECKPOINT, newest_first=True, limit=BATCH * 5)
-        return [e for e in reversed(recent) if e.seq not in done][:BATCH]
+        """Checkpoint rows without a token, oldest first, however far back (at most BATCH a pass)."""
+        return self.log.unstamped_checkpoints(BATCH)
 
     def tick(self) -> int:
         """One pass; the number of checkpoints timestamped."""
         if not self.config.authorities or time.monotonic() < self._resting_until:
             return 0
+        with _ONE_PASS:
+            return self._pass()
+
+    def _pass(self) -> int:
         stamped = 0
         for point in self.pending():
             message = checkpoint_bytes(dict(point.detail))

@@ -102,6 +102,20 @@ class _Portal(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server interface
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if "redirect" in self.path:  # off to another host (his), or to the router's reboot page
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9/cgi-bin/reboot?confirm=1")
+            self.end_headers()
+            return
+        if "drip" in self.path:  # one byte at a time, each just inside the read timeout
+            self.send_response(200)
+            self.send_header("Content-Length", "60")
+            self.end_headers()
+            for _ in range(60):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.3)
+            return
         body = b"<html>Please log in to the Wi-Fi</html>" * (1 if "small" in self.path else 3000)
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -110,6 +124,30 @@ class _Portal(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+def test_a_long_outage_is_caught_up_in_full_and_an_idle_hub_does_not_stamp_itself_forever(
+        tmp_path: Path, time_authority: Any) -> None:
+    log = IncidentLog(tmp_path / "data", checkpoint_every_rows=1)  # a checkpoint after every row
+    try:
+        time_authority.down = True
+        for n in range(130):  # four days of hourly checkpoints, or a flood of sensor events, while offline
+            log.append(Event("door.opened", "front_door", detail={"n": n}))
+        stamper = Timestamper(log, _config(time_authority), retry_seconds=0.0)
+        assert stamper.tick() == 0
+        time_authority.down = False
+        for _ in range(10):
+            stamper.tick()
+        checkpoints = log.events(kind=kinds.LOG_CHECKPOINT)
+        assert len(checkpoints) == 130 and len(_tokens(log)) == 130  # the oldest too, 20 a pass
+        assert log.unstamped_checkpoints(10) == []
+        head = log.head()[0]
+        asked = time_authority.requests
+        for _ in range(3):  # idle: a token is no news, so no checkpoint for it and nothing more to ask
+            stamper.tick()
+        assert log.head()[0] == head and time_authority.requests == asked
+    finally:
+        log.close()
 
 
 def test_an_address_that_is_not_an_authority_gives_a_clear_refusal_and_stores_nothing(
@@ -127,6 +165,13 @@ def test_an_address_that_is_not_an_authority_gives_a_clear_refusal_and_stores_no
             ask(huge, b"anything", 5.0)
         assert Timestamper(incident_log, TimestampsConfig(authorities=[fake, huge])).tick() == 0
         assert _tokens(incident_log) == []
+        moved = TimeAuthority(url=f"http://127.0.0.1:{portal.server_address[1]}/redirect")
+        with pytest.raises(TimestampError, match="HTTP 302"):  # never followed
+            ask(moved, b"anything", 5.0)
+        started = time.monotonic()
+        with pytest.raises(TimestampError, match="took longer than 1 s"):
+            ask(TimeAuthority(url=f"http://127.0.0.1:{portal.server_address[1]}/drip"), b"anything", 1.0)
+        assert time.monotonic() - started < 3  # the whole answer is bounded, not each read
     finally:
         portal.shutdown()
         portal.server_close()
