@@ -257,8 +257,11 @@ def _signed_report(pdf: bytes, log: IncidentLog, config: Config, result: ExportR
 def _add_timestamps(archive: _Zip, log: IncidentLog, config: Config, rows: list[RawRow]) -> None:
     """Every token the log holds for the exported checkpoints, and the authorities' roots to check them."""
     wanted = {r.seq for r in rows if r.kind == CHECKPOINT_KIND}
+    rooted = {a.url for a in config.timestamps.authorities if a.root is not None and a.root.is_file()}
+    # root_given: whether verify.py can hold the token against a root this export carries.
     tokens = [{"checkpoint_row": e.detail.get("checkpoint"), "head_seq": e.detail.get("head_seq"),
-               "authority": e.detail.get("authority"), "token": e.detail.get("token")}
+               "authority": e.detail.get("authority"), "token": e.detail.get("token"),
+               "root_given": e.detail.get("authority") in rooted}
               for e in log.events(kind=kinds.LOG_TIMESTAMP) if e.detail.get("checkpoint") in wanted]
     archive.add("log/timestamps.json", json.dumps(tokens, indent=1).encode("utf-8"))
     roots = b""

@@ -328,11 +328,10 @@ def check_standards(folder: Folder, rows: Dict[int, Dict[str, Any]], raw_key: by
     if root is None:
         return
     c2pa = _optional("c2pa")
-    captures = [(name, "image/jpeg" if name.endswith(".jpg") else "video/mp4") for name in sorted(folder.files)
-                if name.startswith("evidence/") and name.endswith((".jpg", ".mp4"))]
+    captures, uploads = camera_files(folder)
     if c2pa is None:
-        print(f"Content Credentials: NOT CHECKED on {len(captures)} photos and clips (python3 -m pip install "
-              "c2pa-python to check them)")
+        print(f"Content Credentials: NOT CHECKED on {len(captures)} photos and clips from the cameras "
+              "(python3 -m pip install c2pa-python to check them)")
     else:
         settings = {"trust": {"user_anchors": root.decode("ascii")},
                     "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
@@ -341,7 +340,7 @@ def check_standards(folder: Folder, rows: Dict[int, Dict[str, Any]], raw_key: by
             try:
                 reader = c2pa.Reader(mime, io.BytesIO(folder.files[name]), context=c2pa.Context.from_dict(settings))
             except Exception:
-                continue  # no manifest: her own photo, or a capture from before the hub signed them
+                continue  # no manifest: a capture from before the hub signed them
             state = str(reader.get_validation_state())
             failures = json.loads(reader.json()).get("validation_results", {}).get("activeManifest", {}).get(
                 "failure", [])
@@ -350,8 +349,11 @@ def check_standards(folder: Folder, rows: Dict[int, Dict[str, Any]], raw_key: by
                 report.fail(name, f"its Content Credentials do not validate ({codes})")
             else:
                 credentialed += 1
-        print(f"Content Credentials: {credentialed} of {len(captures)} photos and clips carry a valid C2PA manifest "
-              "signed by this hub's device certificate (the others are her own files, or older captures)")
+        print(f"Content Credentials: {credentialed} of {len(captures)} photos and clips from the cameras carry a "
+              "valid C2PA manifest signed by this hub's device certificate (others: captures from before)")
+        if uploads:
+            print(f"  {uploads} of her own files are shown as she gave them; any credentials they carry are "
+                  "someone else's and are not checked here")
     pyhanko = _optional("pyhanko.sign.validation")
     pdf = folder.get("report.pdf")
     if pdf is None:
@@ -371,14 +373,47 @@ def check_standards(folder: Folder, rows: Dict[int, Dict[str, Any]], raw_key: by
     # The device root for the signature; the authorities' roots for the timestamp inside it.
     roots = root + (folder.get("log/timestamp-authority-roots.pem") or b"")
     context = ValidationContext(trust_roots=list(load_certs_from_pemder_data(roots)), allow_fetching=False)
-    status = pyhanko.validate_pdf_signature(signatures[0], context)
-    if not status.bottom_line:
-        report.fail("report.pdf", "its signature does not validate: " + (
-            "the PDF was changed after it was signed" if not status.intact else "not signed by this hub"))
-    else:
+    whole = True
+    for number, signature in enumerate(signatures, 1):
+        try:
+            status = pyhanko.validate_pdf_signature(signature, context)
+        except ValueError as err:  # pyHanko's validation errors are ValueErrors
+            report.fail("report.pdf", f"signature {number} cannot be checked ({shown(str(err))[:120]})")
+            whole = False
+            continue
+        if not status.intact:
+            report.fail("report.pdf", "the PDF was changed after the hub signed it")
+        elif not status.trusted:
+            report.fail("report.pdf", f"signature {number} is not by this hub's device certificate")
+        elif number == 1 and status.coverage.name != "ENTIRE_FILE":
+            report.fail("report.pdf", "pages or text were added after the hub signed it (an update after the "
+                        "signature)")
+        elif not status.bottom_line:
+            report.fail("report.pdf", "its timestamp does not validate against the authorities' roots")
+        else:
+            continue
+        whole = False
+    if whole:
         stamp = status.timestamp_validity
         when = f", timestamped {stamp.timestamp.isoformat()}" if stamp is not None and stamp.valid else ""
         print(f"report.pdf signature: valid, unchanged since the hub signed it{when}")
+
+
+CAMERA_KINDS = ("camera.", "face.", "vehicle.", "person.")  # rows the cameras write; her own files are others
+
+
+def camera_files(folder: Folder) -> "tuple[List[tuple[str, str]], int]":
+    """The photos and clips the cameras made (by manifest.csv's row kind), and how many other pictures there are."""
+    captures, others = [], 0
+    for line in csv.DictReader(io.StringIO((folder.get("manifest.csv") or b"").decode("utf-8", "replace"))):
+        name, kind = line.get("file", ""), line.get("kind", "")
+        if name not in folder.files or not name.endswith((".jpg", ".mp4")):
+            continue
+        if kind.startswith(CAMERA_KINDS):
+            captures.append((name, "image/jpeg" if name.endswith(".jpg") else "video/mp4"))
+        else:
+            others += 1
+    return captures, others
 
 
 def check_timestamps(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Report) -> None:
@@ -401,13 +436,20 @@ def check_timestamps(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Re
     pem = folder.get("log/timestamp-authority-roots.pem") or b""
     roots = x509.load_pem_x509_certificates(pem) if pem.strip() else []
     for item in tokens:
-        where = f"log/timestamps.json (checkpoint row {shown(str(item.get('checkpoint_row')))})"
-        detail = rows.get(int(item.get("checkpoint_row") or 0), {}).get("detail")
+        if not isinstance(item, dict) or not isinstance(item.get("checkpoint_row"), int):
+            report.fail("log/timestamps.json", f"an entry is not a timestamp of a checkpoint row: {shown(str(item))[:80]}")
+            continue
+        where = f"log/timestamps.json (checkpoint row {item['checkpoint_row']})"
+        detail = rows.get(item["checkpoint_row"], {}).get("detail")
         if not isinstance(detail, dict):
             report.fail(where, "names no checkpoint in log/chain.jsonl")
             continue
-        digest = hashlib.sha256(checkpoint_message(int(detail.get("head_seq", -1)), str(detail.get("head_hash")),
-                                                   str(detail.get("at")))).digest()
+        try:
+            digest = hashlib.sha256(checkpoint_message(int(detail.get("head_seq", -1)), str(detail.get("head_hash")),
+                                                       str(detail.get("at")))).digest()
+        except (ValueError, TypeError, OverflowError):
+            report.fail(where, "names a checkpoint row that is not a checkpoint")
+            continue
         try:
             response = rfc3161.decode_timestamp_response(base64.b64decode(str(item.get("token")), validate=True))
         except ValueError as err:
@@ -416,9 +458,11 @@ def check_timestamps(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Re
         if response.tst_info.message_imprint.message != digest:
             report.fail(where, "the token is for another checkpoint")
             continue
-        if not roots:
-            print(f"Timestamp for checkpoint row {item.get('checkpoint_row')}: {response.tst_info.gen_time.isoformat()}"
-                  f" from {shown(str(item.get('authority')))}; NOT CHECKED against a root (the hub was given none)")
+        signer = ", ".join(shown(i.issuer.rfc4514_string()) for i in response.signed_data.signer_infos)
+        if not roots or item.get("root_given") is False:
+            print(f"Timestamp for checkpoint row {shown(str(item.get('checkpoint_row')))}: "
+                  f"{response.tst_info.gen_time.isoformat()}, signed under {signer}; NOT CHECKED against a root "
+                  "(the hub was given none for this authority)")
             continue
         builder = rfc3161.VerifierBuilder()
         for root in roots:
@@ -428,8 +472,9 @@ def check_timestamps(folder: Folder, rows: Dict[int, Dict[str, Any]], report: Re
         except (rfc3161.VerificationError, ValueError) as err:
             report.fail(where, f"the token does not verify ({err})")
             continue
-        print(f"Timestamp for checkpoint row {item.get('checkpoint_row')}: {response.tst_info.gen_time.isoformat()} "
-              f"from {shown(str(item.get('authority')))}, verified")
+        print(f"Timestamp for checkpoint row {shown(str(item.get('checkpoint_row')))}: "
+              f"{response.tst_info.gen_time.isoformat()}, signed under {signer}, verified against the roots in "
+              "log/timestamp-authority-roots.pem (compare them with the authority's published root)")
 
 
 def main(argv: List[str]) -> int:

@@ -46,16 +46,24 @@ def sign_report(pdf: bytes, key_pem: bytes, certificates: DeviceCertificates,
     # Ed25519 in CMS always hashes with SHA-512 (RFC 8419): the digest is left for pyHanko to choose.
     meta = signers.PdfSignatureMetadata(field_name=FIELD, md_algorithm=None, subfilter=fields.SigSeedSubFilter.PADES,
                                         reason="Porchlight evidence export", location="the hub that recorded it")
-    for authority in timestamps.authorities:
+    # Only an authority whose root she gave: its timestamp is checked against that root before it is kept
+    # (one slipped in by someone between the hub and the authority would make a true report look forged).
+    for authority in [a for a in timestamps.authorities if a.root is not None and a.root.is_file()]:
+        assert authority.root is not None
         stamper = stampers.HTTPTimeStamper(authority.url, timeout=int(timestamps.timeout_seconds))
         try:
             signed = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer,
-                                      timestamper=stamper)
-            return signed.getvalue(), f"signed with the device key, timestamped by {authority.url}"
+                                      timestamper=stamper).getvalue()
         except Exception as err:  # unreachable, or not an authority: try the next, then sign without
             logger.warning("report.pdf: no timestamp from %s (%s: %s)", authority.url, type(err).__name__, err)
+            continue
+        verdict = check_report(signed, certificates.root_pem, authority.root.read_bytes())
+        if verdict.ok and verdict.timestamp:
+            return signed, f"signed with the device key, timestamped by {authority.url}"
+        logger.warning("report.pdf: the timestamp from %s does not check out (%s); not used", authority.url,
+                       verdict.problem or "no valid timestamp")
     signed = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer)
-    why = "no authority answered" if timestamps.authorities else "no time-stamping authority is configured"
+    why = "no authority with a root answered" if timestamps.authorities else "no time-stamping authority is configured"
     return signed.getvalue(), f"signed with the device key, without a timestamp ({why})"
 
 
@@ -80,8 +88,14 @@ def check_report(pdf: bytes, root_pem: bytes, authority_roots: bytes = b"") -> R
     except Exception as err:
         return ReportCheck(False, False, False, "", "", f"the signature could not be checked ({err})")
     stamp = status.timestamp_validity
-    when = stamp.timestamp.isoformat() if stamp is not None and stamp.intact and stamp.valid else ""
+    when = stamp.timestamp.isoformat() if stamp is not None and stamp.intact and stamp.valid and stamp.trusted else ""
     signer = status.signing_cert.subject.human_friendly if status.signing_cert is not None else ""
-    problem = "" if status.bottom_line else ("the PDF was changed after it was signed" if not status.intact
-                                             else "the signer is not the hub's device certificate")
+    if status.bottom_line:
+        problem = ""
+    elif not status.intact:
+        problem = "the PDF was changed after it was signed"
+    elif not status.trusted:
+        problem = "the signer is not the hub's device certificate"
+    else:
+        problem = "its timestamp does not check out against the authority's root"
     return ReportCheck(bool(status.bottom_line), bool(status.intact), bool(status.trusted), signer, when, problem)

@@ -262,15 +262,28 @@ def test_the_export_speaks_the_standards_credentials_timestamps_and_a_signed_rep
         signed = credentials.sign(picture.tobytes(), "image/jpeg", Capture("porch", "Porch", now, "face.match", "i1"))
         match = log.append(Event("face.match", "porch", Severity.CRITICAL, {"person": "him", "incident": "i1"},
                                  evidence=(log.evidence.put_bytes(signed),), at=now))
-        result = build_export(log, config, ExportRequest((match,)), tmp_path / "out")
+        # A photo he sent her, carrying credentials of his own: her file, kept as she gave it, and no FAIL.
+        from hub.credentials import ContentCredentials
+        from hub.device_cert import issue
+        from hub.keys import DeviceKey
+
+        (tmp_path / "his").mkdir(mode=0o700)
+        his_key = DeviceKey(tmp_path / "his")
+        his_photo = ContentCredentials(his_key.private_pem(), issue(his_key.public, "x", now), "x").sign(
+            picture.tobytes()[:-2] + b"\xff\xd9", "image/jpeg", Capture("cam", "Cam", now, "face.match"))
+        report = log.append(Event("incident.report", "owner", Severity.NOTICE, {"description": "He sent this"},
+                                  evidence=(log.evidence.put_bytes(his_photo),), at=now))
+        result = build_export(log, config, ExportRequest((match, report)), tmp_path / "out")
         assert result.report_signature == f"signed with the device key, timestamped by {time_authority.url}"
         folder = _unzip(result.path, tmp_path / "unzipped")
         # Checked by verify.py, with the three standards' libraries installed (as in this environment).
         checked = subprocess.run([sys.executable, "verify.py", "--key", log.key.fingerprint], cwd=folder,
                                  capture_output=True, text=True, timeout=120)
         assert checked.returncode == 0, checked.stdout + checked.stderr
-        assert "Content Credentials: 1 of 1 photos and clips carry a valid C2PA manifest" in checked.stdout
-        assert "from " + time_authority.url + ", verified" in checked.stdout
+        assert "Content Credentials: 1 of 1 photos and clips from the cameras carry a valid C2PA manifest" \
+            in checked.stdout
+        assert "1 of her own files are shown as she gave them" in checked.stdout
+        assert "signed under CN=Test Time Authority Root, verified" in checked.stdout
         assert "report.pdf signature: valid, unchanged since the hub signed it, timestamped" in checked.stdout
         # pyHanko's validator, on its own: valid, and one changed byte inside the signed range is caught.
         root = (config.data_dir / "keys" / ROOT_NAME).read_bytes()

@@ -228,12 +228,17 @@ class CameraPipeline:
         try:
             if self.evidence is None:
                 return []
-            if self.credentials is None:
+            sha = None
+            if self.credentials is not None:
+                try:
+                    clip = self._credentialed(path.read_bytes(), "video/mp4", kinds.CAMERA_CLIP, self.now(),
+                                              {"incidents": recording.incidents})
+                    sha = self.evidence.put_bytes(clip)
+                except MemoryError:  # a clip too big to hold twice is kept as written, without credentials
+                    logger.error("clip from %s kept without content credentials: too large to sign in memory",
+                                 self.camera_id)
+            if sha is None:
                 sha = self.evidence.put_file(path)
-            else:
-                clip = self._credentialed(path.read_bytes(), "video/mp4", kinds.CAMERA_CLIP, self.now(),
-                                          {"incidents": recording.incidents})
-                sha = self.evidence.put_bytes(clip)
         finally:
             path.unlink(missing_ok=True)
         return [Event(kinds.CAMERA_CLIP, self.camera_id, Severity.NOTICE, {
