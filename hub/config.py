@@ -305,6 +305,10 @@ class TimestampsConfig(_Model):
     authorities: list[TimeAuthority] = []  # none: checkpoints carry only the device's own signature
     timeout_seconds: float = Field(10.0, ge=1, le=120)
 
+    def checkable(self) -> list[TimeAuthority]:
+        """The authorities whose root she gave, in her order, where the hub can read it."""
+        return [a for a in self.authorities if a.root is not None and a.root.is_file()]
+
 
 class RetentionConfig(_Model):
     """How long routine footage is kept. Evidence linked to an incident is kept until she deletes it."""

@@ -36,10 +36,9 @@ class CertificateError(PorchlightError):
 
 @dataclass(frozen=True)
 class DeviceCertificates:
-    """The chain (device certificate, then root) and the root, as PEM."""
+    """The chain as PEM: the device certificate, then the root it was issued under."""
 
     chain_pem: bytes
-    root_pem: bytes
 
     @property
     def device(self) -> x509.Certificate:
@@ -49,7 +48,12 @@ class DeviceCertificates:
     @property
     def root(self) -> x509.Certificate:
         """The root it was issued under."""
-        return x509.load_pem_x509_certificate(self.root_pem)
+        return x509.load_pem_x509_certificates(self.chain_pem)[-1]
+
+    @property
+    def root_pem(self) -> bytes:
+        """The root alone, for a validator told to trust it."""
+        return self.root.public_bytes(serialization.Encoding.PEM)
 
 
 def _name(common: str, device_name: str, print_: str) -> x509.Name:
@@ -88,7 +92,7 @@ def issue(public: Ed25519PublicKey, device_name: str, now: dt.datetime) -> Devic
                              critical=False)
               .sign(root_key, None))
     as_pem = serialization.Encoding.PEM
-    return DeviceCertificates(device.public_bytes(as_pem) + root.public_bytes(as_pem), root.public_bytes(as_pem))
+    return DeviceCertificates(device.public_bytes(as_pem) + root.public_bytes(as_pem))
 
 
 def _raw(key: object) -> bytes:
@@ -102,12 +106,12 @@ def device_certificates(keys_dir: Path, public: Ed25519PublicKey, device_name: s
     if not chain_path.exists():
         # One file holds both, written whole once: two processes starting together cannot mix their roots.
         create_once(chain_path, issue(public, device_name, dt.datetime.now(dt.timezone.utc)).chain_pem)
-    chain = x509.load_pem_x509_certificates(chain_path.read_bytes())
+    found = DeviceCertificates(chain_path.read_bytes())
+    chain = x509.load_pem_x509_certificates(found.chain_pem)
     if len(chain) != 2 or _raw(chain[0].public_key()) != _raw(public) or chain[0].issuer != chain[1].subject:
         raise CertificateError(f"{chain_path} is not this device key's certificate: move it aside and restart the "
                                "hub to make a new one")
-    root_pem = chain[1].public_bytes(serialization.Encoding.PEM)
     root_path = keys_dir / ROOT_NAME
     if not root_path.exists():
-        write_atomic(root_path, root_pem)  # for a validator told to trust it
-    return DeviceCertificates(chain_path.read_bytes(), root_pem)
+        write_atomic(root_path, found.root_pem)  # for a validator told to trust it
+    return found

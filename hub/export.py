@@ -227,10 +227,15 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
              "details are left out (the description of each incident is shown as she wrote it); her attachments "
               "are listed by hash only. " if request.redacted else "") + DISCOVERY_WARNING]
     progress("signing the PDF report", 0.8)
-    archive.add("report.pdf", _signed_report(build_report("Stalking incident log", intro, items), log, config,
-                                             result), compress=False)
-    certificates = device_certificates(log.key.keys_dir, log.key.public, config.device_name)
-    archive.add("device-certificate.pem", certificates.chain_pem)
+    pdf = build_report("Stalking incident log", intro, items)
+    try:
+        certificates = device_certificates(log.key.keys_dir, log.key.public, config.device_name)
+        pdf, result.report_signature = sign_report(pdf, log.key.private_pem(), certificates, config.timestamps)
+        archive.add("device-certificate.pem", certificates.chain_pem)
+    except Exception as err:  # the export must not fail for want of a PDF signature: it says so instead
+        logger.exception("report.pdf could not be signed")
+        result.report_signature = f"NOT signed ({type(err).__name__}: {err})"
+    archive.add("report.pdf", pdf, compress=False)
     _add_timestamps(archive, log, config, rows)
     progress("writing the README, the certification template and verify.py", 0.9)
     archive.add("README.txt", _readme(config, chosen, span, key_print, request.redacted, result.skipped).encode())
@@ -243,31 +248,18 @@ def _write(archive: _Zip, log: IncidentLog, config: Config, request: ExportReque
     return result
 
 
-def _signed_report(pdf: bytes, log: IncidentLog, config: Config, result: ExportResult) -> bytes:
-    try:
-        certificates = device_certificates(log.key.keys_dir, log.key.public, config.device_name)
-        signed, result.report_signature = sign_report(pdf, log.key.private_pem(), certificates, config.timestamps)
-        return signed
-    except Exception as err:  # the export must not fail for want of a PDF signature: it says so instead
-        logger.exception("report.pdf could not be signed")
-        result.report_signature = f"NOT signed ({type(err).__name__}: {err})"
-        return pdf
-
-
 def _add_timestamps(archive: _Zip, log: IncidentLog, config: Config, rows: list[RawRow]) -> None:
     """Every token the log holds for the exported checkpoints, and the authorities' roots to check them."""
     wanted = {r.seq for r in rows if r.kind == CHECKPOINT_KIND}
-    rooted = {a.url for a in config.timestamps.authorities if a.root is not None and a.root.is_file()}
+    checkable = config.timestamps.checkable()
+    rooted = {a.url for a in checkable}
     # root_given: whether verify.py can hold the token against a root this export carries.
     tokens = [{"checkpoint_row": e.detail.get("checkpoint"), "head_seq": e.detail.get("head_seq"),
                "authority": e.detail.get("authority"), "token": e.detail.get("token"),
                "root_given": e.detail.get("authority") in rooted}
               for e in log.events(kind=kinds.LOG_TIMESTAMP) if e.detail.get("checkpoint") in wanted]
     archive.add("log/timestamps.json", json.dumps(tokens, indent=1).encode("utf-8"))
-    roots = b""
-    for authority in config.timestamps.authorities:
-        if authority.root is not None and authority.root.is_file():
-            roots += authority.root.read_bytes().rstrip(b"\n") + b"\n"
+    roots = b"".join(a.root.read_bytes().rstrip(b"\n") + b"\n" for a in checkable if a.root is not None)
     if roots:
         archive.add("log/timestamp-authority-roots.pem", roots)
 

@@ -48,7 +48,7 @@ def sign_report(pdf: bytes, key_pem: bytes, certificates: DeviceCertificates,
                                         reason="Porchlight evidence export", location="the hub that recorded it")
     # Only an authority whose root she gave: its timestamp is checked against that root before it is kept
     # (one slipped in by someone between the hub and the authority would make a true report look forged).
-    for authority in [a for a in timestamps.authorities if a.root is not None and a.root.is_file()]:
+    for authority in timestamps.checkable():
         assert authority.root is not None
         stamper = stampers.HTTPTimeStamper(authority.url, timeout=int(timestamps.timeout_seconds))
         try:
