@@ -1,4 +1,5 @@
-"""Plate reading and vehicle matching on real car photos: RapidOCR (the hub's reader) vs the previous reader.
+"""Plate reading and vehicle matching on real car photos: the hub's reader (PP-OCRv6, weights from the
+rapidocr wheel, run by ``hub.vision.ocr``) vs the previous reader.
 
 Data: the EU end-to-end set of openalpr/benchmarks (108 photos of European cars, AGPL-3.0), read
 from the shared data folder beside the checkout; it is never copied into the repository. Prints,
@@ -99,7 +100,7 @@ def main() -> int:
         print(f"the openalpr EU photos are not at {DATA}: nothing measured (they stay out of the repository)")
         return 1
     print(f"{len(labels())} real car photos from {DATA}")
-    measure("RapidOCR (hub.vision.plates)", read_plates)
+    measure("PP-OCRv6 (hub.vision.plates)", read_plates)
     previous = previous_reader()
     if previous is None:
         print("previous reader (Tesseract): not measured, tesseract or pytesseract is not installed (make bench)")

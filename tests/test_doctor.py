@@ -28,7 +28,7 @@ def test_doctor_reports_each_check_and_its_fix(tmp_path: Path, broker: Broker) -
     assert "ok    GPIO: simulated pins (pin_factory: mock): no real sensors are read" in lines
     assert "ok    camera porch: 320x240 frames" in lines
     assert any(line.startswith("ok    face detector (BlazeFace): weights at ") for line in lines)
-    assert any(line.startswith("ok    plate reader (RapidOCR): weights at ") for line in lines)
+    assert any(line.startswith("ok    plate reader (PP-OCRv6 from the rapidocr wheel): weights at ") for line in lines)
     assert f"FAIL  camera garden: video file {tmp_path / 'missing.mp4'} does not exist" in lines
     assert "FAIL  backups: no backup yet" in lines
     assert "      fix: run: porchlight backup --to /media/usb-disk" in lines

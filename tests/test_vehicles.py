@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -193,3 +195,19 @@ def test_a_sliver_of_a_frame_costs_the_plate_reader_nothing() -> None:
     start = time.perf_counter()
     assert read_text(np.full((2000, 16, 3), 128, np.uint8)) == [] and read_text(np.zeros((4, 4, 3), np.uint8)) == []
     assert time.perf_counter() - start < 0.5
+
+
+def test_the_plate_reader_loads_only_its_models(tmp_path: Path) -> None:
+    """RapidOCR's pipeline object pulled in requests, omegaconf and shapely (15 MB on a Pi) and logged a
+    warning for every frame without text; the hub runs the shipped models itself."""
+    script = ("import sys, cv2, numpy as np\n"
+              "from hub.vision.ocr import read_text\n"
+              "plate = cv2.imread(sys.argv[1])\n"
+              "print([r.text for r in read_text(plate)], read_text(np.full((200, 300, 3), 90, np.uint8)))\n"
+              "print(sorted(m for m in ('rapidocr', 'requests', 'omegaconf', 'shapely') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", script, str(PLATES / "morning_10620_100.png")],
+                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent)
+    assert result.returncode == 0, result.stderr
+    reads, modules = result.stdout.splitlines()
+    assert reads == "['AD 054 JI'] []" and modules == "[]"
+    assert "WARNING" not in result.stderr and "detection result is empty" not in result.stderr
