@@ -26,7 +26,8 @@ from hub.credentials import Capture, ContentCredentials, check_credentials  # no
 from hub.device_cert import device_certificates  # noqa: E402
 from hub.evidence import EvidenceStore  # noqa: E402
 from hub.keys import DeviceKey  # noqa: E402
-from hub.vision.recorder import ClipWriter, snapshot  # noqa: E402
+from hub.vision.clip_encoder import ClipWriter  # noqa: E402
+from hub.vision.recorder import snapshot  # noqa: E402
 
 VIDEO = ROOT / "tests" / "data" / "video" / "room-entries.mp4"
 SIZE = (1280, 720)
@@ -76,7 +77,7 @@ def main() -> None:
             store.put_bytes(data)
 
         def write_clip(sign: bool) -> None:
-            writer = ClipWriter(Path(tmp) / "clips", FPS, SIZE)
+            writer = ClipWriter(Path(tmp) / "clip.mp4", FPS, SIZE)
             for frame in clip_frames:
                 writer.add(frame)
             path = writer.close()

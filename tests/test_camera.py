@@ -246,9 +246,9 @@ def test_privacy_mask_is_black_before_analysis() -> None:
 
 
 def test_clip_is_playable_after_a_power_cut(tmp_path: Path, videos: dict[str, Path]) -> None:
-    from hub.vision.recorder import ClipWriter
+    from hub.vision.clip_encoder import ClipWriter
 
-    writer = ClipWriter(tmp_path, 5.0, (640, 480))
+    writer = ClipWriter(tmp_path / "clip.mp4", 5.0, (640, 480))
     capture = cv2.VideoCapture(str(videos["obama"]))
     for _ in range(40):
         ok, frame = capture.read()

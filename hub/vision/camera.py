@@ -28,7 +28,8 @@ from hub.vision.motion import MotionDetector, Region, apply_privacy_masks
 from hub.vision.ocr import engine_name
 from hub.vision.vehicle_watch import VehicleWatch
 from hub.vision.vehicles import VehicleLibrary
-from hub.vision.recorder import ClipWriter, PreBuffer, snapshot
+from hub.vision.clip_encoder import FORMAT, ClipEncoder
+from hub.vision.recorder import PreBuffer, snapshot
 from hub.vision.tamper import TamperChange, TamperDetector
 from hub import kinds
 
@@ -39,7 +40,7 @@ ROUTINE_PREFIX = "motion-"  # a clip whose incidents all start with this is rout
 
 @dataclass
 class _Recording:
-    writer: ClipWriter
+    writer: ClipEncoder
     until: float
     incidents: list[str]
     started: float
@@ -205,9 +206,14 @@ class CameraPipeline:
             self._recording.incidents.append(incident)
             return
         height, width = frame.shape[:2]
-        writer = ClipWriter(self.clip_dir, self.config.fps, (width, height))
-        for old in self.prebuffer.frames():
-            writer.add(old)
+        try:
+            writer = ClipEncoder(self.clip_dir, self.config.fps, (width, height))
+        except OSError as err:  # no process could be started (out of memory, no such interpreter): say so, go on
+            logger.error("clip for incident %s on %s not recorded: the encoder could not start (%s)",
+                         incident, self.camera_id, err)
+            return
+        for old in self.prebuffer.jpegs():
+            writer.add_jpeg(old)
         self._recording = _Recording(writer, t + self.config.post_seconds, [incident], t)
 
     def _continue_recording(self, frame: Frame, t: float) -> list[Event]:
@@ -224,9 +230,14 @@ class CameraPipeline:
         recording, self._recording = self._recording, None
         if recording is None:
             return []
-        path = recording.writer.close()
+        writer = recording.writer
+        path = writer.close()
         try:
             if self.evidence is None:
+                return []
+            if not path.exists() or path.stat().st_size == 0:
+                logger.error("clip for incidents %s on %s lost: %s", recording.incidents, self.camera_id,
+                             writer.failure or "the encoder wrote nothing")
                 return []
             sha = None
             if self.credentials is not None:
@@ -241,11 +252,15 @@ class CameraPipeline:
                 sha = self.evidence.put_file(path)
         finally:
             path.unlink(missing_ok=True)
-        return [Event(kinds.CAMERA_CLIP, self.camera_id, Severity.NOTICE, {
-            "incidents": recording.incidents, "frames": recording.writer.frames,
-            "pre_seconds": self.config.pre_seconds, "post_seconds": self.config.post_seconds,
-            "format": "fragmented MP4, H.264",
-        }, (sha,), self.now())]
+        detail: dict[str, object] = {
+            "incidents": recording.incidents, "frames": writer.frames,
+            "pre_seconds": self.config.pre_seconds, "post_seconds": self.config.post_seconds, "format": FORMAT,
+        }
+        if writer.dropped:
+            detail["frames_dropped"] = writer.dropped
+        if writer.failure:
+            detail["incomplete"] = writer.failure  # what was written is kept, and the record says it is partial
+        return [Event(kinds.CAMERA_CLIP, self.camera_id, Severity.NOTICE, detail, (sha,), self.now())]
 
 
     def use_vehicles(self, vehicles: VehicleLibrary | None) -> None:

@@ -1,13 +1,13 @@
-"""Evidence from cameras: a compressed pre-event buffer, snapshots with a time overlay, MP4 clips."""
+"""Evidence from cameras: a compressed pre-event buffer and snapshots with a time overlay.
+
+Clips are written by ``hub.vision.clip_encoder``, in a process of their own.
+"""
 
 from __future__ import annotations
 
-import tempfile
 from collections import deque
 from datetime import datetime
-from fractions import Fraction
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -70,43 +70,9 @@ class PreBuffer:
 
     def frames(self) -> list[Frame]:
         """The buffered frames, oldest first, decoded."""
-        decoded = (cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for _, data in self._frames)
+        decoded = (cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for data in self.jpegs())
         return [frame for frame in decoded if frame is not None]
 
-
-class ClipWriter:
-    """Writes frames to a fragmented MP4 (H.264) as they come: a power cut leaves a playable file."""
-
-    def __init__(self, folder: Path, fps: float, size: tuple[int, int]) -> None:
-        import av  # loaded with the first clip: its FFmpeg libraries cost a hub that never records 17 MB
-
-        self._av: Any = av
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".mp4", delete=False)
-        handle.close()
-        self.path = Path(handle.name)
-        width, height = size[0] - size[0] % 2, size[1] - size[1] % 2  # yuv420p needs even sizes
-        self.size = (width, height)
-        self._container: Any = self._av.open(str(self.path), "w", format="mp4",
-                                       options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
-        rate = Fraction(round(fps * 1000), 1000)
-        self._stream: Any = self._container.add_stream("libx264", rate=rate)
-        self._stream.width, self._stream.height = width, height
-        self._stream.pix_fmt = "yuv420p"
-        # A keyframe every second makes every fragment short, so little is lost in a power cut.
-        self._stream.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(max(1, round(fps)))}
-        self.frames = 0
-
-    def add(self, frame: Frame) -> None:
-        """Append one BGR frame."""
-        image = frame[: self.size[1], : self.size[0]]
-        for packet in self._stream.encode(self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")):
-            self._container.mux(packet)
-        self.frames += 1
-
-    def close(self) -> Path:
-        """Flush and close; return the file's path."""
-        for packet in self._stream.encode():
-            self._container.mux(packet)
-        self._container.close()
-        return self.path
+    def jpegs(self) -> list[bytes]:
+        """The buffered frames, oldest first, as the JPEGs they are kept as."""
+        return [data for _, data in self._frames]
