@@ -140,3 +140,19 @@ def test_a_clip_whose_encoder_cannot_start_is_reported_lost_not_stored(tmp_path:
     assert any("lost" in r.getMessage() and "panic-2" in r.getMessage() for r in caplog.records)
     assert not list((tmp_path / "clips").glob("*.mp4"))  # no half-made file left behind
     assert encode_jpeg(frames[0])  # the camera's own frames are untouched
+
+
+@pytest.mark.parametrize("size", [(768, 432), (1278, 719)])  # 1278 px lines are padded inside FFmpeg
+def test_what_the_encoder_process_writes_is_the_picture_it_was_sent(tmp_path: Path, size: tuple[int, int]) -> None:
+    frames = [cv2.resize(frame, size) for frame in real_frames(12)]
+    clip = ClipEncoder(tmp_path, 5.0, size)
+    for frame in frames:
+        clip.add(frame)
+    path = clip.close()
+    assert clip.failure is None and clip.size == (size[0], size[1] - size[1] % 2)
+    with av.open(str(path)) as container:
+        decoded = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+    assert len(decoded) == 12
+    for sent, got in zip(frames, decoded):
+        assert got.shape == (clip.size[1], clip.size[0], 3)
+        assert cv2.PSNR(sent[: clip.size[1], : clip.size[0]], got) > 25  # H.264 ultrafast, not a shifted picture

@@ -57,7 +57,7 @@ def test_plate_reading_accuracy_on_rendered_plates() -> None:
 
 
 def test_plate_reading_on_147_real_plate_crops() -> None:
-    """Real Argentine plates (fast-plate-ocr's benchmark, MIT). Measured here: 133 exact as the first
+    """Real Argentine plates (fast-plate-ocr's benchmark, MIT). Measured here: 132 exact as the first
     candidate, 142 within one character (O/0-style confusions free); the old Tesseract reader read 12 exactly."""
     import csv
 
