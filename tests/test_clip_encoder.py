@@ -156,3 +156,15 @@ def test_what_the_encoder_process_writes_is_the_picture_it_was_sent(tmp_path: Pa
     for sent, got in zip(frames, decoded):
         assert got.shape == (clip.size[1], clip.size[0], 3)
         assert cv2.PSNR(sent[: clip.size[1], : clip.size[0]], got) > 25  # H.264 ultrafast, not a shifted picture
+
+
+def test_a_clip_cut_short_by_a_power_cut_still_plays(tmp_path: Path) -> None:
+    """The power goes two thirds of the way through the file: the fragments before the cut play."""
+    clip = ClipEncoder(tmp_path, 5.0, (768, 432))
+    for frame in real_frames(40):
+        clip.add(frame)
+        time.sleep(0.01)
+    data = clip.close().read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    assert decoded_frames(cut) >= 10
