@@ -168,3 +168,14 @@ def test_a_clip_cut_short_by_a_power_cut_still_plays(tmp_path: Path) -> None:
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) * 2 // 3])
     assert decoded_frames(cut) >= 10
+
+
+def test_a_buffered_frame_that_will_not_decode_costs_only_that_frame(tmp_path: Path) -> None:
+    frames = real_frames(6)
+    clip = ClipEncoder(tmp_path, 5.0, (768, 432))
+    clip.add_jpeg(encode_jpeg(frames[0]))
+    clip.add_jpeg(b"\xff\xd8 not a picture")
+    for frame in frames[1:]:
+        clip.add(frame)
+    path = clip.close()
+    assert clip.failure is None and (clip.frames, clip.dropped) == (6, 1) and decoded_frames(path) == 6

@@ -158,7 +158,14 @@ class ClipEncoder:
             if self.failure is not None:
                 continue
             try:
-                pipe.write(self._raw(item))
+                data = self._raw(item)
+            except Exception as err:  # one bad frame (a buffered JPEG that will not decode) costs that frame only
+                logger.warning("clip %s: a frame was left out (%s: %s)", self.path.name, type(err).__name__, err)
+                with self._lock:
+                    self.frames, self.dropped = self.frames - 1, self.dropped + 1
+                continue
+            try:
+                pipe.write(data)
             except (OSError, ValueError) as err:  # the child died: keep draining, so add() never blocks
                 self.failure = f"the encoder stopped taking frames ({err.__class__.__name__})"
         try:
