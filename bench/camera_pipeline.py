@@ -165,20 +165,20 @@ from hub.app import Hub
 from hub.config import load_config
 
 
-def rss_mb(pid="self"):
+def status_mb(field="VmRSS", pid="self"):
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return 0.0
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024 if "VmRSS" in fields else 0.0  # a process just ended
+    return int(fields[field].split()[0]) / 1024 if field in fields else 0.0  # a process just ended
 
 
 def children_mb():
     pids = set()
     for task in Path("/proc/self/task").iterdir():
         pids.update((task / "children").read_text().split())
-    return sum(rss_mb(pid) for pid in pids)
+    return sum(status_mb(pid=pid) for pid in pids)
 
 
 hub = Hub(load_config(Path(sys.argv[1])), pin_factory=MockFactory())
@@ -187,17 +187,15 @@ time.sleep(10)
 start_cpu, start = time.process_time(), time.monotonic()
 time.sleep(float(sys.argv[2]))
 share = (time.process_time() - start_cpu) / (time.monotonic() - start)
-before = rss_mb()
-peak_before = int(dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines()
-                       if ":" in line)["VmHWM"].split()[0]) / 1024
+before, peak_before = status_mb(), status_mb("VmHWM")
 for worker in hub.cameras:  # a clip on each camera: its encoder process, and the C2PA library on signing
     worker.pipeline.request_clip("bench")
 most_hub, most_children = 0.0, 0.0
 end = time.monotonic() + 15
 while time.monotonic() < end:
-    most_hub, most_children = max(most_hub, rss_mb()), max(most_children, children_mb())
+    most_hub, most_children = max(most_hub, status_mb()), max(most_children, children_mb())
     time.sleep(0.25)
-after = rss_mb()
+after = status_mb()
 hub.stop()
 print(json.dumps({"cpu_share": share, "rss_mb": before, "peak_mb": peak_before, "after_clip_mb": after,
                   "recording_hub_mb": most_hub, "recording_encoders_mb": most_children}))

@@ -177,11 +177,10 @@ class ClipEncoder:
         import cv2
         import numpy as np
 
+        from hub.vision.recorder import decode_jpeg
+
         if isinstance(item, bytes):
-            decoded = cv2.imdecode(np.frombuffer(item, np.uint8), cv2.IMREAD_COLOR)
-            if decoded is None:
-                raise ValueError("a buffered frame would not decode")
-            item = decoded
+            item = decode_jpeg(item)
         width, height = self.size
         image = item[:height, :width]
         if image.shape != (height, width, 3):  # a camera that changed size mid-clip: fit the clip's size

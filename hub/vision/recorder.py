@@ -25,6 +25,14 @@ def encode_jpeg(frame: Frame, quality: int = JPEG_QUALITY) -> bytes:
     return bytes(data.tobytes())
 
 
+def decode_jpeg(data: bytes) -> Frame:
+    """JPEG bytes as a BGR frame."""
+    frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise ValueError("a buffered frame would not decode")
+    return frame
+
+
 def snapshot(frame: Frame, camera: str, at: datetime, boxes: Sequence[tuple[int, int, int, int]] = ()) -> bytes:
     """A JPEG with the camera name and the time (UTC and local) burnt in, and face boxes drawn."""
     image = frame.copy()
@@ -67,11 +75,6 @@ class PreBuffer:
             self._compressed_at = t
         while self._frames and t - self._frames[0][0] > self.seconds:
             self._frames.popleft()
-
-    def frames(self) -> list[Frame]:
-        """The buffered frames, oldest first, decoded."""
-        decoded = (cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for data in self.jpegs())
-        return [frame for frame in decoded if frame is not None]
 
     def jpegs(self) -> list[bytes]:
         """The buffered frames, oldest first, as the JPEGs they are kept as."""
